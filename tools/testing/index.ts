@@ -1,0 +1,9 @@
+/**
+ * Shared test helpers: one way to run effects in tests (with a TestClock), and
+ * per-suite isolation on the real PostgreSQL and RabbitMQ that the Jest
+ * globalSetup resolved into DATABASE_URL / AMQP_URL.
+ */
+export { runTest, runLive } from "./run.ts";
+export { testDatabase, type TestDatabase } from "./database.ts";
+export { testQueues, uniqueName, type TestQueues } from "./queues.ts";
+export { serviceUrls } from "./urls.ts";
