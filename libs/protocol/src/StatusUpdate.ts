@@ -1,0 +1,33 @@
+import { Schema } from "effect";
+import { AgentId, NonNegativeInt, ShortName, TaskKind, Uuid, WorkId } from "./fields.ts";
+import { optionalOrNull } from "./optional.ts";
+import { ResourceMetrics } from "./ResourceMetrics.ts";
+
+/** What the agent says about itself; liveness (online/offline) is the orchestrator's call. */
+export const AgentStatus = Schema.Literals(["online", "busy", "draining"]);
+
+/** The agent's own status report. */
+export type AgentStatus = typeof AgentStatus.Type;
+
+/** The heartbeat: payload of a `work_status` message (SPEC §2). */
+export const StatusUpdate = Schema.Struct({
+  agent_id: AgentId,
+  agent_type: ShortName,
+  pool_name: optionalOrNull(ShortName),
+  status: AgentStatus,
+  boot_id: Uuid,
+  seq: NonNegativeInt,
+  capabilities: Schema.Array(TaskKind),
+  resources: ResourceMetrics,
+  current_work: Schema.Array(WorkId)
+});
+
+/** A decoded heartbeat. */
+export type StatusUpdate = typeof StatusUpdate.Type;
+
+/** The pool an agent joins when it names none: `<agent_type>_pool_1`. */
+export const defaultPoolName = (agentType: string): string => `${agentType}_pool_1`;
+
+/** The pool a heartbeat places its agent in: its `pool_name`, else the default for its type. */
+export const poolNameOf = (status: Pick<StatusUpdate, "agent_type" | "pool_name">): string =>
+  status.pool_name ?? defaultPoolName(status.agent_type);

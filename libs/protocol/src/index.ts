@@ -1,0 +1,43 @@
+/**
+ * @homelab/protocol — the wire protocol of SPEC §2 as pure data: Effect
+ * Schemas for every message, decode/encode helpers and the queue topology.
+ * No I/O happens here.
+ */
+export { AgentShutdown } from "./AgentShutdown.ts";
+export { CONTENT_TYPE, MAX_MESSAGE_BYTES, PERSISTENT_DELIVERY_MODE, PROTOCOL_VERSION } from "./constants.ts";
+export { decodeMessage, decodeMessageEffect, decodeMessageValue } from "./decode.ts";
+export { DecodeError, DecodeReason } from "./DecodeError.ts";
+export { encodeMessage, encodeMessageString } from "./encode.ts";
+export {
+  AgentShutdownMessage,
+  Envelope,
+  type EnvelopeInput,
+  type EnvelopeOf,
+  makeEnvelope,
+  Message,
+  MESSAGE_TYPES,
+  type MessageOf,
+  messageSchemas,
+  MessageType,
+  type PayloadOf,
+  WorkRequestMessage,
+  WorkResultMessage,
+  WorkStatusMessage
+} from "./Envelope.ts";
+export { AGENT_ID_PATTERN, AgentId, isIsoUtc, IsoUtc, ORCHESTRATOR_SENDER, Uuid } from "./fields.ts";
+export { CollectionError, GpuMetrics, GpuType, ResourceMetrics } from "./ResourceMetrics.ts";
+export { AgentStatus, defaultPoolName, poolNameOf, StatusUpdate } from "./StatusUpdate.ts";
+export {
+  DEFAULT_DEAD_LETTER_QUEUE,
+  DEFAULT_REPLY_QUEUE,
+  deadLetterQueueName,
+  type QueueArguments,
+  type QueueDeclaration,
+  REPLY_DELIVERY_LIMIT,
+  replyQueueTopology,
+  type ReplyQueueTopology,
+  workQueueName,
+  workQueueTopology
+} from "./topology.ts";
+export { WorkRequest, WorkRequirements } from "./WorkRequest.ts";
+export { WorkResult, WorkResultStatus } from "./WorkResult.ts";
