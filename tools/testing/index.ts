@@ -7,3 +7,14 @@ export { runTest, runLive } from "./run.ts";
 export { testDatabase, type TestDatabase } from "./database.ts";
 export { testQueues, uniqueName, type TestQueues } from "./queues.ts";
 export { serviceUrls } from "./urls.ts";
+export {
+  makeFakeGpuTools,
+  nvidiaCsv,
+  NVIDIA_DRIVER_FAILURE,
+  RTX_4090,
+  RTX_3060,
+  type FakeGpuTools,
+  type FakeNvidiaGpu,
+  type FakeReply,
+  type FakeTool
+} from "./fakeGpuTools.ts";

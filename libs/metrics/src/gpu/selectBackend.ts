@@ -1,0 +1,48 @@
+import { Effect, Layer } from "effect";
+import { MetricsConfig, type GpuBackendChoice, type MetricsSettings } from "../MetricsConfig.ts";
+import { readAmd } from "./amd.ts";
+import { GpuBackend, type GpuBackendShape, type GpuSourceError, type GpuType } from "./GpuBackend.ts";
+import type { GpuReading } from "./GpuReading.ts";
+import { readIntel } from "./intel.ts";
+import { readNvidia } from "./nvidia.ts";
+
+const readers: Record<Exclude<GpuType, "none">, (s: MetricsSettings) => Effect.Effect<ReadonlyArray<GpuReading>, GpuSourceError>> = {
+  nvidia: readNvidia,
+  amd: readAmd,
+  intel: readIntel
+};
+
+const backendOf = (gpu_type: GpuType, settings: MetricsSettings): GpuBackendShape => ({
+  gpu_type,
+  read: gpu_type === "none" ? Effect.succeed([]) : Effect.withSpan(readers[gpu_type](settings), `GpuBackend.${gpu_type}.read`)
+});
+
+/**
+ * `auto`: the first of nvidia → amd → intel whose tool is present on this
+ * machine. A tool that is present but failing (a driver that cannot be
+ * reached) still wins: the operator then sees the failure in
+ * `collection_errors` instead of a silent "no GPU".
+ */
+export const detectGpuType = (settings: MetricsSettings): Effect.Effect<GpuType> =>
+  Effect.gen(function* () {
+    for (const candidate of ["nvidia", "amd", "intel"] as const) {
+      const result = yield* Effect.result(readers[candidate](settings));
+      if (result._tag === "Success" || !result.failure.missing) return candidate;
+    }
+    return "none" as const;
+  });
+
+/** Resolves a `GPU_BACKEND` choice to the backend this machine uses. */
+export const resolveGpuType = (choice: GpuBackendChoice, settings: MetricsSettings): Effect.Effect<GpuType> =>
+  choice === "auto" ? detectGpuType(settings) : Effect.succeed(choice);
+
+/** The GPU backend chosen by `MetricsConfig.gpuBackend` (auto-detected once, at start-up). */
+export const gpuBackendLayer: Layer.Layer<GpuBackend, never, MetricsConfig> = Layer.effect(
+  GpuBackend,
+  Effect.gen(function* () {
+    const settings = yield* MetricsConfig;
+    const gpu_type = yield* resolveGpuType(settings.gpuBackend, settings);
+    yield* Effect.logInfo(`GPU backend: ${gpu_type}${settings.gpuBackend === "auto" ? " (auto-detected)" : ""}`);
+    return backendOf(gpu_type, settings);
+  })
+);
