@@ -17,7 +17,7 @@ export { gpuBackendLayer, detectGpuType, resolveGpuType } from "./gpu/selectBack
 export { readNvidia, readNvidiaInventory } from "./gpu/nvidia.ts";
 export { readAmd, readAmdgpuSysfs } from "./gpu/amd.ts";
 export { readIntel } from "./gpu/intel.ts";
-export { runCommand, type CommandSpec, type CommandOutput } from "./command/runCommand.ts";
+export { CommandRunner, type CommandRunnerShape, type CommandSpec, type CommandOutput } from "./command/CommandRunner.ts";
 export * from "./command/errors.ts";
 export * from "./gpu/parsers/index.ts";
 
@@ -26,10 +26,11 @@ import { MetricsCollector } from "./MetricsCollector.ts";
 import { MetricsConfig, type MetricsSettings } from "./MetricsConfig.ts";
 import { HostProbe } from "./host/HostProbe.ts";
 import { gpuBackendLayer } from "./gpu/selectBackend.ts";
+import { CommandRunner } from "./command/CommandRunner.ts";
 
 /** The collector for this machine: host probe + the configured GPU backend. */
 export const metricsLayer = (settings: Partial<MetricsSettings> = {}): Layer.Layer<MetricsCollector> =>
   MetricsCollector.layer.pipe(
     Layer.provide(Layer.merge(HostProbe.layer, gpuBackendLayer)),
-    Layer.provide(MetricsConfig.layer(settings))
+    Layer.provide(Layer.merge(MetricsConfig.layer(settings), CommandRunner.layer))
   );

@@ -4,7 +4,16 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Effect } from "effect";
 import { makeFakeGpuTools, nvidiaCsv, NVIDIA_DRIVER_FAILURE, RTX_4090, runLive, type FakeGpuTools } from "@homelab/tools/testing";
-import { defaultMetricsSettings, detectGpuType, MetricsCollector, metricsLayer, type MetricsSettings } from "../src/index.ts";
+import {
+  CommandRunner,
+  defaultMetricsSettings,
+  detectGpuType as detectWith,
+  MetricsCollector,
+  metricsLayer,
+  type MetricsSettings
+} from "../src/index.ts";
+
+const detectGpuType = (s: MetricsSettings) => detectWith(s).pipe(Effect.provide(CommandRunner.layer));
 
 const GIB = 1024 ** 3;
 

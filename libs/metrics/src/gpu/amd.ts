@@ -1,9 +1,10 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { Effect } from "effect";
-import { runCommand } from "../command/runCommand.ts";
+import type { CommandRunner } from "../command/CommandRunner.ts";
 import type { MetricsSettings } from "../MetricsConfig.ts";
 import { GpuSourceError, toSourceError } from "./GpuBackend.ts";
+import { runTool } from "./runTool.ts";
 import type { GpuReading } from "./GpuReading.ts";
 import { parseRocmSmiJson, readingsFromAmdgpuSysfs } from "./parsers/rocmSmi.ts";
 
@@ -18,13 +19,7 @@ export const ROCM_SMI_ARGS = [
 ] as const;
 
 const readRocmSmi = (settings: MetricsSettings) =>
-  runCommand({
-    command: "rocm-smi",
-    args: ROCM_SMI_ARGS,
-    timeoutMs: settings.sourceTimeoutMs,
-    maxOutputBytes: settings.maxToolOutputBytes,
-    ...(settings.toolEnv === undefined ? {} : { env: settings.toolEnv })
-  }).pipe(
+  runTool(settings, "rocm-smi", ROCM_SMI_ARGS).pipe(
     Effect.flatMap((out) => Effect.fromResult(parseRocmSmiJson(out.stdout))),
     Effect.mapError(toSourceError("amd"))
   );
@@ -76,7 +71,7 @@ export const readAmdgpuSysfs = (drmClassDir: string): Effect.Effect<ReadonlyArra
   );
 
 /** rocm-smi first; when it is missing or fails, amdgpu's sysfs files. */
-export const readAmd = (settings: MetricsSettings): Effect.Effect<ReadonlyArray<GpuReading>, GpuSourceError> =>
+export const readAmd = (settings: MetricsSettings): Effect.Effect<ReadonlyArray<GpuReading>, GpuSourceError, CommandRunner> =>
   readRocmSmi(settings).pipe(
     Effect.catch((rocm) =>
       readAmdgpuSysfs(settings.drmClassDir).pipe(

@@ -1,18 +1,10 @@
 import { Effect } from "effect";
-import { runCommand } from "../command/runCommand.ts";
+import type { CommandRunner } from "../command/CommandRunner.ts";
 import type { MetricsSettings } from "../MetricsConfig.ts";
 import { toSourceError, type GpuSourceError } from "./GpuBackend.ts";
+import { runTool } from "./runTool.ts";
 import type { GpuReading } from "./GpuReading.ts";
 import { parseXpuSmiDiscoveryJson, parseXpuSmiStatsJson } from "./parsers/xpuSmi.ts";
-
-const xpuSmi = (settings: MetricsSettings, args: ReadonlyArray<string>) =>
-  runCommand({
-    command: "xpu-smi",
-    args,
-    timeoutMs: settings.sourceTimeoutMs,
-    maxOutputBytes: settings.maxToolOutputBytes,
-    ...(settings.toolEnv === undefined ? {} : { env: settings.toolEnv })
-  });
 
 /** Prefers the later reading's figures where it has them. */
 const merge = (base: GpuReading, more: GpuReading | undefined): GpuReading =>
@@ -35,8 +27,8 @@ const merge = (base: GpuReading, more: GpuReading | undefined): GpuReading =>
  * the last good values and names the problem) rather than reporting a GPU
  * with silently missing figures.
  */
-export const readIntel = (settings: MetricsSettings): Effect.Effect<ReadonlyArray<GpuReading>, GpuSourceError> =>
-  xpuSmi(settings, ["discovery", "-j"]).pipe(
+export const readIntel = (settings: MetricsSettings): Effect.Effect<ReadonlyArray<GpuReading>, GpuSourceError, CommandRunner> =>
+  runTool(settings, "xpu-smi", ["discovery", "-j"]).pipe(
     Effect.flatMap((out) => Effect.fromResult(parseXpuSmiDiscoveryJson(out.stdout))),
     Effect.flatMap((devices) =>
       Effect.forEach(
@@ -44,10 +36,10 @@ export const readIntel = (settings: MetricsSettings): Effect.Effect<ReadonlyArra
         (device) =>
           Effect.gen(function* () {
             const id = String(device.index);
-            const detail = yield* xpuSmi(settings, ["discovery", "-d", id, "-j"]).pipe(
+            const detail = yield* runTool(settings, "xpu-smi", ["discovery", "-d", id, "-j"]).pipe(
               Effect.flatMap((out) => Effect.fromResult(parseXpuSmiDiscoveryJson(out.stdout)))
             );
-            const stats = yield* xpuSmi(settings, ["stats", "-d", id, "-j"]).pipe(
+            const stats = yield* runTool(settings, "xpu-smi", ["stats", "-d", id, "-j"]).pipe(
               Effect.flatMap((out) => Effect.fromResult(parseXpuSmiStatsJson(out.stdout)))
             );
             const merged = merge(merge(device, detail[0]), stats[0]);

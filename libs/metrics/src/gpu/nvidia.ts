@@ -1,27 +1,19 @@
 import { Effect } from "effect";
-import { runCommand } from "../command/runCommand.ts";
+import type { CommandRunner } from "../command/CommandRunner.ts";
 import type { MetricsSettings } from "../MetricsConfig.ts";
 import { toSourceError, type GpuSourceError } from "./GpuBackend.ts";
+import { runTool } from "./runTool.ts";
 import type { GpuReading } from "./GpuReading.ts";
 import { NVIDIA_QUERY_FIELDS, parseNvidiaCsv } from "./parsers/nvidiaCsv.ts";
 import { nvidiaInventoryFromJson, parseNvidiaXmlDocument, type NvidiaInventory } from "./parsers/nvidiaXml.ts";
-
-const tool = (settings: MetricsSettings, args: ReadonlyArray<string>) =>
-  runCommand({
-    command: "nvidia-smi",
-    args,
-    timeoutMs: settings.sourceTimeoutMs,
-    maxOutputBytes: settings.maxToolOutputBytes,
-    ...(settings.toolEnv === undefined ? {} : { env: settings.toolEnv })
-  });
 
 /**
  * Per-heartbeat NVIDIA figures: `nvidia-smi --query-gpu=… --format=csv,nounits`,
  * columns mapped by header name. A driver failure (exit 9 and its message)
  * comes back as an error carrying nvidia-smi's own words.
  */
-export const readNvidia = (settings: MetricsSettings): Effect.Effect<ReadonlyArray<GpuReading>, GpuSourceError> =>
-  tool(settings, [`--query-gpu=${NVIDIA_QUERY_FIELDS.join(",")}`, "--format=csv,nounits"]).pipe(
+export const readNvidia = (settings: MetricsSettings): Effect.Effect<ReadonlyArray<GpuReading>, GpuSourceError, CommandRunner> =>
+  runTool(settings, "nvidia-smi", [`--query-gpu=${NVIDIA_QUERY_FIELDS.join(",")}`, "--format=csv,nounits"]).pipe(
     Effect.flatMap((out) => Effect.fromResult(parseNvidiaCsv(out.stdout))),
     Effect.mapError(toSourceError("nvidia"))
   );
@@ -33,8 +25,8 @@ export const readNvidia = (settings: MetricsSettings): Effect.Effect<ReadonlyArr
  * it runs nvidia-smi through a shell with no timeout, which a hung driver
  * would turn into a leaked process; here the command is killed at the deadline.
  */
-export const readNvidiaInventory = (settings: MetricsSettings): Effect.Effect<NvidiaInventory, GpuSourceError> =>
-  tool(settings, ["-q", "-x"]).pipe(
+export const readNvidiaInventory = (settings: MetricsSettings): Effect.Effect<NvidiaInventory, GpuSourceError, CommandRunner> =>
+  runTool(settings, "nvidia-smi", ["-q", "-x"]).pipe(
     Effect.flatMap((out) => Effect.fromResult(parseNvidiaXmlDocument(out.stdout))),
     Effect.map(nvidiaInventoryFromJson),
     Effect.mapError(toSourceError("nvidia"))

@@ -1,4 +1,5 @@
 import { Effect, Layer } from "effect";
+import { CommandRunner } from "../command/CommandRunner.ts";
 import { MetricsConfig, type GpuBackendChoice, type MetricsSettings } from "../MetricsConfig.ts";
 import { readAmd } from "./amd.ts";
 import { GpuBackend, type GpuBackendShape, type GpuSourceError, type GpuType } from "./GpuBackend.ts";
@@ -6,15 +7,24 @@ import type { GpuReading } from "./GpuReading.ts";
 import { readIntel } from "./intel.ts";
 import { readNvidia } from "./nvidia.ts";
 
-const readers: Record<Exclude<GpuType, "none">, (s: MetricsSettings) => Effect.Effect<ReadonlyArray<GpuReading>, GpuSourceError>> = {
+const readers: Record<
+  Exclude<GpuType, "none">,
+  (s: MetricsSettings) => Effect.Effect<ReadonlyArray<GpuReading>, GpuSourceError, CommandRunner>
+> = {
   nvidia: readNvidia,
   amd: readAmd,
   intel: readIntel
 };
 
-const backendOf = (gpu_type: GpuType, settings: MetricsSettings): GpuBackendShape => ({
+const backendOf = (gpu_type: GpuType, settings: MetricsSettings, runner: CommandRunner["Service"]): GpuBackendShape => ({
   gpu_type,
-  read: gpu_type === "none" ? Effect.succeed([]) : Effect.withSpan(readers[gpu_type](settings), `GpuBackend.${gpu_type}.read`)
+  read:
+    gpu_type === "none"
+      ? Effect.succeed([])
+      : readers[gpu_type](settings).pipe(
+          Effect.provideService(CommandRunner, runner),
+          Effect.withSpan(`GpuBackend.${gpu_type}.read`)
+        )
 });
 
 /**
@@ -23,7 +33,7 @@ const backendOf = (gpu_type: GpuType, settings: MetricsSettings): GpuBackendShap
  * reached) still wins: the operator then sees the failure in
  * `collection_errors` instead of a silent "no GPU".
  */
-export const detectGpuType = (settings: MetricsSettings): Effect.Effect<GpuType> =>
+export const detectGpuType = (settings: MetricsSettings): Effect.Effect<GpuType, never, CommandRunner> =>
   Effect.gen(function* () {
     for (const candidate of ["nvidia", "amd", "intel"] as const) {
       const result = yield* Effect.result(readers[candidate](settings));
@@ -33,16 +43,19 @@ export const detectGpuType = (settings: MetricsSettings): Effect.Effect<GpuType>
   });
 
 /** Resolves a `GPU_BACKEND` choice to the backend this machine uses. */
-export const resolveGpuType = (choice: GpuBackendChoice, settings: MetricsSettings): Effect.Effect<GpuType> =>
+export const resolveGpuType = (
+  choice: GpuBackendChoice,
+  settings: MetricsSettings
+): Effect.Effect<GpuType, never, CommandRunner> =>
   choice === "auto" ? detectGpuType(settings) : Effect.succeed(choice);
 
 /** The GPU backend chosen by `MetricsConfig.gpuBackend` (auto-detected once, at start-up). */
-export const gpuBackendLayer: Layer.Layer<GpuBackend, never, MetricsConfig> = Layer.effect(
+export const gpuBackendLayer: Layer.Layer<GpuBackend, never, MetricsConfig | CommandRunner> = Layer.effect(
   GpuBackend,
   Effect.gen(function* () {
     const settings = yield* MetricsConfig;
     const gpu_type = yield* resolveGpuType(settings.gpuBackend, settings);
     yield* Effect.logInfo(`GPU backend: ${gpu_type}${settings.gpuBackend === "auto" ? " (auto-detected)" : ""}`);
-    return backendOf(gpu_type, settings);
+    return backendOf(gpu_type, settings, yield* CommandRunner);
   })
 );

@@ -1,0 +1,20 @@
+import type { Effect } from "effect";
+import { CommandRunner, type CommandOutput } from "../command/CommandRunner.ts";
+import type { CommandError } from "../command/errors.ts";
+import type { MetricsSettings } from "../MetricsConfig.ts";
+
+/** Runs a GPU tool with the metrics settings' deadline, output cap and environment. */
+export const runTool = (
+  settings: MetricsSettings,
+  command: string,
+  args: ReadonlyArray<string>
+): Effect.Effect<CommandOutput, CommandError, CommandRunner> =>
+  CommandRunner.use((runner) =>
+    runner.run({
+      command,
+      args,
+      timeoutMs: settings.sourceTimeoutMs,
+      maxOutputBytes: settings.maxToolOutputBytes,
+      ...(settings.toolEnv === undefined ? {} : { env: settings.toolEnv })
+    })
+  );
