@@ -46,6 +46,17 @@ const WorkerReply = Schema.Struct({
 });
 type WorkerReply = typeof WorkerReply.Type;
 const decodeReply = Schema.decodeUnknownResult(WorkerReply);
+const WorkerStarted = Schema.Struct({ id: Schema.Number, started: Schema.Number });
+const decodeStarted = Schema.decodeUnknownResult(WorkerStarted);
+
+/** SIGKILL to a child's whole process group (it was spawned detached, as group leader). */
+const killGroup = (pid: number): void => {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+};
 
 interface WorkerPool {
   readonly send: (message: object, onReply: (reply: WorkerReply) => void) => number;
@@ -57,6 +68,9 @@ const makeWorkerPool = (): WorkerPool => {
   let worker: Worker | undefined;
   let nextId = 0;
   const pending = new Map<number, (reply: WorkerReply) => void>();
+  // Pids of running children, so that a timeout or shutdown kills them from
+  // this thread without depending on the worker to still be there.
+  const running = new Map<number, number>();
   const failAll = (detail: string) => {
     for (const [id, onReply] of pending) {
       onReply({ id, outcome: "spawn_error", exitCode: null, signal: null, stdout: "", stderr: "", detail });
@@ -68,10 +82,16 @@ const makeWorkerPool = (): WorkerPool => {
     if (worker !== undefined) return worker;
     const w = new Worker(COMMAND_WORKER_SOURCE, { eval: true });
     w.on("message", (message: unknown) => {
+      const started = decodeStarted(message);
+      if (Result.isSuccess(started)) {
+        if (pending.has(started.success.id)) running.set(started.success.id, started.success.started);
+        return;
+      }
       const decoded = decodeReply(message);
       if (Result.isFailure(decoded)) return;
       const onReply = pending.get(decoded.success.id);
       pending.delete(decoded.success.id);
+      running.delete(decoded.success.id);
       if (pending.size === 0) w.unref();
       onReply?.(decoded.success);
     });
@@ -94,12 +114,18 @@ const makeWorkerPool = (): WorkerPool => {
     },
     cancel: (id) => {
       if (!pending.delete(id)) return;
+      const pid = running.get(id);
+      running.delete(id);
+      if (pid !== undefined) killGroup(pid);
+      // Also tell the worker, for a child whose pid had not reached us yet.
       worker?.postMessage({ type: "kill", id });
       if (pending.size === 0) worker?.unref();
     },
     close: async () => {
       const w = worker;
       worker = undefined;
+      for (const pid of running.values()) killGroup(pid);
+      running.clear();
       pending.clear();
       if (w !== undefined) {
         w.removeAllListeners("exit");

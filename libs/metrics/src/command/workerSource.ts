@@ -9,7 +9,9 @@
  * the worker's loop waits.
  *
  * Messages in:  { type: "run", id, command, args, env, maxOutputBytes } | { type: "kill", id }
- * Messages out: { id, outcome: "ok" | "not_found" | "failed" | "too_large" | "spawn_error",
+ * Messages out: { id, started: pid } once the child runs, so the main thread
+ *               can kill its group itself (even after this worker is gone);
+ *               then { id, outcome: "ok" | "not_found" | "failed" | "too_large" | "spawn_error",
  *                 exitCode, signal, stdout, stderr, detail }
  */
 export const COMMAND_WORKER_SOURCE = String.raw`
@@ -51,6 +53,7 @@ parentPort.on("message", (m) => {
     return;
   }
   children.set(m.id, { child });
+  if (child.pid !== undefined) parentPort.postMessage({ id: m.id, started: child.pid });
   const out = [], err = [];
   let size = 0;
   const collect = (into) => (chunk) => {
