@@ -18,3 +18,4 @@ export {
   type FakeReply,
   type FakeTool
 } from "./fakeGpuTools.ts";
+export { readReplyQueue, type ReplyQueueReader } from "./replyQueue.ts";

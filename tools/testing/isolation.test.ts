@@ -56,7 +56,7 @@ describe("per-suite isolation on the real services", () => {
       Effect.gen(function* () {
         const queues = yield* testQueues();
         const a = queues.name("orchestrator.replies");
-        const b = queues.name("orchestrator.replies");
+        const b = queues.adopt(`agent.${queues.name("adopted")}.work`);
         yield* Effect.promise(() =>
           withBroker(async (conn) => {
             await conn.queueDeclare({ queue: a, durable: true });

@@ -8,6 +8,8 @@ export { uniqueName } from "./names.ts";
 export interface TestQueues {
   /** Returns a queue name unique to this suite and registers it for deletion. */
   readonly name: (base: string) => string;
+  /** Registers a queue someone else named (e.g. `agent.<id>.work`) for deletion too. */
+  readonly adopt: (name: string) => string;
   /** Every name handed out so far. */
   readonly names: () => ReadonlyArray<string>;
 }
@@ -23,6 +25,10 @@ export const testQueues = (): Effect.Effect<TestQueues, never, Scope.Scope> =>
       return {
         name: (base: string) => {
           const n = uniqueName(base);
+          issued.push(n);
+          return n;
+        },
+        adopt: (n: string) => {
           issued.push(n);
           return n;
         },

@@ -16,10 +16,10 @@ export const runTest = <A, E>(effect: Effect.Effect<A, E, import("effect").Scope
 export const runLive = <A, E>(effect: Effect.Effect<A, E, import("effect").Scope.Scope>): Promise<A> =>
   Effect.runPromise(Effect.scoped(effect).pipe(quiet, Effect.provide(Layer.empty)));
 
-/** Tests log warnings and errors only (TEST_LOG_LEVEL overrides), so Jest output stays readable. */
+/** Tests log errors only (TEST_LOG_LEVEL=warn|info|debug shows more), so Jest output stays readable. */
 const quiet = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.provideService(effect, References.MinimumLogLevel, testLogLevel());
 
 const LEVELS = ["All", "Trace", "Debug", "Info", "Warn", "Error", "Fatal", "None"] as const;
 const testLogLevel = (): (typeof LEVELS)[number] =>
-  LEVELS.find((l) => l.toLowerCase() === (process.env["TEST_LOG_LEVEL"] ?? "warn").toLowerCase()) ?? "Warn";
+  LEVELS.find((l) => l.toLowerCase() === (process.env["TEST_LOG_LEVEL"] ?? "error").toLowerCase()) ?? "Error";

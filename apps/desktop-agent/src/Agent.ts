@@ -1,0 +1,150 @@
+import { randomUUID } from "node:crypto";
+import { Data, Deferred, Duration, Effect, Exit, Ref, Runtime } from "effect";
+import { makeEnvelope, replyQueueTopology, type AgentId, type AgentStatus, type Message } from "@homelab/protocol";
+import { Broker, type BrokerConnection } from "./Broker.ts";
+import { makeHeartbeatSource, type AgentIdentity } from "./Heartbeat.ts";
+import { publishMessage, stamp } from "./Outbox.ts";
+import { connectRoundDelay, heartbeatSchedule, RECONNECT_ATTEMPTS, reconnectSchedule } from "./schedules.ts";
+import { consumeWork } from "./WorkConsumer.ts";
+
+/**
+ * The broker stayed unreachable through every attempt of the backoff
+ * schedule: exit 69 (EX_UNAVAILABLE) so systemd restarts the agent.
+ */
+export class BrokerUnreachable extends Data.TaggedError("BrokerUnreachable")<{ readonly message: string }> {
+  override readonly [Runtime.errorExitCode] = 69;
+}
+
+export interface AgentOptions {
+  readonly agent_id: AgentId;
+  readonly agent_type: string;
+  readonly pool_name: string;
+  readonly reply_queue: string;
+  readonly heartbeat_interval_seconds: number;
+  readonly max_concurrent_work: number;
+  readonly capabilities: ReadonlyArray<string>;
+  /** Random spread on reconnect delays (off in tests that check exact delays). */
+  readonly jitter: boolean;
+}
+
+/** What the running agent exposes to tests and to the process around it. */
+export interface AgentStats {
+  readonly heartbeatsSent: number;
+  readonly heartbeatsDropped: number;
+  readonly connections: number;
+}
+
+/**
+ * The agent: connect (with the SPEC backoff), then, until the connection is
+ * lost, heartbeat (one at once, then every interval) and consume work. A lost
+ * connection or a failed heartbeat publish ends the session and the loop
+ * connects again; a heartbeat that cannot go out is dropped and counted,
+ * never queued and replayed. Interrupting it (SIGTERM) stops taking work,
+ * publishes `agent_shutdown` and closes the connection.
+ */
+export const runAgent = (options: AgentOptions, stats?: Ref.Ref<AgentStats>) =>
+  Effect.gen(function* () {
+    const broker = yield* Broker;
+    const counters = stats ?? (yield* Ref.make<AgentStats>({ heartbeatsSent: 0, heartbeatsDropped: 0, connections: 0 }));
+    const status = yield* Ref.make<AgentStatus>("online");
+    const identity: AgentIdentity = {
+      agent_id: options.agent_id,
+      agent_type: options.agent_type,
+      pool_name: options.pool_name,
+      boot_id: randomUUID(),
+      capabilities: options.capabilities
+    };
+    const heartbeats = yield* makeHeartbeatSource({
+      identity,
+      metricsBudgetMs: Math.min(2000, (options.heartbeat_interval_seconds * 1000) / 2),
+      status: Ref.get(status),
+      currentWork: Effect.succeed([])
+    });
+    // A publish must not outlive the beat it belongs to.
+    const publishDeadlineMs = Math.max(200, Math.min(5000, options.heartbeat_interval_seconds * 1000));
+    const topology = replyQueueTopology(options.reply_queue);
+    yield* Effect.logInfo(`agent ${identity.agent_id} starting (boot ${identity.boot_id})`);
+
+    const connect = broker.connect.pipe(
+      Effect.retry(
+        reconnectSchedule({
+          jitter: options.jitter,
+          onRetry: (attempt, error, delay) =>
+            Effect.logWarning(
+              `broker connect attempt ${attempt}/${RECONNECT_ATTEMPTS} failed (${describe(error)}); next attempt in ${Duration.format(delay)}`
+            )
+        })
+      ),
+      Effect.catch((e) =>
+        Effect.fail(
+          new BrokerUnreachable({
+            message: `broker unreachable after ${RECONNECT_ATTEMPTS} attempts (last: ${e.message}); exiting`
+          })
+        )
+      ),
+      (attempts) => Effect.andThen(connectRoundDelay(options.jitter), attempts)
+    );
+
+    const session = Effect.gen(function* () {
+      const conn = yield* connect;
+      yield* Ref.update(counters, (c) => ({ ...c, connections: c.connections + 1 }));
+      yield* conn.declare(topology.deadLetterQueue);
+      yield* conn.declare(topology);
+      const publishFailed = yield* Deferred.make<string>();
+      // Released after the consumer (finalizers run in reverse): on a signal,
+      // work intake has stopped before agent_shutdown goes out.
+      yield* Effect.addFinalizer((exit) =>
+        Exit.hasInterrupts(exit) ? sendShutdown(conn, identity, options.reply_queue, publishDeadlineMs, status) : Effect.void
+      );
+      yield* consumeWork({
+        conn,
+        agentId: identity.agent_id,
+        replyQueue: options.reply_queue,
+        prefetch: options.max_concurrent_work,
+        publishDeadlineMs
+      });
+      yield* Effect.logInfo(`connected; heartbeating every ${options.heartbeat_interval_seconds} s`);
+      const beat = Effect.gen(function* () {
+        const message = yield* heartbeats.next;
+        yield* publishMessage(conn, options.reply_queue, message, publishDeadlineMs).pipe(
+          Effect.tap(() => Ref.update(counters, (c) => ({ ...c, heartbeatsSent: c.heartbeatsSent + 1 }))),
+          Effect.catch((e) =>
+            Ref.update(counters, (c) => ({ ...c, heartbeatsDropped: c.heartbeatsDropped + 1 })).pipe(
+              Effect.andThen(Effect.logWarning(`heartbeat dropped: ${e.message}; reconnecting`)),
+              Effect.andThen(Deferred.succeed(publishFailed, `heartbeat publish failed: ${e.message}`))
+            )
+          )
+        );
+      });
+      yield* Effect.forkScoped(Effect.repeat(beat, heartbeatSchedule(options.heartbeat_interval_seconds)));
+      const reason = yield* Effect.raceFirst(conn.lost, Deferred.await(publishFailed));
+      yield* Effect.logWarning(`${reason}; reconnecting`);
+    }).pipe(Effect.scoped);
+
+    return yield* Effect.forever(session);
+  });
+
+const describe = (error: unknown): string =>
+  typeof error === "object" && error !== null && "message" in error ? String(error.message) : String(error);
+
+const sendShutdown = (
+  conn: BrokerConnection,
+  identity: AgentIdentity,
+  replyQueue: string,
+  deadlineMs: number,
+  status: Ref.Ref<AgentStatus>
+) =>
+  Effect.gen(function* () {
+    yield* Ref.set(status, "draining");
+    const message: Message = makeEnvelope({
+      ...(yield* stamp),
+      type: "agent_shutdown",
+      sender: identity.agent_id,
+      payload: { agent_id: identity.agent_id, boot_id: identity.boot_id, reason: "signal: agent stopping" }
+    });
+    yield* publishMessage(conn, replyQueue, message, Math.min(deadlineMs, 2000)).pipe(
+      Effect.tap(() => Effect.logInfo("agent_shutdown published")),
+      Effect.catch((e) => Effect.logWarning(`agent_shutdown not published: ${e.message}`))
+    );
+  });
+

@@ -1,0 +1,92 @@
+import { Effect, Fiber, Option, Ref, Scope } from "effect";
+import { makeEnvelope, type AgentId, type AgentStatus, type Message, type ResourceMetrics } from "@homelab/protocol";
+import { MetricsCollector } from "@homelab/metrics";
+import { stamp } from "./Outbox.ts";
+
+export interface AgentIdentity {
+  readonly agent_id: AgentId;
+  readonly agent_type: string;
+  readonly pool_name: string;
+  /** New each time the process starts (SPEC §2). */
+  readonly boot_id: string;
+  readonly capabilities: ReadonlyArray<string>;
+}
+
+export interface HeartbeatSource {
+  /** The next StatusUpdate message, seq + 1 each call. */
+  readonly next: Effect.Effect<Message>;
+}
+
+/**
+ * Builds heartbeats. Metrics never delay one by more than `metricsBudgetMs`:
+ * a collection still running past it leaves the heartbeat with the last
+ * values (named in `collection_errors`) and finishes in the background for
+ * the next one. Only the very first heartbeat waits for a first collection
+ * (itself bounded by the collector's 5 s per-source timeouts).
+ */
+export const makeHeartbeatSource = (options: {
+  readonly identity: AgentIdentity;
+  readonly metricsBudgetMs: number;
+  readonly status: Effect.Effect<AgentStatus>;
+  readonly currentWork: Effect.Effect<ReadonlyArray<string>>;
+}): Effect.Effect<HeartbeatSource, never, MetricsCollector | Scope.Scope> =>
+  Effect.gen(function* () {
+    const collector = yield* MetricsCollector;
+    const scope = yield* Scope.Scope;
+    const seq = yield* Ref.make(0);
+    const latest = yield* Ref.make<ResourceMetrics | undefined>(undefined);
+    const inFlight = yield* Ref.make<Fiber.Fiber<ResourceMetrics> | undefined>(undefined);
+
+    const collection = Effect.gen(function* () {
+      const running = yield* Ref.get(inFlight);
+      if (running !== undefined) return running;
+      const fiber = yield* collector.collect.pipe(
+        Effect.tap((m) => Ref.set(latest, m)),
+        Effect.ensuring(Ref.set(inFlight, undefined)),
+        Effect.forkIn(scope)
+      );
+      yield* Ref.set(inFlight, fiber);
+      return fiber;
+    });
+
+    const metrics = Effect.gen(function* () {
+      const fiber = yield* collection;
+      const last = yield* Ref.get(latest);
+      if (last === undefined) return yield* Fiber.join(fiber);
+      const fresh = yield* Fiber.join(fiber).pipe(Effect.timeoutOption(options.metricsBudgetMs));
+      if (Option.isSome(fresh)) return fresh.value;
+      return {
+        ...last,
+        collection_errors: [
+          ...last.collection_errors,
+          {
+            source: "metrics",
+            message: `collection still running after ${options.metricsBudgetMs} ms; values from ${last.collected_at}`
+          }
+        ]
+      } satisfies ResourceMetrics;
+    });
+
+    const next = Effect.gen(function* () {
+      const resources = yield* metrics;
+      const n = yield* Ref.getAndUpdate(seq, (s) => s + 1);
+      const message: Message = makeEnvelope({
+        ...(yield* stamp),
+        type: "work_status",
+        sender: options.identity.agent_id,
+        payload: {
+          agent_id: options.identity.agent_id,
+          agent_type: options.identity.agent_type,
+          pool_name: options.identity.pool_name,
+          status: yield* options.status,
+          boot_id: options.identity.boot_id,
+          seq: n,
+          capabilities: options.identity.capabilities,
+          resources,
+          current_work: yield* options.currentWork
+        }
+      });
+      return message;
+    });
+    return { next: Effect.withSpan(next, "Heartbeat.next") };
+  });

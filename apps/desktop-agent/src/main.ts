@@ -1,0 +1,55 @@
+/**
+ * The desktop agent process (`nx run desktop-agent:serve`): read the config,
+ * then run heartbeats and the work consumer until SIGTERM/SIGINT.
+ * Exit codes: 0 after a signal, 78 invalid configuration, 69 broker
+ * unreachable after every reconnect attempt.
+ */
+import { readFile } from "node:fs/promises";
+import os from "node:os";
+import { NodeRuntime } from "@effect/platform-node";
+import { Cause, Effect, Exit, Layer, Logger, References, Runtime } from "effect";
+import { metricsLayer } from "@homelab/metrics";
+import { runAgent } from "./Agent.ts";
+import { Broker } from "./Broker.ts";
+import { loadAgentConfig } from "./config/AgentConfig.ts";
+
+const LOG_LEVELS = { trace: "Trace", debug: "Debug", info: "Info", warn: "Warn", error: "Error" } as const;
+
+const program = Effect.gen(function* () {
+  const settings = yield* loadAgentConfig({
+    argv: process.argv.slice(2),
+    env: process.env,
+    hostname: os.hostname(),
+    readFile: (path) => Effect.tryPromise(() => readFile(path, "utf8"))
+  });
+  const layers = Layer.mergeAll(
+    Broker.layer(settings.amqp_url),
+    metricsLayer({ gpuBackend: settings.gpu_backend })
+  );
+  return yield* runAgent({
+    agent_id: settings.agent_id,
+    agent_type: settings.agent_type,
+    pool_name: settings.pool_name,
+    reply_queue: settings.reply_queue,
+    heartbeat_interval_seconds: settings.heartbeat_interval_seconds,
+    max_concurrent_work: settings.max_concurrent_work,
+    capabilities: Object.keys(settings.tasks),
+    jitter: true
+  }).pipe(
+    Effect.scoped,
+    Effect.provide(layers),
+    Effect.provideService(References.MinimumLogLevel, LOG_LEVELS[settings.log_level])
+  );
+}).pipe(
+  // Errors that end the process are printed as one line.
+  Effect.tapError((e) => Effect.sync(() => console.error(e.message)))
+);
+
+/** A signal is the normal way to stop the agent: exit 0 (SPEC §4). */
+const teardown: Runtime.Teardown = (exit, onExit) =>
+  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit);
+
+NodeRuntime.runMain(program.pipe(Effect.provideService(Logger.LogToStderr, true)), {
+  teardown,
+  disableErrorReporting: true
+});
