@@ -19,3 +19,4 @@ export {
   type FakeTool
 } from "./fakeGpuTools.ts";
 export { readReplyQueue, type ReplyQueueReader } from "./replyQueue.ts";
+export { startTcpProxy, type TcpProxy } from "./tcpProxy.ts";

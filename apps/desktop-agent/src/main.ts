@@ -4,24 +4,17 @@
  * Exit codes: 0 after a signal, 78 invalid configuration, 69 broker
  * unreachable after every reconnect attempt.
  */
-import { readFile } from "node:fs/promises";
-import os from "node:os";
 import { NodeRuntime } from "@effect/platform-node";
 import { Cause, Effect, Exit, Layer, Logger, References, Runtime } from "effect";
 import { metricsLayer } from "@homelab/metrics";
 import { runAgent } from "./Agent.ts";
 import { Broker } from "./Broker.ts";
-import { loadAgentConfig } from "./config/AgentConfig.ts";
+import { loadProcessConfig } from "./processConfig.ts";
 
 const LOG_LEVELS = { trace: "Trace", debug: "Debug", info: "Info", warn: "Warn", error: "Error" } as const;
 
 const program = Effect.gen(function* () {
-  const settings = yield* loadAgentConfig({
-    argv: process.argv.slice(2),
-    env: process.env,
-    hostname: os.hostname(),
-    readFile: (path) => Effect.tryPromise(() => readFile(path, "utf8"))
-  });
+  const settings = yield* loadProcessConfig;
   const layers = Layer.mergeAll(
     Broker.layer(settings.amqp_url),
     metricsLayer({ gpuBackend: settings.gpu_backend })

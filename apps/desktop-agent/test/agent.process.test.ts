@@ -1,15 +1,23 @@
 // The real agent process, as `nx run desktop-agent:serve` starts it, watched
 // through the broker and its exit code — never through its logs.
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { Effect } from "effect";
 import type { MessageOf } from "@homelab/protocol";
 import { readReplyQueue, runLive, serviceUrls, testQueues } from "@homelab/tools/testing";
 
 const root = path.resolve(__dirname, "../../..");
+// The agent as deployed and as `nx run desktop-agent:serve` runs it: the
+// bundle that the build target (a dependency of this project's test target) writes.
+const bundle = path.join(root, "dist/apps/desktop-agent/main.mjs");
+
+beforeAll(() => {
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run npx nx run desktop-agent:build first`);
+});
 
 const startAgent = (env: Record<string, string>, args: ReadonlyArray<string> = []) => {
-  const child = spawn(process.execPath, ["--import", "tsx", "apps/desktop-agent/src/main.ts", ...args], {
+  const child = spawn(process.execPath, [bundle, ...args], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: "warn", GPU_BACKEND: "none", ...env },
     stdio: ["ignore", "pipe", "pipe"]

@@ -55,8 +55,8 @@ describe("desktop-agent:collect (the real process)", () => {
     const out = await runCollect({ GPU_BACKEND: "cuda" });
     expect(out.code).toBe(78);
     expect(out.stdout).toBe("");
-    expect(out.stderr.trim().split("\n")).toEqual([
-      'invalid configuration: GPU_BACKEND must be one of auto, nvidia, amd, intel, none; got "cuda"'
-    ]);
+    const lines = out.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^invalid configuration: GPU_BACKEND \(env\): .*"cuda"/);
   });
 });
