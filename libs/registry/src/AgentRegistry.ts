@@ -1,0 +1,138 @@
+import { Context, type Effect, Layer, type Option, type Redacted } from "effect";
+import type { AgentStatus, GpuType, ResourceMetrics, StatusUpdate } from "@homelab/protocol";
+import { makeAgentRegistry } from "./AgentRegistryLive.ts";
+import type { RegistryError } from "./errors.ts";
+import { type DatabaseOptions, type PostgresOptions, RegistryDatabase } from "./RegistryDatabase.ts";
+
+// Lives in errors.ts so the implementation can use it without importing this
+// file back (the layers below import the implementation).
+export { RegistryError } from "./errors.ts";
+
+/** Liveness, decided by the orchestrator alone (SPEC §5). */
+export type Liveness = "online" | "offline";
+
+/** One agent as the registry holds it. Times are ISO-8601 UTC strings from the database clock. */
+export interface AgentRecord {
+  readonly agent_id: string;
+  readonly agent_type: string;
+  readonly pool_name: string;
+  readonly status: Liveness;
+  /** What the agent itself last said: online | busy | draining. */
+  readonly reported_status: AgentStatus;
+  readonly capabilities: ReadonlyArray<string>;
+  readonly resource_metrics: ResourceMetrics;
+  readonly last_heartbeat_at: string;
+  readonly boot_id: string;
+  readonly last_seq: number;
+  readonly registered_at: string;
+  readonly updated_at: string;
+}
+
+/** A liveness change, as stored in `agent_status_transitions`. `from` is null on first registration. */
+export interface StatusTransition {
+  readonly agent_id: string;
+  readonly from: Liveness | null;
+  readonly to: Liveness;
+  readonly at: string;
+  readonly reason: string;
+}
+
+export interface ApplyResult {
+  /** Heartbeats that changed a row (inserted or newer than what was stored). */
+  readonly applied: number;
+  /** Heartbeats not applied: older than the stored one (same boot_id, seq not greater), or superseded in the batch. */
+  readonly ignored: number;
+  readonly transitions: ReadonlyArray<StatusTransition>;
+}
+
+export interface AgentFilter {
+  readonly status?: Liveness;
+  readonly pool?: string;
+}
+
+export interface CapacityFilter {
+  /** Compared with the free VRAM of the agent's single best GPU (SPEC §5). */
+  readonly min_vram_gb?: number;
+  readonly min_cores?: number;
+  readonly min_memory_gb?: number;
+  readonly gpu_type?: GpuType;
+  readonly pool?: string;
+}
+
+export interface CapacityAgent {
+  readonly agent_id: string;
+  readonly pool_name: string;
+  readonly reported_status: AgentStatus;
+  readonly gpu_type: GpuType;
+  readonly gpu_count: number;
+  /** Free VRAM of the best single GPU. */
+  readonly best_gpu_vram_available_gb: number;
+  /** Free VRAM summed over GPUs. */
+  readonly vram_available_gb: number;
+  readonly cores_available: number;
+  readonly memory_available_gb: number;
+  readonly capabilities: ReadonlyArray<string>;
+  readonly last_heartbeat_at: string;
+}
+
+export interface CapacityAnswer {
+  readonly agents: ReadonlyArray<CapacityAgent>;
+  readonly totals: {
+    readonly agents: number;
+    readonly vram_available_gb: number;
+    readonly cores_available: number;
+    readonly memory_available_gb: number;
+  };
+}
+
+export interface AgentRegistryShape {
+  /**
+   * Applies a batch of heartbeats in one statement/transaction: unknown agents
+   * are registered, `last_heartbeat_at` = the database's now(), liveness set
+   * online (a transition row when it changes). Inside the batch the latest
+   * (boot_id, seq) per agent wins; against the stored row a heartbeat with the
+   * same boot_id and a seq not greater changes nothing. A new boot_id always wins.
+   */
+  readonly applyHeartbeats: (batch: ReadonlyArray<StatusUpdate>) => Effect.Effect<ApplyResult, RegistryError>;
+  /** Online agents whose last heartbeat is older than `timeoutSeconds` by the database clock. */
+  readonly findStale: (timeoutSeconds: number) => Effect.Effect<ReadonlyArray<string>, RegistryError>;
+  /** Marks these agents offline (only those still online), returning the transitions. */
+  readonly markOffline: (
+    agentIds: ReadonlyArray<string>,
+    reason: string
+  ) => Effect.Effect<ReadonlyArray<StatusTransition>, RegistryError>;
+  readonly countOnline: Effect.Effect<number, RegistryError>;
+  readonly listAgents: (filter: AgentFilter) => Effect.Effect<ReadonlyArray<AgentRecord>, RegistryError>;
+  readonly getAgent: (agentId: string) => Effect.Effect<Option.Option<AgentRecord>, RegistryError>;
+  /** Online agents only, matching every filter, plus totals. */
+  readonly capacity: (filter: CapacityFilter) => Effect.Effect<CapacityAnswer, RegistryError>;
+  /**
+   * Runs `effect` only if this process wins the sweep's advisory lock
+   * (pg_try_advisory_lock); `None` when another orchestrator holds it.
+   */
+  readonly withSweepLock: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<Option.Option<A>, E | RegistryError>;
+  /** Round-trip to the database, for /readyz. */
+  readonly ping: Effect.Effect<void, RegistryError>;
+}
+
+export class AgentRegistry extends Context.Service<AgentRegistry, AgentRegistryShape>()("@homelab/registry/AgentRegistry") {
+  /** The repository over a RegistryDatabase provided by the caller (e.g. shared with the work repository). */
+  static readonly layer: Layer.Layer<AgentRegistry, never, RegistryDatabase> = Layer.effect(
+    AgentRegistry,
+    makeAgentRegistry
+  );
+
+  /** PostgreSQL through a postgres.js pool; migrations applied on start; pool ended with the scope. */
+  static readonly layerPostgres = (
+    url: Redacted.Redacted<string>,
+    options: PostgresOptions = {}
+  ): Layer.Layer<AgentRegistry, RegistryError> =>
+    AgentRegistry.layer.pipe(Layer.provide(RegistryDatabase.layerPostgres(url, options)));
+
+  /** Embedded PGlite in `dataDir` (or "memory"); migrations applied on start; closed with the scope. */
+  static readonly layerPglite = (
+    dataDir: string,
+    options: DatabaseOptions = {}
+  ): Layer.Layer<AgentRegistry, RegistryError> =>
+    AgentRegistry.layer.pipe(Layer.provide(RegistryDatabase.layerPglite(dataDir, options)));
+}

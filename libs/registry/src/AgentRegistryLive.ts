@@ -1,0 +1,125 @@
+import { and, asc, count, eq, lt, sql } from "drizzle-orm";
+import { Effect, Option, Schedule, Schema } from "effect";
+import type { StatusUpdate } from "@homelab/protocol";
+import type { AgentFilter, AgentRegistryShape, CapacityFilter } from "./AgentRegistry.ts";
+import { decodeFirst, decodeRows, rowsOf } from "./drivers/shared.ts";
+import { type RegistryError, sqlState } from "./errors.ts";
+import { SWEEP_LOCK_KEY } from "./migrations.ts";
+import { RegistryDatabase } from "./RegistryDatabase.ts";
+import { capacityColumns, capacityOrder, capacityWhere, CapacityRow, withTotals } from "./repository/capacity.ts";
+import { ApplyRow, applyStatement, latestPerAgent } from "./repository/heartbeats.ts";
+import { markOfflineStatement, MarkOfflineRow } from "./repository/offline.ts";
+import { agentColumns, AgentRow, Count } from "./repository/rows.ts";
+import { agentRegistry } from "./schema.ts";
+
+const AgentIdRow = Schema.Struct({ agent_id: Schema.String });
+
+// Two orchestrators applying overlapping batches lock rows in the same order,
+// so a deadlock (40P01) should not happen; if the server still reports one,
+// the whole statement was rolled back and is safe to run again.
+const retryDeadlock = <A>(effect: Effect.Effect<A, RegistryError>) =>
+  effect.pipe(Effect.retry({ schedule: Schedule.recurs(2), while: (e) => sqlState(e) === "40P01" }));
+
+/** The agent_registry repository over a RegistryDatabase, the same code for both drivers. */
+export const makeAgentRegistry = Effect.gen(function* () {
+  const database = yield* RegistryDatabase;
+  const { use } = database;
+
+  const applyHeartbeats = Effect.fn("AgentRegistry.applyHeartbeats")(function* (batch: ReadonlyArray<StatusUpdate>) {
+    if (batch.length === 0) return { applied: 0, ignored: 0, transitions: [] };
+    const heartbeats = latestPerAgent(batch);
+    const result = yield* retryDeadlock(use("applyHeartbeats", (db) => db.execute(applyStatement(heartbeats))));
+    const { result: applied } = yield* decodeFirst("applyHeartbeats", ApplyRow, rowsOf(result));
+    return { applied: applied.applied, ignored: batch.length - applied.applied, transitions: applied.transitions };
+  });
+
+  const findStale = Effect.fn("AgentRegistry.findStale")(function* (timeoutSeconds: number) {
+    const rows = yield* use("findStale", (db) =>
+      db
+        .select({ agent_id: agentRegistry.agentId })
+        .from(agentRegistry)
+        .where(
+          and(
+            eq(agentRegistry.status, "online"),
+            lt(agentRegistry.lastHeartbeatAt, sql`now() - make_interval(secs => ${timeoutSeconds})`)
+          )
+        )
+        .orderBy(asc(agentRegistry.agentId))
+    );
+    const decoded = yield* decodeRows("findStale", AgentIdRow)(rows);
+    return decoded.map((r) => r.agent_id);
+  });
+
+  const markOffline = Effect.fn("AgentRegistry.markOffline")(function* (
+    agentIds: ReadonlyArray<string>,
+    reason: string
+  ) {
+    if (agentIds.length === 0) return [];
+    const result = yield* retryDeadlock(use("markOffline", (db) => db.execute(markOfflineStatement(agentIds, reason))));
+    const { result: transitions } = yield* decodeFirst("markOffline", MarkOfflineRow, rowsOf(result));
+    return transitions;
+  });
+
+  const countOnline = use("countOnline", (db) =>
+    db.select({ count: count() }).from(agentRegistry).where(eq(agentRegistry.status, "online"))
+  ).pipe(
+    Effect.flatMap((rows) => decodeFirst("countOnline", Count, rows)),
+    Effect.map((row) => row.count),
+    Effect.withSpan("AgentRegistry.countOnline")
+  );
+
+  const listAgents = Effect.fn("AgentRegistry.listAgents")(function* (filter: AgentFilter) {
+    const rows = yield* use("listAgents", (db) =>
+      db
+        .select(agentColumns)
+        .from(agentRegistry)
+        .where(
+          and(
+            filter.status === undefined ? undefined : eq(agentRegistry.status, filter.status),
+            filter.pool === undefined ? undefined : eq(agentRegistry.poolName, filter.pool)
+          )
+        )
+        .orderBy(asc(agentRegistry.agentId))
+    );
+    return yield* decodeRows("listAgents", AgentRow)(rows);
+  });
+
+  const getAgent = Effect.fn("AgentRegistry.getAgent")(function* (agentId: string) {
+    const rows = yield* use("getAgent", (db) =>
+      db.select(agentColumns).from(agentRegistry).where(eq(agentRegistry.agentId, agentId))
+    );
+    const decoded = yield* decodeRows("getAgent", AgentRow)(rows);
+    return Option.fromNullishOr(decoded[0]);
+  });
+
+  const capacity = Effect.fn("AgentRegistry.capacity")(function* (filter: CapacityFilter) {
+    const rows = yield* use("capacity", (db) =>
+      db
+        .select(capacityColumns)
+        .from(agentRegistry)
+        .where(capacityWhere(filter))
+        .orderBy(...capacityOrder)
+    );
+    return withTotals(yield* decodeRows("capacity", CapacityRow)(rows));
+  });
+
+  const withSweepLock = <A, E>(effect: Effect.Effect<A, E>) =>
+    database.withTryAdvisoryLock(SWEEP_LOCK_KEY, effect).pipe(Effect.withSpan("AgentRegistry.withSweepLock"));
+
+  const ping = use("ping", (db) => db.execute(sql`select 1`)).pipe(
+    Effect.asVoid,
+    Effect.withSpan("AgentRegistry.ping")
+  );
+
+  return {
+    applyHeartbeats,
+    findStale,
+    markOffline,
+    countOnline,
+    listAgents,
+    getAgent,
+    capacity,
+    withSweepLock,
+    ping
+  } satisfies AgentRegistryShape;
+});

@@ -1,0 +1,81 @@
+import { drizzle } from "drizzle-orm/postgres-js";
+import { migrate } from "drizzle-orm/postgres-js/migrator";
+import { Effect, Option, Redacted, Schema, type Scope } from "effect";
+import postgres from "postgres";
+import { type RegistryError, toRegistryError } from "../errors.ts";
+import { defaultMigrationsFolder, MIGRATION_LOCK_KEY } from "../migrations.ts";
+import type { PostgresOptions, RegistryDatabaseShape } from "../RegistryDatabase.ts";
+import { decodeFirst, makeUse } from "./shared.ts";
+
+const Locked = Schema.Struct({ locked: Schema.Boolean });
+
+/**
+ * A postgres.js pool with Drizzle over it, migrated, ended when the scope
+ * closes. Advisory locks are session-level, so they are taken and released
+ * on one reserved connection.
+ */
+export const makePostgres = (
+  url: Redacted.Redacted<string>,
+  options: PostgresOptions
+): Effect.Effect<RegistryDatabaseShape, RegistryError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const client = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        postgres(Redacted.value(url), {
+          max: Math.max(2, options.maxConnections ?? 10),
+          // "schema drizzle already exists, skipping" and the like.
+          onnotice: () => undefined
+        })
+      ),
+      (sql) => Effect.tryPromise(() => sql.end({ timeout: 5 })).pipe(Effect.ignore)
+    );
+    const db = drizzle({ client });
+    const use = makeUse(db);
+
+    /** Runs `f` on one connection of the pool, given back afterwards. */
+    const reserved = <A, E, R>(operation: string, f: (conn: postgres.ReservedSql) => Effect.Effect<A, E, R>) =>
+      Effect.acquireUseRelease(
+        Effect.tryPromise({ try: () => client.reserve(), catch: toRegistryError(operation) }),
+        f,
+        (conn) => Effect.sync(() => conn.release())
+      );
+
+    const unlock = (conn: postgres.ReservedSql, key: number, operation: string) =>
+      Effect.tryPromise({
+        try: () => conn`select pg_advisory_unlock(${key}::bigint)`,
+        catch: toRegistryError(operation)
+      }).pipe(
+        // A connection that cannot run this is gone, and its locks with it.
+        Effect.catch((e) => Effect.logWarning(`could not release advisory lock ${key}: ${e.message}`)),
+        Effect.asVoid
+      );
+
+    const withTryAdvisoryLock = <A, E, R>(key: number, effect: Effect.Effect<A, E, R>) =>
+      reserved("withTryAdvisoryLock", (conn) =>
+        Effect.gen(function* () {
+          const rows = yield* Effect.tryPromise({
+            try: () => conn`select pg_try_advisory_lock(${key}::bigint) as locked`,
+            catch: toRegistryError("withTryAdvisoryLock")
+          });
+          const { locked } = yield* decodeFirst("withTryAdvisoryLock", Locked, rows);
+          if (!locked) return Option.none<A>();
+          return yield* effect.pipe(Effect.map(Option.some), Effect.ensuring(unlock(conn, key, "withTryAdvisoryLock")));
+        })
+      );
+
+    const migrationsFolder = options.migrationsFolder ?? defaultMigrationsFolder();
+    // Two orchestrators starting together would both find a migration
+    // missing and both apply it: the second waits here for the first.
+    const migrateAll = reserved("migrate", (conn) =>
+      Effect.tryPromise({
+        try: () => conn`select pg_advisory_lock(${MIGRATION_LOCK_KEY}::bigint)`,
+        catch: toRegistryError("migrate")
+      }).pipe(
+        Effect.andThen(use("migrate", () => migrate(db, { migrationsFolder }))),
+        Effect.ensuring(unlock(conn, MIGRATION_LOCK_KEY, "migrate"))
+      )
+    );
+
+    yield* migrateAll;
+    return { driver: "postgres", db, use, migrate: migrateAll, withTryAdvisoryLock } satisfies RegistryDatabaseShape;
+  });

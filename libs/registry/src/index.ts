@@ -1,0 +1,27 @@
+/**
+ * @homelab/registry — the agent registry of SPEC §5 in PostgreSQL (or
+ * embedded PGlite): Drizzle schema, committed migrations applied on start,
+ * and the AgentRegistry repository.
+ */
+export {
+  type AgentFilter,
+  type AgentRecord,
+  AgentRegistry,
+  type AgentRegistryShape,
+  type ApplyResult,
+  type CapacityAgent,
+  type CapacityAnswer,
+  type CapacityFilter,
+  type Liveness,
+  RegistryError,
+  type StatusTransition
+} from "./AgentRegistry.ts";
+export { defaultMigrationsFolder, MIGRATION_LOCK_KEY, SWEEP_LOCK_KEY } from "./migrations.ts";
+export {
+  type DatabaseOptions,
+  type Db,
+  type PostgresOptions,
+  RegistryDatabase,
+  type RegistryDatabaseShape
+} from "./RegistryDatabase.ts";
+export { agentRegistry, agentStatusTransitions, work } from "./schema.ts";

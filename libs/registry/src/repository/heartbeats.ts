@@ -1,0 +1,109 @@
+import { type SQL, sql } from "drizzle-orm";
+import { Schema } from "effect";
+import { poolNameOf, type StatusUpdate } from "@homelab/protocol";
+import { transitionJson, TransitionRow } from "./rows.ts";
+
+/**
+ * The heartbeat that counts for each agent in a batch: within one boot_id
+ * the highest seq; across boot_ids the one that came later in the batch
+ * (a restarted agent's first heartbeat carries seq 0).
+ */
+export const latestPerAgent = (batch: ReadonlyArray<StatusUpdate>): ReadonlyArray<StatusUpdate> => {
+  const latest = new Map<string, StatusUpdate>();
+  for (const heartbeat of batch) {
+    const kept = latest.get(heartbeat.agent_id);
+    if (kept === undefined || kept.boot_id !== heartbeat.boot_id || heartbeat.seq > kept.seq) {
+      latest.set(heartbeat.agent_id, heartbeat);
+    }
+  }
+  return [...latest.values()];
+};
+
+export const REGISTERED = "first heartbeat";
+export const BACK_ONLINE = "heartbeat";
+
+/**
+ * One statement for the whole batch, sent as a single JSON parameter (the
+ * statement text never changes, so it is prepared once per connection):
+ *
+ * 1. `previous` locks the rows of the agents already known, in agent_id
+ *    order (two orchestrators locking overlapping batches cannot deadlock),
+ *    and reads their liveness. Under READ COMMITTED a row another
+ *    transaction just changed is read as that transaction left it.
+ * 2. `upserted` inserts new agents and updates known ones only when the
+ *    heartbeat is newer: another boot_id, or a higher seq. The sort above
+ *    the join makes every `previous` lock come before the first write.
+ *    `xmax = 0` marks a row this statement inserted.
+ * 3. `transitions` records null -> online for inserted agents and
+ *    offline -> online for those that were offline. An agent another
+ *    orchestrator inserted concurrently is neither: it conflicted here, so
+ *    it is an update, and `previous` did not see it, so no second row.
+ *
+ * Times are the database's now(): the agent's clock never matters.
+ */
+export const applyStatement = (heartbeats: ReadonlyArray<StatusUpdate>): SQL => {
+  const input = JSON.stringify(
+    heartbeats.map((h) => ({
+      agent_id: h.agent_id,
+      agent_type: h.agent_type,
+      pool_name: poolNameOf(h),
+      reported_status: h.status,
+      capabilities: h.capabilities,
+      resource_metrics: h.resources,
+      boot_id: h.boot_id,
+      seq: h.seq
+    }))
+  );
+  return sql`
+with input as (
+  select * from jsonb_to_recordset(${input}::text::jsonb) as x(
+    agent_id text, agent_type text, pool_name text, reported_status text,
+    capabilities jsonb, resource_metrics jsonb, boot_id text, seq bigint)
+),
+previous as (
+  select r.agent_id, r.status
+  from agent_registry r
+  where r.agent_id in (select agent_id from input)
+  order by r.agent_id
+  for update
+),
+upserted as (
+  insert into agent_registry as r (
+    agent_id, agent_type, pool_name, status, reported_status, capabilities, resource_metrics,
+    last_heartbeat_at, boot_id, last_seq, registered_at, updated_at)
+  select i.agent_id, i.agent_type, i.pool_name, 'online', i.reported_status, i.capabilities, i.resource_metrics,
+    now(), i.boot_id, i.seq, now(), now()
+  from input i left join previous p on p.agent_id = i.agent_id
+  order by i.agent_id
+  on conflict (agent_id) do update set
+    agent_type = excluded.agent_type,
+    pool_name = excluded.pool_name,
+    status = 'online',
+    reported_status = excluded.reported_status,
+    capabilities = excluded.capabilities,
+    resource_metrics = excluded.resource_metrics,
+    last_heartbeat_at = now(),
+    boot_id = excluded.boot_id,
+    last_seq = excluded.last_seq,
+    updated_at = now()
+  where r.boot_id <> excluded.boot_id or excluded.last_seq > r.last_seq
+  returning r.agent_id, (r.xmax = 0) as inserted
+),
+transitions as (
+  insert into agent_status_transitions (agent_id, from_status, to_status, reason)
+  select u.agent_id, case when u.inserted then null else p.status end, 'online',
+    case when u.inserted then ${REGISTERED} else ${BACK_ONLINE} end
+  from upserted u left join previous p on p.agent_id = u.agent_id
+  where u.inserted or p.status = 'offline'
+  order by u.agent_id
+  returning agent_id, from_status, to_status, at, reason
+)
+select json_build_object(
+  'applied', (select count(*) from upserted),
+  'transitions', coalesce((select json_agg(${transitionJson("t")} order by t.agent_id) from transitions t), '[]'::json)
+) as result`;
+};
+
+export const ApplyRow = Schema.Struct({
+  result: Schema.Struct({ applied: Schema.Finite, transitions: Schema.Array(TransitionRow) })
+});

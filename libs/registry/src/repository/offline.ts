@@ -1,0 +1,37 @@
+import { type SQL, sql } from "drizzle-orm";
+import { Schema } from "effect";
+import { transitionJson, TransitionRow } from "./rows.ts";
+
+/**
+ * Marks the agents offline that are still online, and records each change,
+ * in one statement. Rows are locked in agent_id order, as applyHeartbeats
+ * does, so the two cannot deadlock; a row another transaction changed
+ * meanwhile is re-checked as it is now (already offline: no change).
+ */
+export const markOfflineStatement = (agentIds: ReadonlyArray<string>, reason: string): SQL => sql`
+with ids as (
+  select jsonb_array_elements_text(${JSON.stringify(agentIds)}::text::jsonb) as agent_id
+),
+locked as (
+  select r.agent_id from agent_registry r
+  where r.agent_id in (select agent_id from ids) and r.status = 'online'
+  order by r.agent_id
+  for update
+),
+changed as (
+  update agent_registry r set status = 'offline', updated_at = now()
+  from locked l
+  where r.agent_id = l.agent_id and r.status = 'online'
+  returning r.agent_id
+),
+transitions as (
+  insert into agent_status_transitions (agent_id, from_status, to_status, reason)
+  select agent_id, 'online', 'offline', ${reason}::text from changed
+  order by agent_id
+  returning agent_id, from_status, to_status, at, reason
+)
+select coalesce(
+  (select json_agg(${transitionJson("t")} order by t.agent_id) from transitions t),
+  '[]'::json) as result`;
+
+export const MarkOfflineRow = Schema.Struct({ result: Schema.Array(TransitionRow) });

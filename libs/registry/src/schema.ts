@@ -1,0 +1,93 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp
+} from "drizzle-orm/pg-core";
+
+// The tables of SPEC §5. drizzle-kit generates migrations/ from this file;
+// after changing it run `npx drizzle-kit generate` in libs/registry and commit
+// the SQL and meta/ it writes.
+
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: "string" });
+
+/** One row per agent ever seen: liveness decided here, everything else as its latest heartbeat said. */
+export const agentRegistry = pgTable(
+  "agent_registry",
+  {
+    agentId: text("agent_id").primaryKey(),
+    agentType: text("agent_type").notNull(),
+    poolName: text("pool_name").notNull(),
+    /** Liveness: online | offline, decided by the orchestrator alone. */
+    status: text("status").notNull(),
+    /** The agent's own report: online | busy | draining. */
+    reportedStatus: text("reported_status").notNull(),
+    capabilities: jsonb("capabilities").notNull(),
+    resourceMetrics: jsonb("resource_metrics").notNull(),
+    /** The database clock at receipt, never the agent's. */
+    lastHeartbeatAt: timestamptz("last_heartbeat_at").notNull(),
+    bootId: text("boot_id").notNull(),
+    // bigint: the protocol allows any non-negative integer a JSON number can
+    // carry, and one out-of-range seq must not fail a whole batch.
+    lastSeq: bigint("last_seq", { mode: "number" }).notNull(),
+    registeredAt: timestamptz("registered_at").notNull().defaultNow(),
+    updatedAt: timestamptz("updated_at").notNull().defaultNow()
+  },
+  (t) => [
+    // The offline sweep: online agents whose last heartbeat is older than X.
+    index("agent_registry_status_last_heartbeat_idx").on(t.status, t.lastHeartbeatAt),
+    check("agent_registry_status_check", sql`${t.status} in ('online', 'offline')`),
+    check("agent_registry_reported_status_check", sql`${t.reportedStatus} in ('online', 'busy', 'draining')`)
+  ]
+);
+
+/** Every liveness change; `from_status` is null when the agent registered. */
+export const agentStatusTransitions = pgTable(
+  "agent_status_transitions",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    agentId: text("agent_id").notNull(),
+    fromStatus: text("from_status"),
+    toStatus: text("to_status").notNull(),
+    at: timestamptz("at").notNull().defaultNow(),
+    reason: text("reason").notNull()
+  },
+  (t) => [index("agent_status_transitions_agent_at_idx").on(t.agentId, t.at)]
+);
+
+/** Work submitted through `POST /work`, the agent and GPU it was booked on, and its result. */
+export const work = pgTable(
+  "work",
+  {
+    workId: text("work_id").primaryKey(),
+    kind: text("kind").notNull(),
+    params: jsonb("params").notNull(),
+    requirements: jsonb("requirements").notNull(),
+    timeoutSeconds: integer("timeout_seconds").notNull(),
+    agentId: text("agent_id").notNull(),
+    /** The GPU the VRAM requirement is booked against (SPEC §5); null when none was asked for. */
+    gpuIndex: integer("gpu_index"),
+    /** What was handed out on that agent (cores, memory, VRAM), subtracted from its free capacity while running. */
+    allocation: jsonb("allocation").notNull(),
+    state: text("state").notNull(),
+    result: jsonb("result"),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+    updatedAt: timestamptz("updated_at").notNull().defaultNow(),
+    finishedAt: timestamptz("finished_at")
+  },
+  (t) => [
+    // Capacity booked on an agent: its work still pending, dispatched or running.
+    index("work_agent_state_idx").on(t.agentId, t.state),
+    index("work_state_created_idx").on(t.state, t.createdAt),
+    check(
+      "work_state_check",
+      sql`${t.state} in ('pending', 'dispatched', 'running', 'succeeded', 'failed', 'timed_out', 'rejected', 'lost')`
+    )
+  ]
+);

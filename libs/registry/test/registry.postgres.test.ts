@@ -1,0 +1,105 @@
+import { Context, Effect, Layer, Option, Redacted } from "effect";
+import postgres from "postgres";
+import { runLive, testDatabase } from "@homelab/tools/testing";
+import { AgentRegistry, RegistryDatabase, SWEEP_LOCK_KEY } from "../src/index.ts";
+import { heartbeat, storedTransitions } from "./fixtures.ts";
+import { describeRepository } from "./repositorySuite.ts";
+
+/** A plain connection of the test's own, as another orchestrator would have. */
+const withConnection = <A>(url: string, f: (sql: postgres.Sql) => Promise<A>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => postgres(url, { max: 1, onnotice: () => undefined })),
+    (sql) => Effect.promise(() => f(sql)),
+    (sql) => Effect.promise(() => sql.end({ timeout: 5 }))
+  );
+
+/** Another orchestrator's registry on the same database: its own pool, migrations applied again on start. */
+const secondOrchestrator = (url: Redacted.Redacted<string>) =>
+  Layer.build(AgentRegistry.layerPostgres(url)).pipe(Effect.map(Context.get(AgentRegistry)));
+
+describeRepository(
+  "PostgreSQL",
+  Effect.gen(function* () {
+    const database = yield* testDatabase("registry");
+    const url = Redacted.make(database.url);
+    return {
+      layer: AgentRegistry.layer.pipe(Layer.provideMerge(RegistryDatabase.layerPostgres(url))),
+      extra: { url }
+    };
+  }),
+  (suite) => {
+    describe("with another orchestrator on the same database", () => {
+      it("starts a second registry on the database (migrations applied twice) and sees the same agents", async () => {
+        const seen = await suite.run(
+          Effect.gen(function* () {
+            const first = yield* AgentRegistry;
+            yield* first.applyHeartbeats([heartbeat("shared")]);
+            const second = yield* secondOrchestrator(suite.extra().url);
+            return yield* second.getAgent("shared");
+          })
+        );
+        expect(Option.map(seen, (a) => a.agent_id)).toEqual(Option.some("shared"));
+      });
+
+      it("answers None to withSweepLock while another connection holds the sweep lock", async () => {
+        const url = Redacted.value(suite.extra().url);
+        const { whileHeld, afterRelease } = await suite.run(
+          Effect.gen(function* () {
+            const r = yield* AgentRegistry;
+            return yield* withConnection(url, async (other) => {
+              await other`select pg_advisory_lock(${SWEEP_LOCK_KEY}::bigint)`;
+              const whileHeld = await runLive(r.withSweepLock(Effect.succeed("swept")));
+              await other`select pg_advisory_unlock(${SWEEP_LOCK_KEY}::bigint)`;
+              const afterRelease = await runLive(r.withSweepLock(Effect.succeed("swept")));
+              return { whileHeld, afterRelease };
+            });
+          })
+        );
+        expect(whileHeld).toEqual(Option.none());
+        expect(afterRelease).toEqual(Option.some("swept"));
+      });
+
+      it("records each transition once when two orchestrators apply overlapping batches at the same time", async () => {
+        const ids = Array.from({ length: 200 }, (_, i) => `twin-${String(i).padStart(3, "0")}`);
+        const batch = (seq: number) => ids.map((id) => heartbeat(id, { seq }));
+        const rounds = 3;
+        const outcome = await suite.run(
+          Effect.gen(function* () {
+            const a = yield* AgentRegistry;
+            const b = yield* secondOrchestrator(suite.extra().url);
+            // b's heartbeats are newer than a's, in the opposite order: whichever
+            // commits second still writes, and must see the row as the first left it.
+            const both = (seq: number) =>
+              Effect.all([a.applyHeartbeats(batch(seq)), b.applyHeartbeats(batch(seq + 1).reverse())], {
+                concurrency: 2
+              });
+            const results = [yield* both(1)];
+            for (let round = 1; round <= rounds; round++) {
+              yield* a.markOffline(ids, "agent_shutdown");
+              results.push(yield* both(2 * round + 1));
+            }
+            return {
+              results,
+              stored: yield* storedTransitions,
+              online: yield* a.countOnline,
+              seqs: (yield* a.listAgents({})).map((agent) => agent.last_seq)
+            };
+          })
+        );
+        for (const pair of outcome.results) {
+          expect(pair.reduce((n, r) => n + r.transitions.length, 0)).toBe(ids.length);
+        }
+        const count = (from: string | null, to: string) =>
+          outcome.stored.filter((t) => t.from_status === from && t.to_status === to).length;
+        expect([count(null, "online"), count("online", "offline"), count("offline", "online")]).toEqual([
+          ids.length,
+          rounds * ids.length,
+          rounds * ids.length
+        ]);
+        expect(outcome.online).toBe(ids.length);
+        expect(new Set(outcome.seqs)).toEqual(new Set([2 * rounds + 2]));
+      });
+    });
+  }
+);
+

@@ -1,0 +1,81 @@
+import { Effect, Option } from "effect";
+import { AgentRegistry } from "../../src/index.ts";
+import { ageHeartbeat, heartbeat, storedTransitions } from "../fixtures.ts";
+import type { Run } from "../repositorySuite.ts";
+
+export const livenessTests = (run: Run): void =>
+  describe("liveness", () => {
+    it("finds online agents whose last heartbeat is older than the timeout, by the database clock", async () => {
+      const stale = await run(
+        Effect.gen(function* () {
+          const r = yield* AgentRegistry;
+          yield* r.applyHeartbeats([heartbeat("fresh"), heartbeat("quiet"), heartbeat("silent"), heartbeat("gone")]);
+          yield* ageHeartbeat("quiet", 30);
+          yield* ageHeartbeat("silent", 120);
+          yield* ageHeartbeat("gone", 600);
+          yield* r.markOffline(["gone"], "agent_shutdown");
+          return yield* r.findStale(60);
+        })
+      );
+      expect(stale).toEqual(["silent"]);
+    });
+
+    it("marks online agents offline, records each transition, and leaves agents already offline alone", async () => {
+      const { first, second, agent, online, stored } = await run(
+        Effect.gen(function* () {
+          const r = yield* AgentRegistry;
+          yield* r.applyHeartbeats([heartbeat("a"), heartbeat("b"), heartbeat("c")]);
+          const first = yield* r.markOffline(["b", "a", "unknown"], "no heartbeat for over 90 s");
+          const second = yield* r.markOffline(["a"], "again");
+          return {
+            first,
+            second,
+            agent: Option.getOrThrow(yield* r.getAgent("a")),
+            online: yield* r.countOnline,
+            stored: yield* storedTransitions
+          };
+        })
+      );
+      expect(first.map((t) => [t.agent_id, t.from, t.to, t.reason])).toEqual([
+        ["a", "online", "offline", "no heartbeat for over 90 s"],
+        ["b", "online", "offline", "no heartbeat for over 90 s"]
+      ]);
+      expect(second).toEqual([]);
+      expect(agent.status).toBe("offline");
+      expect(online).toBe(1);
+      expect(stored.filter((t) => t.to_status === "offline").map((t) => t.agent_id)).toEqual(["a", "b"]);
+    });
+
+    it("brings an offline agent back online on its next heartbeat, with a transition from offline", async () => {
+      const { result, agent, stored } = await run(
+        Effect.gen(function* () {
+          const r = yield* AgentRegistry;
+          yield* r.applyHeartbeats([heartbeat("a", { seq: 1 })]);
+          yield* r.markOffline(["a"], "agent_shutdown");
+          const result = yield* r.applyHeartbeats([heartbeat("a", { seq: 2 })]);
+          return { result, agent: Option.getOrThrow(yield* r.getAgent("a")), stored: yield* storedTransitions };
+        })
+      );
+      expect(result.transitions).toEqual([
+        { agent_id: "a", from: "offline", to: "online", at: expect.stringMatching(/Z$/), reason: "heartbeat" }
+      ]);
+      expect(agent.status).toBe("online");
+      expect(stored.map((t) => [t.from_status, t.to_status])).toEqual([
+        [null, "online"],
+        ["online", "offline"],
+        ["offline", "online"]
+      ]);
+    });
+
+    it("counts only online agents", async () => {
+      const online = await run(
+        Effect.gen(function* () {
+          const r = yield* AgentRegistry;
+          yield* r.applyHeartbeats([heartbeat("a"), heartbeat("b"), heartbeat("c")]);
+          yield* r.markOffline(["c"], "agent_shutdown");
+          return yield* r.countOnline;
+        })
+      );
+      expect(online).toBe(2);
+    });
+  });
