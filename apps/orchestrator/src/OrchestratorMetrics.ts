@@ -1,0 +1,153 @@
+import { Context, Effect, Layer } from "effect";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { DecodeReason } from "@homelab/protocol";
+import { AgentRegistry, type Liveness } from "@homelab/registry";
+
+/**
+ * Why a message from the reply queue was dead-lettered: a decode failure, or
+ * `unsupported` for a valid message of a type the orchestrator does not
+ * handle (yet).
+ */
+export type RejectReason = DecodeReason | "unsupported";
+
+/** Every reason, so each series exists (at 0) before the first rejection. */
+export const REJECT_REASONS: ReadonlyArray<RejectReason> = [
+  "oversized",
+  "not_utf8",
+  "malformed_json",
+  "unknown_type",
+  "unsupported_version",
+  "invalid_agent_id",
+  "schema_violation",
+  "unsupported"
+];
+
+/** The Prometheus text exposition format that `render` produces. */
+export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+const LIVENESS: ReadonlyArray<Liveness> = ["online", "offline"];
+
+export interface OrchestratorMetricsShape {
+  /** Heartbeats written (`applied`) and skipped as stale (`ignored`) by one registry write. */
+  readonly applied: (applied: number, ignored: number) => Effect.Effect<void>;
+  /** One message dead-lettered for `reason`. */
+  readonly rejected: (reason: RejectReason) => Effect.Effect<void>;
+  /** One committed ingest batch: its size and the seconds from receipt of its first message to commit. */
+  readonly recordBatch: (size: number, latencySeconds: number) => Effect.Effect<void>;
+  /** `n` agents went offline (sweep or agent_shutdown). */
+  readonly offline: (n: number) => Effect.Effect<void>;
+  /**
+   * Every metric in the Prometheus text format. The `agents{status}` gauge is
+   * counted from the registry at this moment; when the registry cannot
+   * answer, the gauge is left out of this scrape rather than showing stale
+   * figures.
+   */
+  readonly render: Effect.Effect<string>;
+}
+
+export class OrchestratorMetrics extends Context.Service<OrchestratorMetrics, OrchestratorMetricsShape>()(
+  "@homelab/orchestrator/OrchestratorMetrics"
+) {
+  /**
+   * One prom-client Registry per layer (never the process-wide default one),
+   * so tests and several instances in one process never share counters.
+   */
+  static readonly layer: Layer.Layer<OrchestratorMetrics, never, AgentRegistry> = Layer.effect(
+    OrchestratorMetrics,
+    Effect.gen(function* () {
+      const agentRegistry = yield* AgentRegistry;
+      return makeMetrics(agentRegistry.listAgents({}).pipe(Effect.map(countByLiveness)));
+    })
+  );
+}
+
+/**
+ * Counting a full listing is fine at homelab scale (tens of agents); a fleet
+ * of thousands would want a `count ... group by status` in the registry.
+ */
+const countByLiveness = (agents: ReadonlyArray<{ readonly status: Liveness }>): Record<Liveness, number> => {
+  const counts: Record<Liveness, number> = { online: 0, offline: 0 };
+  for (const agent of agents) counts[agent.status] += 1;
+  return counts;
+};
+
+/** Builds the metrics over a fresh Registry; `countAgents` is asked once per scrape. */
+export const makeMetrics = <E>(countAgents: Effect.Effect<Record<Liveness, number>, E>): OrchestratorMetricsShape => {
+  const registry = new Registry();
+  const registers = [registry];
+
+  const heartbeatsApplied = new Counter({
+    name: "heartbeats_applied_total",
+    help: "Heartbeats written to the registry",
+    registers
+  });
+  const heartbeatsIgnored = new Counter({
+    name: "heartbeats_ignored_total",
+    help: "Heartbeats not applied because the registry already held a newer one (same boot_id, seq not greater)",
+    registers
+  });
+  const messagesRejected = new Counter({
+    name: "messages_rejected_total",
+    help: "Messages dead-lettered from the reply queue, by reason",
+    labelNames: ["reason"] as const,
+    registers
+  });
+  for (const reason of REJECT_REASONS) messagesRejected.inc({ reason }, 0);
+  const batchSize = new Histogram({
+    name: "ingest_batch_size",
+    help: "Heartbeats per registry write",
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+    registers
+  });
+  const commitSeconds = new Histogram({
+    name: "ingest_commit_seconds",
+    help: "Seconds from receiving a heartbeat to committing it",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers
+  });
+  const offlineTransitions = new Counter({
+    name: "offline_transitions_total",
+    help: "Agents marked offline (heartbeat timeout or agent_shutdown)",
+    registers
+  });
+  const agents = new Gauge({
+    name: "agents",
+    help: "Registered agents by liveness, counted from the registry at scrape time",
+    labelNames: ["status"] as const,
+    registers
+  });
+
+  const refreshAgents = countAgents.pipe(
+    Effect.tap((counts) =>
+      Effect.sync(() => {
+        for (const status of LIVENESS) agents.set({ status }, counts[status]);
+      })
+    ),
+    Effect.catch((error) =>
+      Effect.sync(() => agents.reset()).pipe(
+        Effect.andThen(Effect.logWarning("metrics: could not count agents for this scrape", error))
+      )
+    )
+  );
+
+  return {
+    applied: Effect.fn("OrchestratorMetrics.applied")(function* (applied: number, ignored: number) {
+      if (applied > 0) heartbeatsApplied.inc(applied);
+      if (ignored > 0) heartbeatsIgnored.inc(ignored);
+    }),
+    rejected: Effect.fn("OrchestratorMetrics.rejected")(function* (reason: RejectReason) {
+      messagesRejected.inc({ reason });
+    }),
+    recordBatch: Effect.fn("OrchestratorMetrics.recordBatch")(function* (size: number, latencySeconds: number) {
+      batchSize.observe(size);
+      commitSeconds.observe(latencySeconds);
+    }),
+    offline: Effect.fn("OrchestratorMetrics.offline")(function* (n: number) {
+      if (n > 0) offlineTransitions.inc(n);
+    }),
+    render: refreshAgents.pipe(
+      Effect.andThen(Effect.promise(() => registry.metrics())),
+      Effect.withSpan("OrchestratorMetrics.render")
+    )
+  };
+};

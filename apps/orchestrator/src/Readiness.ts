@@ -1,0 +1,45 @@
+import { Context, Effect, Layer, Ref } from "effect";
+
+/** The dependencies without which the orchestrator is not ready (SPEC §5, §6). */
+export type Component = "broker" | "database";
+
+export interface ComponentState {
+  readonly up: boolean;
+  /** Why it is down (or how it is up), in words for `/readyz`. */
+  readonly detail: string;
+}
+
+export interface ReadinessReport {
+  /** True only when every component is up. */
+  readonly ready: boolean;
+  readonly components: { readonly [C in Component]: ComponentState };
+}
+
+export interface ReadinessShape {
+  /** Records a component's state; the broker and database connections call this as they go up and down. */
+  readonly set: (component: Component, up: boolean, detail?: string) => Effect.Effect<void>;
+  readonly get: Effect.Effect<ReadinessReport>;
+}
+
+const NOT_CONNECTED: ComponentState = { up: false, detail: "not connected yet" };
+
+export class Readiness extends Context.Service<Readiness, ReadinessShape>()("@homelab/orchestrator/Readiness") {
+  /** Both components start down ("not connected yet") until their connection reports in. */
+  static readonly layer: Layer.Layer<Readiness> = Layer.effect(
+    Readiness,
+    Effect.gen(function* () {
+      const broker = yield* Ref.make(NOT_CONNECTED);
+      const database = yield* Ref.make(NOT_CONNECTED);
+      const refs: Record<Component, Ref.Ref<ComponentState>> = { broker, database };
+      return {
+        set: Effect.fn("Readiness.set")(function* (component: Component, up: boolean, detail?: string) {
+          yield* Ref.set(refs[component], { up, detail: detail ?? (up ? "connected" : "down") });
+        }),
+        get: Effect.gen(function* () {
+          const components = { broker: yield* Ref.get(broker), database: yield* Ref.get(database) };
+          return { ready: components.broker.up && components.database.up, components };
+        })
+      };
+    })
+  );
+}

@@ -1,0 +1,77 @@
+import { Effect, Schema, SchemaIssue } from "effect";
+import { HttpServerRequest } from "effect/http";
+import { BadRequest } from "./errors.ts";
+
+// Query-string field schemas: each decodes the raw string and names what it
+// expected, so a 400 reads `min_vram_gb: expected a non-negative number, got "lots"`.
+
+/** A decimal number >= 0 ("12", "12.5", ".5"); no sign, exponent, hex or blank. */
+export const NonNegativeNumber = Schema.String.check(
+  Schema.isPattern(/^(?:\d+(?:\.\d*)?|\.\d+)$/, { expected: "a non-negative number" })
+).pipe(Schema.decodeTo(Schema.FiniteFromString));
+
+/** One of a fixed set of words; the error lists them. */
+export const OneOf = <const L extends ReadonlyArray<string>>(literals: L) =>
+  Schema.Literals(literals).annotate({ expected: `one of ${literals.join(", ")}` });
+
+/** A non-empty string such as a pool name. */
+export const NonEmpty = (what: string) => Schema.String.check(Schema.isMinLength(1, { expected: `a non-empty ${what}` }));
+
+type QuerySchema = Schema.Top & {
+  readonly fields: Schema.Struct.Fields;
+  readonly DecodingServices: never;
+};
+
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1({});
+
+// "Expected a UUID" -> "expected a UUID"
+const lowerFirst = (text: string): string =>
+  /^[A-Z][a-z]/.test(text) ? `${text.charAt(0).toLowerCase()}${text.slice(1)}` : text;
+
+// The offending value is quoted back, but never a whole oversized query string.
+const quote = (value: unknown): string => {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length <= 80 ? text : `${text.slice(0, 79)}…"`;
+};
+
+const problemsOf = (issue: SchemaIssue.Issue, params: Readonly<Record<string, unknown>>): ReadonlyArray<string> => {
+  const seen = new Set<string>();
+  const problems: Array<string> = [];
+  for (const found of formatter(issue).issues) {
+    const name = (found.path ?? []).map(String).join(".");
+    // A value failing two checks (pattern, then finiteness) is one problem.
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const got = name in params ? `, got ${quote(params[name])}` : "";
+    problems.push(name === "" ? lowerFirst(found.message) : `${name}: ${lowerFirst(found.message)}${got}`);
+  }
+  return problems;
+};
+
+/**
+ * Decodes the request's query string with `schema` (a Struct of optional
+ * fields). Unknown parameters, a parameter given twice and values the schema
+ * refuses all fail with a BadRequest whose message names the parameter.
+ */
+export const decodeQuery = <S extends QuerySchema>(
+  schema: S
+): Effect.Effect<S["Type"], BadRequest, HttpServerRequest.ParsedSearchParams> =>
+  Effect.gen(function* () {
+    const params = yield* HttpServerRequest.ParsedSearchParams;
+    const allowed = Object.keys(schema.fields);
+    const unknown = Object.keys(params).filter((name) => !allowed.includes(name));
+    if (unknown.length > 0) {
+      const names = unknown.map(quote).join(", ");
+      const accepted = allowed.length === 0 ? "none" : allowed.join(", ");
+      return yield* new BadRequest({
+        message: `unknown query parameter${unknown.length > 1 ? "s" : ""} ${names} (accepted: ${accepted})`
+      });
+    }
+    const repeated = Object.keys(params).filter((name) => Array.isArray(params[name]));
+    if (repeated.length > 0) {
+      return yield* new BadRequest({ message: repeated.map((name) => `${name}: given more than once`).join("; ") });
+    }
+    return yield* Schema.decodeUnknownEffect(schema)(params, { errors: "all" }).pipe(
+      Effect.mapError((error) => new BadRequest({ message: problemsOf(error.issue, params).join("; ") }))
+    );
+  });

@@ -1,0 +1,34 @@
+import { createServer } from "node:http";
+import { Effect, Layer } from "effect";
+import { HttpRouter, HttpServer } from "effect/http";
+import type { ServeError } from "effect/http/HttpServerError";
+import { NodeHttpServer } from "@effect/platform-node";
+import type { AgentRegistry } from "@homelab/registry";
+import type { OrchestratorMetrics } from "../OrchestratorMetrics.ts";
+import type { Readiness } from "../Readiness.ts";
+import { routes } from "./router.ts";
+
+export interface HttpOptions {
+  readonly host: string;
+  /** 0 asks the OS for a free port; read it back with `boundPort`. */
+  readonly port: number;
+}
+
+/**
+ * Serves the API on a Node `http.Server` for the life of the layer; the
+ * server closes (gracefully) when the scope does. The layer's output is the
+ * `HttpServer`, whose `address` says where it listens.
+ */
+export const httpLayer = (
+  options: HttpOptions
+): Layer.Layer<HttpServer.HttpServer, ServeError, AgentRegistry | OrchestratorMetrics | Readiness> =>
+  HttpRouter.serve(routes).pipe(
+    Layer.provideMerge(NodeHttpServer.layerServer(createServer, { host: options.host, port: options.port }))
+  );
+
+/** The TCP port the server is bound to (the real one when it was started on port 0). */
+export const boundPort: Effect.Effect<number, never, HttpServer.HttpServer> = Effect.gen(function* () {
+  const { address } = yield* HttpServer.HttpServer;
+  if (address._tag === "UnixPathAddress") return yield* Effect.die(`HTTP server listens on a socket path, not a port`);
+  return address.port;
+});

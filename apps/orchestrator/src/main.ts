@@ -1,0 +1,107 @@
+/**
+ * The orchestrator process (`nx run orchestrator:serve`): registry (PostgreSQL
+ * via DATABASE_URL, else embedded PGlite in DATA_DIR), heartbeat ingest from
+ * the reply queue, the offline sweep, and the HTTP API.
+ * Exit codes: 0 after SIGTERM/SIGINT, 78 invalid configuration, 1 otherwise.
+ */
+import { readFile } from "node:fs/promises";
+import { NodeRuntime } from "@effect/platform-node";
+import { Cause, Effect, Exit, Layer, Logger, Option, References, Runtime, Schedule } from "effect";
+import { AgentRegistry } from "@homelab/registry";
+import { boundPort, httpLayer } from "./http/index.ts";
+import { makeIngest } from "./Ingest.ts";
+import { makeSweep } from "./OfflineSweep.ts";
+import { loadOrchestratorConfig, type OrchestratorSettings } from "./OrchestratorConfig.ts";
+import { OrchestratorMetrics } from "./OrchestratorMetrics.ts";
+import { Readiness } from "./Readiness.ts";
+import { consumeReplies } from "./ReplyConsumer.ts";
+
+const LOG_LEVELS = { trace: "Trace", debug: "Debug", info: "Info", warn: "Warn", error: "Error" } as const;
+
+/** Ingest batches: up to this many heartbeats, or this long after the first. */
+const MAX_BATCH = 500;
+const BATCH_LINGER_MS = 20;
+
+const run = (settings: OrchestratorSettings) =>
+  Effect.gen(function* () {
+    const metrics = yield* OrchestratorMetrics;
+    const readiness = yield* Readiness;
+    const registry = yield* AgentRegistry;
+    yield* readiness.set("database", true, "migrations applied");
+
+    const ingest = yield* makeIngest({
+      maxBatch: MAX_BATCH,
+      lingerMs: BATCH_LINGER_MS,
+      hooks: {
+        databaseUp: (up, detail) => readiness.set("database", up, detail),
+        batchCommitted: (size, applied, ignored, oldestReceivedAt, committedAt) =>
+          metrics
+            .recordBatch(size, (committedAt - oldestReceivedAt) / 1000)
+            .pipe(Effect.andThen(metrics.applied(applied, ignored))),
+        wentOffline: (n) => metrics.offline(n)
+      }
+    });
+    const consumer = yield* consumeReplies(
+      {
+        url: settings.amqp_url,
+        replyQueue: settings.reply_queue,
+        prefetch: 2 * MAX_BATCH,
+        onConnectionChange: (up, detail) =>
+          readiness.set("broker", up, detail).pipe(
+            Effect.andThen(up ? Effect.logInfo("broker connected") : Effect.logWarning(`broker connection lost: ${detail}`))
+          ),
+        onRejected: (reason, detail) =>
+          metrics.rejected(reason).pipe(Effect.andThen(Effect.logWarning(`dead-lettered a message (${reason}): ${detail}`)))
+      },
+      ingest.handle
+    );
+    const sweep = yield* makeSweep({
+      heartbeatTimeoutSeconds: settings.heartbeat_timeout_seconds,
+      sweepIntervalSeconds: settings.offline_sweep_interval_seconds,
+      wentOffline: (transitions) => metrics.offline(transitions.length)
+    });
+    yield* Effect.forkScoped(sweep.run);
+    // The database can go away while no heartbeat arrives: /readyz must say so.
+    yield* Effect.forkScoped(
+      registry.ping.pipe(
+        Effect.matchEffect({
+          onFailure: (e) => readiness.set("database", false, e.message),
+          onSuccess: () => readiness.set("database", true, "ok")
+        }),
+        Effect.repeat(Schedule.spaced("5 seconds"))
+      )
+    );
+    const port = yield* boundPort;
+    yield* Effect.logInfo(
+      `orchestrator listening on http://${settings.http_host}:${port}; registry: ${
+        Option.isSome(settings.database_url) ? "PostgreSQL (DATABASE_URL)" : `PGlite in ${settings.data_dir}`
+      }; reply queue ${settings.reply_queue}`
+    );
+    yield* consumer.ready.pipe(Effect.andThen(Effect.logInfo("consuming the reply queue")), Effect.forkScoped);
+    return yield* Effect.never;
+  });
+
+const program = Effect.gen(function* () {
+  const settings = yield* loadOrchestratorConfig({
+    argv: process.argv.slice(2),
+    env: process.env,
+    readFile: (path) => Effect.tryPromise(() => readFile(path, "utf8"))
+  });
+  const registry = Option.match(settings.database_url, {
+    onNone: () => AgentRegistry.layerPglite(settings.data_dir),
+    onSome: (url) => AgentRegistry.layerPostgres(url)
+  });
+  const services = Layer.mergeAll(OrchestratorMetrics.layer, Readiness.layer).pipe(Layer.provideMerge(registry));
+  const app = httpLayer({ host: settings.http_host, port: settings.http_port }).pipe(Layer.provideMerge(services));
+  return yield* run(settings).pipe(
+    Effect.scoped,
+    Effect.provide(app),
+    Effect.provideService(References.MinimumLogLevel, LOG_LEVELS[settings.log_level])
+  );
+}).pipe(Effect.tapError((e) => Effect.sync(() => console.error(e.message))));
+
+/** A signal is the normal way to stop: exit 0. */
+const teardown: Runtime.Teardown = (exit, onExit) =>
+  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit);
+
+NodeRuntime.runMain(program.pipe(Effect.provideService(Logger.LogToStderr, true)), { teardown, disableErrorReporting: true });

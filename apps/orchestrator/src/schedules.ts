@@ -1,0 +1,13 @@
+import { Duration, Effect, Schedule } from "effect";
+
+/** The offline sweep: every `offline_sweep_interval_seconds` (SPEC §3). */
+export const sweepSchedule = (intervalSeconds: number) => Schedule.spaced(Duration.millis(intervalSeconds * 1000));
+
+/**
+ * Retrying a database write while the database is away: 100 ms doubling to
+ * 5 s, for as long as it takes. The messages stay unacked meanwhile (the
+ * prefetch bounds how many), so nothing is lost or dead-lettered by an outage.
+ */
+export const databaseRetrySchedule = Schedule.exponential(Duration.millis(100), 2).pipe(
+  Schedule.modifyDelay((meta) => Effect.succeed(Duration.min(meta.duration, Duration.seconds(5))))
+);

@@ -1,0 +1,54 @@
+import { Effect } from "effect";
+import { runLive } from "@homelab/tools/testing";
+import { agentRecord } from "./support/agentRecords.ts";
+import { get, startApi } from "./support/startApi.ts";
+
+describe("GET /metrics", () => {
+  it("serves the Prometheus text format with what was recorded and the agents counted from the registry", async () => {
+    const reply = await runLive(
+      Effect.gen(function* () {
+        const api = yield* startApi([
+          agentRecord("desk-1"),
+          agentRecord("desk-2"),
+          agentRecord("old", { status: "offline" })
+        ]);
+        yield* api.metrics.rejected("malformed_json");
+        yield* api.metrics.rejected("malformed_json");
+        yield* api.metrics.applied(5, 1);
+        yield* api.metrics.offline(1);
+        yield* api.metrics.recordBatch(5, 0.02);
+        return yield* get(api, "/metrics");
+      })
+    );
+    expect(reply.status).toBe(200);
+    expect(reply.contentType).toBe("text/plain; version=0.0.4; charset=utf-8");
+    const lines = reply.text.split("\n");
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'messages_rejected_total{reason="malformed_json"} 2',
+        'messages_rejected_total{reason="schema_violation"} 0',
+        "heartbeats_applied_total 5",
+        "heartbeats_ignored_total 1",
+        "offline_transitions_total 1",
+        "ingest_batch_size_count 1",
+        "ingest_commit_seconds_count 1",
+        'agents{status="online"} 2',
+        'agents{status="offline"} 1'
+      ])
+    );
+  });
+
+  it("still answers 200 with the counters when the registry is down", async () => {
+    const reply = await runLive(
+      Effect.gen(function* () {
+        const api = yield* startApi([agentRecord("desk-1")]);
+        api.registry.failWith("connect ECONNREFUSED 127.0.0.1:5432");
+        yield* api.metrics.rejected("oversized");
+        return yield* get(api, "/metrics");
+      })
+    );
+    expect(reply.status).toBe(200);
+    expect(reply.text).toContain('messages_rejected_total{reason="oversized"} 1');
+    expect(reply.text).not.toContain('agents{status="online"}');
+  });
+});

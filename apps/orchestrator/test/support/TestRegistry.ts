@@ -1,0 +1,125 @@
+import { Effect, Layer, Option } from "effect";
+import {
+  AgentRegistry,
+  RegistryError,
+  type AgentFilter,
+  type AgentRecord,
+  type CapacityAgent,
+  type CapacityAnswer,
+  type CapacityFilter
+} from "@homelab/registry";
+
+/**
+ * An AgentRegistry over an in-memory array, made for tests of the HTTP
+ * surface and the metrics: it answers the read side of the contract (list,
+ * get, capacity, count), records the filters it was given, and can be told
+ * to fail like an unreachable database. The real registry has its own suite
+ * against PostgreSQL; the write side (heartbeats, sweep) is not modelled here.
+ */
+export interface TestRegistryControl {
+  readonly setAgents: (agents: ReadonlyArray<AgentRecord>) => void;
+  /** Every later call fails with a RegistryError carrying `message`; `null` heals it. */
+  readonly failWith: (message: string | null) => void;
+  readonly agentFilters: () => ReadonlyArray<AgentFilter>;
+  readonly capacityFilters: () => ReadonlyArray<CapacityFilter>;
+}
+
+export interface TestRegistry {
+  readonly layer: Layer.Layer<AgentRegistry>;
+  readonly control: TestRegistryControl;
+}
+
+export const makeTestRegistry = (initial: ReadonlyArray<AgentRecord> = []): TestRegistry => {
+  let agents = [...initial];
+  let failure: string | null = null;
+  const agentFilters: Array<AgentFilter> = [];
+  const capacityFilters: Array<CapacityFilter> = [];
+
+  const read = <A>(operation: string, answer: () => A): Effect.Effect<A, RegistryError> =>
+    Effect.suspend(() =>
+      failure === null
+        ? Effect.succeed(answer())
+        : Effect.fail(new RegistryError({ operation, message: failure }))
+    );
+  const notModelled = (operation: string) =>
+    Effect.die(`TestRegistry: ${operation} is not part of the HTTP surface; use the real registry`);
+
+  const layer = Layer.succeed(AgentRegistry, {
+    applyHeartbeats: () => notModelled("applyHeartbeats"),
+    findStale: () => notModelled("findStale"),
+    markOffline: () => notModelled("markOffline"),
+    withSweepLock: (effect) => Effect.map(effect, Option.some),
+    ping: read("ping", () => undefined),
+    countOnline: read("countOnline", () => agents.filter((a) => a.status === "online").length),
+    listAgents: (filter) =>
+      read("listAgents", () => {
+        agentFilters.push(filter);
+        return agents.filter(
+          (a) =>
+            (filter.status === undefined || a.status === filter.status) &&
+            (filter.pool === undefined || a.pool_name === filter.pool)
+        );
+      }),
+    getAgent: (agentId) => read("getAgent", () => Option.fromNullishOr(agents.find((a) => a.agent_id === agentId))),
+    capacity: (filter) =>
+      read("capacity", () => {
+        capacityFilters.push(filter);
+        return capacityOf(agents, filter);
+      })
+  });
+
+  return {
+    layer,
+    control: {
+      setAgents: (next) => {
+        agents = [...next];
+      },
+      failWith: (message) => {
+        failure = message;
+      },
+      agentFilters: () => [...agentFilters],
+      capacityFilters: () => [...capacityFilters]
+    }
+  };
+};
+
+const capacityAgent = (a: AgentRecord): CapacityAgent => {
+  const m = a.resource_metrics;
+  return {
+    agent_id: a.agent_id,
+    pool_name: a.pool_name,
+    reported_status: a.reported_status,
+    gpu_type: m.gpu_type,
+    gpu_count: m.gpu_count,
+    best_gpu_vram_available_gb: Math.max(0, ...m.gpus.map((g) => g.vram_available_gb)),
+    vram_available_gb: m.gpu_vram_available_gb,
+    cores_available: m.cpu_cores_available,
+    memory_available_gb: m.memory_available_gb,
+    capabilities: a.capabilities,
+    last_heartbeat_at: a.last_heartbeat_at
+  };
+};
+
+const capacityOf = (agents: ReadonlyArray<AgentRecord>, f: CapacityFilter): CapacityAnswer => {
+  const fits = agents
+    .filter((a) => a.status === "online")
+    .map(capacityAgent)
+    .filter(
+      (c) =>
+        (f.min_vram_gb === undefined || c.best_gpu_vram_available_gb >= f.min_vram_gb) &&
+        (f.min_cores === undefined || c.cores_available >= f.min_cores) &&
+        (f.min_memory_gb === undefined || c.memory_available_gb >= f.min_memory_gb) &&
+        (f.gpu_type === undefined || c.gpu_type === f.gpu_type) &&
+        (f.pool === undefined || c.pool_name === f.pool)
+    );
+  const sum = (pick: (c: CapacityAgent) => number) => fits.reduce((total, c) => total + pick(c), 0);
+  return {
+    agents: fits,
+    totals: {
+      agents: fits.length,
+      vram_available_gb: sum((c) => c.vram_available_gb),
+      cores_available: sum((c) => c.cores_available),
+      memory_available_gb: sum((c) => c.memory_available_gb)
+    }
+  };
+};

@@ -1,0 +1,53 @@
+import { Context, Effect, Layer, type Scope } from "effect";
+import type { AgentRecord } from "@homelab/registry";
+import { boundPort, httpLayer } from "../../src/http/index.ts";
+import { OrchestratorMetrics, type OrchestratorMetricsShape } from "../../src/OrchestratorMetrics.ts";
+import { Readiness, type ReadinessShape } from "../../src/Readiness.ts";
+import { makeTestRegistry, type TestRegistryControl } from "./TestRegistry.ts";
+
+export interface RunningApi {
+  /** `http://127.0.0.1:<port>` */
+  readonly baseUrl: string;
+  readonly registry: TestRegistryControl;
+  readonly readiness: ReadinessShape;
+  readonly metrics: OrchestratorMetricsShape;
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly contentType: string | null;
+  readonly text: string;
+  /** The body parsed as JSON (undefined when it is not JSON). */
+  readonly json: unknown;
+}
+
+/** Serves the real HTTP API on an OS-chosen port over the test registry, for the life of the scope. */
+export const startApi = (agents: ReadonlyArray<AgentRecord> = []): Effect.Effect<RunningApi, unknown, Scope.Scope> =>
+  Effect.gen(function* () {
+    const registry = makeTestRegistry(agents);
+    const services = Layer.mergeAll(registry.layer, Readiness.layer, OrchestratorMetrics.layer).pipe(
+      Layer.provideMerge(registry.layer)
+    );
+    const context = yield* Layer.build(httpLayer({ host: "127.0.0.1", port: 0 }).pipe(Layer.provideMerge(services)));
+    const port = yield* boundPort.pipe(Effect.provideContext(context));
+    return {
+      baseUrl: `http://127.0.0.1:${port}`,
+      registry: registry.control,
+      readiness: Context.get(context, Readiness),
+      metrics: Context.get(context, OrchestratorMetrics)
+    };
+  });
+
+/** A GET with Node's own fetch, so the client under test is not Effect's. */
+export const get = (api: RunningApi, path: string): Effect.Effect<Reply> =>
+  Effect.promise(async () => {
+    const response = await fetch(`${api.baseUrl}${path}`);
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: response.status, contentType: response.headers.get("content-type"), text, json };
+  });
