@@ -1,0 +1,143 @@
+// The offline sweep's rules with a TestClock for the orchestrator's own time
+// (start-up grace) and the real PostgreSQL for heartbeat age (the database
+// clock decides staleness, so ages are set in the database, never waited out).
+import { Effect, Layer, Redacted, Schema } from "effect";
+import { TestClock } from "effect/testing";
+import postgres from "postgres";
+import { AgentId, makeEnvelope, type StatusUpdate } from "@homelab/protocol";
+import { AgentRegistry, SWEEP_LOCK_KEY } from "@homelab/registry";
+import { runTest, testDatabase } from "@homelab/tools/testing";
+import { makeSweep, type SweepOutcome } from "../src/OfflineSweep.ts";
+
+const heartbeat = (id: string): StatusUpdate => {
+  const agent_id = Schema.decodeUnknownSync(AgentId)(id);
+  return makeEnvelope({
+    type: "work_status",
+    sender: agent_id,
+    message_id: "5f0c8a9e-2b1d-4c3a-9e8f-7a6b5c4d3e2f",
+    sent_at: "2026-11-29T12:00:00Z",
+    payload: {
+      agent_id,
+      agent_type: "desktop",
+      status: "online",
+      boot_id: "0b6f3c1e-8d2a-4f5b-9c7e-1a2b3c4d5e6f",
+      seq: 0,
+      capabilities: [],
+      current_work: [],
+      resources: {
+        cpu_load_1min: 0, cpu_load_5min: 0, cpu_load_15min: 0, cpu_cores_total: 4, cpu_cores_available: 4,
+        memory_total_gb: 16, memory_available_gb: 8, memory_percent: 50, gpu_type: "none", gpu_count: 0,
+        gpu_vram_total_gb: 0, gpu_vram_available_gb: 0, gpus: [], collected_at: "2026-11-29T12:00:00Z", collection_errors: []
+      }
+    }
+  }).payload;
+};
+
+/** Runs `body` with a registry on a fresh database; `age(id, s)` sets an agent's last heartbeat s seconds back. */
+const withRegistry = <A>(
+  body: (tools: {
+    readonly age: (agentId: string, seconds: number) => Effect.Effect<void>;
+    readonly sql: postgres.Sql;
+  }) => Effect.Effect<A, unknown, AgentRegistry>
+) =>
+  runTest(
+    Effect.gen(function* () {
+      const db = yield* testDatabase("sweep");
+      const sql = yield* Effect.acquireRelease(
+        Effect.sync(() => postgres(db.url, { max: 2, onnotice: () => undefined })),
+        (s) => Effect.promise(() => s.end({ timeout: 5 }))
+      );
+      const age = (agentId: string, seconds: number) =>
+        Effect.promise(
+          () => sql`update agent_registry set last_heartbeat_at = now() - make_interval(secs => ${seconds}) where agent_id = ${agentId}`
+        ).pipe(Effect.asVoid);
+      return yield* body({ age, sql }).pipe(Effect.provide(Layer.orDie(AgentRegistry.layerPostgres(Redacted.make(db.url)))));
+    })
+  );
+
+const tags = (outcomes: ReadonlyArray<SweepOutcome>) =>
+  outcomes.map((o) => (o._tag === "Marked" ? `Marked:${o.transitions.map((t) => t.agent_id).join(",")}` : o._tag === "Held" ? `Held:${o.stale.join(",")}` : o._tag));
+
+describe("offline sweep", () => {
+  it("marks nobody offline during the first timeout after the orchestrator starts", async () => {
+    const outcomes = await withRegistry(({ age }) =>
+      Effect.gen(function* () {
+        const registry = yield* AgentRegistry;
+        yield* registry.applyHeartbeats(["a", "b", "c"].map(heartbeat));
+        yield* age("a", 500);
+        const sweep = yield* makeSweep({ heartbeatTimeoutSeconds: 90, sweepIntervalSeconds: 30, wentOffline: () => Effect.void });
+        const atStart = yield* sweep.once;
+        yield* TestClock.adjust("89 seconds");
+        const justBefore = yield* sweep.once;
+        yield* TestClock.adjust("1 second");
+        const after = yield* sweep.once;
+        return [atStart, justBefore, after];
+      })
+    );
+    expect(tags(outcomes)).toEqual(["Grace", "Grace", "Marked:a"]);
+  });
+
+  it("takes an agent offline once its heartbeat is older than the timeout, not a second before", async () => {
+    const seen = await withRegistry(({ age }) =>
+      Effect.gen(function* () {
+        const registry = yield* AgentRegistry;
+        yield* registry.applyHeartbeats(["a", "b", "c", "d"].map(heartbeat));
+        const sweep = yield* makeSweep({ heartbeatTimeoutSeconds: 90, sweepIntervalSeconds: 30, wentOffline: () => Effect.void });
+        yield* TestClock.adjust("90 seconds");
+        yield* age("a", 89);
+        const before = yield* sweep.once;
+        yield* age("a", 91);
+        const after = yield* sweep.once;
+        const record = yield* registry.getAgent("a");
+        return { before, after, status: record._tag === "Some" ? record.value.status : "missing" };
+      })
+    );
+    expect(tags([seen.before, seen.after])).toEqual(["Marked:", "Marked:a"]);
+    expect(seen.status).toBe("offline");
+  });
+
+  it("holds a would-be mass offline until the next sweep confirms it", async () => {
+    const outcomes = await withRegistry(({ age }) =>
+      Effect.gen(function* () {
+        const registry = yield* AgentRegistry;
+        const offline: Array<string> = [];
+        yield* registry.applyHeartbeats(["a", "b", "c"].map(heartbeat));
+        const sweep = yield* makeSweep({
+          heartbeatTimeoutSeconds: 90,
+          sweepIntervalSeconds: 30,
+          wentOffline: (ts) => Effect.sync(() => void offline.push(...ts.map((t) => t.agent_id)))
+        });
+        yield* TestClock.adjust("90 seconds");
+        yield* age("a", 200);
+        yield* age("b", 200);
+        const first = yield* sweep.once;
+        const stillOnline = yield* registry.countOnline;
+        const second = yield* sweep.once;
+        return { outcomes: [first, second], stillOnline, offline };
+      })
+    );
+    expect(tags(outcomes.outcomes)).toEqual(["Held:a,b", "Marked:a,b"]);
+    expect(outcomes.stillOnline).toBe(3);
+    expect(outcomes.offline).toEqual(["a", "b"]);
+  });
+
+  it("does not sweep while another orchestrator holds the sweep lock", async () => {
+    const outcome = await withRegistry(({ age, sql }) =>
+      Effect.gen(function* () {
+        const registry = yield* AgentRegistry;
+        yield* registry.applyHeartbeats([heartbeat("a"), heartbeat("b"), heartbeat("c")]);
+        yield* age("a", 200);
+        const sweep = yield* makeSweep({ heartbeatTimeoutSeconds: 90, sweepIntervalSeconds: 30, wentOffline: () => Effect.void });
+        yield* TestClock.adjust("90 seconds");
+        const other = yield* Effect.promise(() => sql.reserve());
+        yield* Effect.promise(() => other`select pg_advisory_lock(${SWEEP_LOCK_KEY})`);
+        const whileHeld = yield* sweep.once;
+        yield* Effect.promise(() => other`select pg_advisory_unlock(${SWEEP_LOCK_KEY})`);
+        other.release();
+        const afterRelease = yield* sweep.once;
+        return [whileHeld, afterRelease];
+      })
+    );
+    expect(tags(outcome)).toEqual(["NotLeader", "Marked:a"]);
+  });
+});
