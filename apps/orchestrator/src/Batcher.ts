@@ -33,7 +33,9 @@ export const makeBatcher = <A, E>(options: {
       if (room > 0) {
         const full = yield* Queue.takeBetween(queue, room, room).pipe(Effect.timeoutOption(options.lingerMs));
         if (full._tag === "Some") batch.push(...full.value);
-        else batch.push(...(yield* Queue.takeBetween(queue, 0, room)));
+        // takeBetween with a minimum of 0 returns nothing in effect 4.1.0: ask
+        // for at least 1, and only when something is there to take.
+        else if ((yield* Queue.size(queue)) > 0) batch.push(...(yield* Queue.takeBetween(queue, 1, room)));
       }
       const exit = yield* Effect.exit(options.write(batch.map((p) => ({ item: p.item, receivedAt: p.receivedAt }))));
       for (const p of batch) yield* Deferred.done(p.done, exit);

@@ -31,6 +31,26 @@ describe("Batcher (TestClock)", () => {
     expect(seen.all).toEqual([[1, 2, 3], [4]]);
   });
 
+  it("puts everything that arrived within the linger into one batch", async () => {
+    const batches = await runTest(
+      Effect.gen(function* () {
+        const writes: Array<ReadonlyArray<number>> = [];
+        const batcher = yield* makeBatcher<number, never>({
+          maxSize: 500,
+          lingerMs: 20,
+          write: (batch) => Effect.sync(() => void writes.push(batch.map((b) => b.item)))
+        });
+        const first = yield* Effect.forkChild(batcher.submit(1));
+        yield* TestClock.adjust("5 millis");
+        const rest = yield* Effect.forEach([2, 3, 4], (n) => Effect.forkChild(batcher.submit(n)));
+        yield* TestClock.adjust("15 millis");
+        yield* Effect.forEach([first, ...rest], Fiber.join);
+        return writes;
+      })
+    );
+    expect(batches).toEqual([[1, 2, 3, 4]]);
+  });
+
   it("fails every submitter of a batch whose write fails, so their messages are requeued", async () => {
     const results = await runTest(
       Effect.gen(function* () {
