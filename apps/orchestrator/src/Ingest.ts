@@ -1,9 +1,33 @@
 import { Clock, Effect, type Scope } from "effect";
 import type { Message, StatusUpdate } from "@homelab/protocol";
-import { AgentRegistry, type RegistryError } from "@homelab/registry";
+import { AgentRegistry, type RegistryError, type StatusTransition } from "@homelab/registry";
 import { makeBatcher } from "./Batcher.ts";
 import type { Handled } from "./ReplyConsumer.ts";
 import { databaseRetrySchedule } from "./schedules.ts";
+
+type Event =
+  | { readonly _tag: "Heartbeat"; readonly update: StatusUpdate }
+  | { readonly _tag: "Shutdown"; readonly agentId: string };
+
+type Run =
+  | { readonly _tag: "Heartbeats"; readonly updates: ReadonlyArray<StatusUpdate> }
+  | { readonly _tag: "Shutdown"; readonly agentId: string };
+
+/** Consecutive heartbeats become one write; each shutdown is a write of its own, in place. */
+const runs = (events: ReadonlyArray<Event>): ReadonlyArray<Run> => {
+  const out: Array<Run> = [];
+  let pending: Array<StatusUpdate> = [];
+  for (const e of events) {
+    if (e._tag === "Heartbeat") pending.push(e.update);
+    else {
+      if (pending.length > 0) out.push({ _tag: "Heartbeats", updates: pending });
+      pending = [];
+      out.push({ _tag: "Shutdown", agentId: e.agentId });
+    }
+  }
+  if (pending.length > 0) out.push({ _tag: "Heartbeats", updates: pending });
+  return out;
+};
 
 export interface IngestHooks {
   readonly databaseUp: (up: boolean, detail: string) => Effect.Effect<void>;
@@ -12,10 +36,10 @@ export interface IngestHooks {
 }
 
 /**
- * Turns reply-queue messages into registry writes. Heartbeats are batched
- * (up to `maxBatch`, or `lingerMs` after the first); a batch is one
- * `applyHeartbeats` call, and each message is acked only after its batch
- * committed. While the database is away the write is retried (the
+ * Turns reply-queue messages into registry writes. Heartbeats and shutdowns
+ * are batched in arrival order (up to `maxBatch`, or `lingerMs` after the
+ * first); consecutive heartbeats are one `applyHeartbeats` call, and each
+ * message is acked only after its batch committed. While the database is away the write is retried (the
  * orchestrator is unready, not dead) and the messages stay unacked.
  */
 export const makeIngest = (options: { readonly maxBatch: number; readonly lingerMs: number; readonly hooks: IngestHooks }) =>
@@ -33,17 +57,30 @@ export const makeIngest = (options: { readonly maxBatch: number; readonly linger
         Effect.tap(() => hooks.databaseUp(true, "ok"))
       );
 
-    const batcher = yield* makeBatcher<StatusUpdate, never>({
+    const logTransitions = (transitions: ReadonlyArray<StatusTransition>) =>
+      Effect.forEach(transitions, (t) => Effect.logInfo(`agent ${t.agent_id}: ${t.from ?? "new"} -> ${t.to} (${t.reason})`), {
+        discard: true
+      });
+
+    // Heartbeats and shutdowns share one ordered pipeline: a shutdown sent
+    // right after a heartbeat must not be overtaken by that heartbeat's batch.
+    const batcher = yield* makeBatcher<Event, never>({
       maxSize: options.maxBatch,
       lingerMs: options.lingerMs,
       write: (batch) =>
         Effect.gen(function* () {
-          const result = yield* persistently(registry.applyHeartbeats(batch.map((b) => b.item)));
-          const committedAt = yield* Clock.currentTimeMillis;
-          const oldest = Math.min(...batch.map((b) => b.receivedAt));
-          yield* hooks.batchCommitted(batch.length, result.applied, result.ignored, oldest, committedAt);
-          for (const t of result.transitions) {
-            yield* Effect.logInfo(`agent ${t.agent_id}: ${t.from ?? "new"} -> ${t.to} (${t.reason})`);
+          for (const run of runs(batch.map((b) => b.item))) {
+            if (run._tag === "Heartbeats") {
+              const result = yield* persistently(registry.applyHeartbeats(run.updates));
+              const committedAt = yield* Clock.currentTimeMillis;
+              const oldest = Math.min(...batch.map((b) => b.receivedAt));
+              yield* hooks.batchCommitted(run.updates.length, result.applied, result.ignored, oldest, committedAt);
+              yield* logTransitions(result.transitions);
+            } else {
+              const transitions = yield* persistently(registry.markOffline([run.agentId], "agent_shutdown"));
+              yield* logTransitions(transitions);
+              yield* hooks.wentOffline(transitions.length);
+            }
           }
         })
     });
@@ -51,15 +88,9 @@ export const makeIngest = (options: { readonly maxBatch: number; readonly linger
     const handle = (message: Message): Effect.Effect<Handled> => {
       switch (message.type) {
         case "work_status":
-          return batcher.submit(message.payload).pipe(Effect.as<Handled>({ _tag: "Ack" }));
+          return batcher.submit({ _tag: "Heartbeat", update: message.payload }).pipe(Effect.as<Handled>({ _tag: "Ack" }));
         case "agent_shutdown":
-          return persistently(registry.markOffline([message.payload.agent_id], "agent_shutdown")).pipe(
-            Effect.tap((transitions) =>
-              Effect.forEach(transitions, (t) => Effect.logInfo(`agent ${t.agent_id}: ${t.from ?? "new"} -> ${t.to} (${t.reason})`))
-            ),
-            Effect.tap((transitions) => hooks.wentOffline(transitions.length)),
-            Effect.as<Handled>({ _tag: "Ack" })
-          );
+          return batcher.submit({ _tag: "Shutdown", agentId: message.payload.agent_id }).pipe(Effect.as<Handled>({ _tag: "Ack" }));
         case "work_result":
         case "work_request":
           return Effect.succeed<Handled>({

@@ -1,0 +1,75 @@
+import { Connection } from "rabbitmq-client";
+import { serviceUrls } from "@homelab/tools/testing";
+import { eventually } from "./childProcess.ts";
+import { getAgent, type RunningOrchestrator } from "./orchestratorProcess.ts";
+
+/** messages_rejected_total by reason, from GET /metrics. */
+export const rejectedCounts = async (orchestrator: RunningOrchestrator): Promise<Record<string, number>> => {
+  const text = await orchestrator.getText("/metrics");
+  return Object.fromEntries(
+    [...text.matchAll(/^messages_rejected_total\{reason="([a-z0-9_]+)"\} (\d+)$/gm)].map((m) => [m[1] ?? "", Number(m[2])])
+  );
+};
+
+/**
+ * Sends a message that should be refused, then waits until the orchestrator
+ * has decided either way: the agent it names got registered, or a rejection
+ * for `reason` was counted.
+ */
+export const appliedOrRejected = async (orchestrator: RunningOrchestrator, agentId: string, reason: string, send: () => Promise<void>) => {
+  const before = (await rejectedCounts(orchestrator))[reason] ?? 0;
+  await send();
+  return eventually(
+    `message for ${agentId} applied or rejected as ${reason}`,
+    async () => ({
+      registered: (await getAgent(orchestrator, agentId)) !== undefined,
+      rejected: ((await rejectedCounts(orchestrator))[reason] ?? 0) - before
+    }),
+    (o) => o.registered || o.rejected > 0,
+    5000
+  );
+};
+
+export interface DeadLetter {
+  readonly reason: unknown;
+  readonly detail: unknown;
+  readonly originalContentType: unknown;
+  readonly body: Buffer;
+}
+
+/** Takes `expected` messages off the dead-letter queue (a receipt with a deadline), then checks that no more are there. */
+export const drainDeadLetters = async (queue: string, expected: number): Promise<ReadonlyArray<DeadLetter>> => {
+  const connection = new Connection({ url: serviceUrls().amqpUrl, noDelay: true });
+  try {
+    await connection.onConnect(5000);
+    const letters: Array<DeadLetter> = [];
+    const take = async () => {
+      const msg = await connection.basicGet({ queue, noAck: true });
+      if (msg === undefined) return false;
+      const body: unknown = msg.body;
+      letters.push({
+        reason: msg.headers?.["x-reject-reason"],
+        detail: msg.headers?.["x-reject-detail"],
+        originalContentType: msg.headers?.["x-original-content-type"],
+        body: Buffer.isBuffer(body) ? body : Buffer.from(typeof body === "string" ? body : JSON.stringify(body))
+      });
+      return true;
+    };
+    await eventually(
+      `${expected} dead letters on ${queue}`,
+      async () => {
+        await take();
+        return letters.length;
+      },
+      (n) => n >= expected,
+      10_000,
+      20
+    );
+    while (await take()) {
+      // More than expected: collected so the assertion shows them.
+    }
+    return letters;
+  } finally {
+    await connection.close();
+  }
+};

@@ -1,0 +1,118 @@
+import { Effect, Schema, type Scope } from "effect";
+import { serviceUrls } from "@homelab/tools/testing";
+import { eventually, freePort, spawnScoped, type Child } from "./childProcess.ts";
+
+export interface OrchestratorOptions {
+  readonly databaseUrl: string;
+  readonly replyQueue: string;
+  readonly heartbeatTimeoutSeconds: number;
+  readonly sweepIntervalSeconds: number;
+}
+
+export interface RunningOrchestrator {
+  readonly child: Child;
+  readonly baseUrl: string;
+  /** Date.now() when /readyz first answered 200. */
+  readonly readyAt: number;
+  /** GET a path of its HTTP API: status and parsed JSON (or text for non-JSON answers). */
+  readonly get: (path: string) => Promise<{ readonly status: number; readonly body: unknown }>;
+  readonly getText: (path: string) => Promise<string>;
+}
+
+/**
+ * The real orchestrator process (`nx run orchestrator:serve`: tsx on
+ * src/main.ts from the repository root) on a free port, waited for until
+ * `/readyz` answers 200. The scope stops it (SIGTERM, SIGKILL if it hangs).
+ */
+export const startOrchestrator = (options: OrchestratorOptions): Effect.Effect<RunningOrchestrator, Error, Scope.Scope> =>
+  Effect.gen(function* () {
+    const port = yield* Effect.promise(freePort);
+    const child = yield* spawnScoped("orchestrator", [process.execPath, "--import", "tsx", "apps/orchestrator/src/main.ts"], {
+      AMQP_URL: serviceUrls().amqpUrl,
+      DATABASE_URL: options.databaseUrl,
+      REPLY_QUEUE: options.replyQueue,
+      HTTP_HOST: "127.0.0.1",
+      HTTP_PORT: String(port),
+      HEARTBEAT_TIMEOUT_SECONDS: String(options.heartbeatTimeoutSeconds),
+      OFFLINE_SWEEP_INTERVAL_SECONDS: String(options.sweepIntervalSeconds),
+      LOG_LEVEL: "warn"
+    });
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const get = async (path: string) => {
+      const response = await fetch(`${baseUrl}${path}`);
+      const text = await response.text();
+      if (!(response.headers.get("content-type") ?? "").includes("json")) return { status: response.status, body: text };
+      const body: unknown = JSON.parse(text);
+      return { status: response.status, body };
+    };
+    const getText = async (path: string) => (await fetch(`${baseUrl}${path}`)).text();
+    yield* Effect.tryPromise({
+      try: () =>
+        eventually(
+          "orchestrator GET /readyz 200",
+          async () => {
+            if (!child.running()) throw new Error(`orchestrator exited early: ${JSON.stringify(await child.exited)}\n${child.stderr()}`);
+            return (await get("/readyz")).status;
+          },
+          (status) => status === 200,
+          20_000,
+          100
+        ),
+      catch: (e) => new Error(`${e instanceof Error ? e.message : String(e)}\nstderr:\n${child.stderr()}`)
+    });
+    return { child, baseUrl, readyAt: Date.now(), get, getText };
+  });
+
+/** The fields of an agent record (GET /agents, /agents/:id) that these tests read. */
+export const AgentView = Schema.Struct({
+  agent_id: Schema.String,
+  agent_type: Schema.String,
+  pool_name: Schema.String,
+  status: Schema.Literals(["online", "offline"]),
+  reported_status: Schema.String,
+  capabilities: Schema.Array(Schema.String),
+  resource_metrics: Schema.Record(Schema.String, Schema.Unknown),
+  last_heartbeat_at: Schema.String,
+  boot_id: Schema.String,
+  last_seq: Schema.Number,
+  registered_at: Schema.String,
+  updated_at: Schema.String
+});
+export type AgentView = typeof AgentView.Type;
+
+const decodeAgent = Schema.decodeUnknownSync(AgentView);
+const decodeAgents = Schema.decodeUnknownSync(Schema.Array(AgentView));
+
+/** GET /agents/:id: the record, or undefined on 404. */
+export const getAgent = async (orchestrator: RunningOrchestrator, agentId: string): Promise<AgentView | undefined> => {
+  const { status, body } = await orchestrator.get(`/agents/${encodeURIComponent(agentId)}`);
+  if (status === 404) return undefined;
+  if (status !== 200) throw new Error(`GET /agents/${agentId}: ${status} ${JSON.stringify(body)}`);
+  return decodeAgent(body);
+};
+
+/** GET /agents: every registered agent. */
+export const listAgents = async (orchestrator: RunningOrchestrator): Promise<ReadonlyArray<AgentView>> => {
+  const { status, body } = await orchestrator.get("/agents");
+  if (status !== 200) throw new Error(`GET /agents: ${status} ${JSON.stringify(body)}`);
+  return decodeAgents(body);
+};
+
+const CapacityView = Schema.Struct({
+  agents: Schema.Array(Schema.Struct({ agent_id: Schema.String })),
+  totals: Schema.Struct({ agents: Schema.Number })
+});
+
+/** The agent ids GET /capacity answers (online agents only, SPEC §5). */
+export const capacityAgentIds = async (orchestrator: RunningOrchestrator): Promise<ReadonlyArray<string>> => {
+  const { status, body } = await orchestrator.get("/capacity");
+  if (status !== 200) throw new Error(`GET /capacity: ${status} ${JSON.stringify(body)}`);
+  const answer = Schema.decodeUnknownSync(CapacityView)(body);
+  return answer.agents.map((a) => a.agent_id);
+};
+
+/** One sample of a Prometheus text exposition: `name{labels} value`; NaN when the series is absent. */
+export const metricValue = (text: string, series: string): number => {
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
+};
