@@ -2,7 +2,7 @@
  * Benchmark: heartbeat ingest of the orchestrator, against two baselines
  * measured in the same run.
  *
- *   npx tsx tools/bench/ingest.ts [seconds=60] [rate=5000] [agents=1000]
+ *   npx nx run orchestrator:build && npx tsx tools/bench/ingest.ts [seconds=60] [rate=5000] [agents=1000]
  *
  * a. broker alone: the load generator (tools/loadgen) publishes the same
  *    heartbeats, uncapped, to a scratch queue with the reply queue's topology,
@@ -11,8 +11,8 @@
  * b. database alone: the same heartbeats applied with
  *    AgentRegistry.applyHeartbeats (layerPostgres on a fresh database) in
  *    batches of 500, one after another, as fast as it goes, no broker.
- * c. the real thing: the orchestrator process (`node --import tsx
- *    apps/orchestrator/src/main.ts`) on a fresh database and a reply queue of
+ * c. the real thing: the orchestrator process as deployed (the bundle
+ *    `npx nx run orchestrator:build` writes: dist/apps/orchestrator/main.mjs) on a fresh database and a reply queue of
  *    its own; the generator publishes at `rate` for `seconds`; then the queue
  *    is drained. Figures: applied+ignored heartbeats/s over the load window
  *    (/metrics at its start and end), receive→commit quantiles from the
@@ -524,8 +524,8 @@ const realRun = async (): Promise<RealRun> => {
     delete env["ORCHESTRATOR_CONFIG"]; // env and defaults only
     delete env["API_TOKEN"];
     const spawnedAt = performance.now();
-    // node itself, with tsx as a loader: the child's pid is the orchestrator's.
-    const child = spawn(process.execPath, ["--import", "tsx", "apps/orchestrator/src/main.ts"], {
+    // node itself running the bundle: the child's pid is the orchestrator's.
+    const child = spawn(process.execPath, ["dist/apps/orchestrator/main.mjs"], {
       cwd: repoRoot,
       env,
       stdio: ["ignore", "pipe", "pipe"]

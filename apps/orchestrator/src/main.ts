@@ -4,7 +4,9 @@
  * the reply queue, the offline sweep, and the HTTP API.
  * Exit codes: 0 after SIGTERM/SIGINT, 78 invalid configuration, 1 otherwise.
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { NodeRuntime } from "@effect/platform-node";
 import { Cause, Effect, Exit, Layer, Logger, Option, References, Runtime, Schedule } from "effect";
 import { AgentRegistry } from "@homelab/registry";
@@ -87,9 +89,12 @@ const program = Effect.gen(function* () {
     env: process.env,
     readFile: (path) => Effect.tryPromise(() => readFile(path, "utf8"))
   });
+  // The build copies the migrations beside the bundle; from source the registry finds its own.
+  const besideBundle = fileURLToPath(new URL("./migrations", import.meta.url));
+  const migrations = existsSync(besideBundle) ? { migrationsFolder: besideBundle } : {};
   const registry = Option.match(settings.database_url, {
-    onNone: () => AgentRegistry.layerPglite(settings.data_dir),
-    onSome: (url) => AgentRegistry.layerPostgres(url)
+    onNone: () => AgentRegistry.layerPglite(settings.data_dir, migrations),
+    onSome: (url) => AgentRegistry.layerPostgres(url, migrations)
   });
   const services = Layer.mergeAll(OrchestratorMetrics.layer, Readiness.layer).pipe(Layer.provideMerge(registry));
   const app = httpLayer({ host: settings.http_host, port: settings.http_port }).pipe(Layer.provideMerge(services));

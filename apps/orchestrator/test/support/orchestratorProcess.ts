@@ -1,6 +1,8 @@
+import { existsSync } from "node:fs";
 import { Effect, Schema, type Scope } from "effect";
 import { serviceUrls } from "@homelab/tools/testing";
-import { eventually, freePort, spawnScoped, type Child } from "./childProcess.ts";
+import path from "node:path";
+import { eventually, freePort, repoRoot, spawnScoped, type Child } from "./childProcess.ts";
 
 export interface OrchestratorOptions {
   readonly databaseUrl: string;
@@ -20,14 +22,18 @@ export interface RunningOrchestrator {
 }
 
 /**
- * The real orchestrator process (`nx run orchestrator:serve`: tsx on
- * src/main.ts from the repository root) on a free port, waited for until
+ * The real orchestrator process (`nx run orchestrator:serve`: the bundle
+ * dist/apps/orchestrator/main.mjs, built by this project's test dependency,
+ * run from the repository root) on a free port, waited for until
  * `/readyz` answers 200. The scope stops it (SIGTERM, SIGKILL if it hangs).
  */
 export const startOrchestrator = (options: OrchestratorOptions): Effect.Effect<RunningOrchestrator, Error, Scope.Scope> =>
   Effect.gen(function* () {
     const port = yield* Effect.promise(freePort);
-    const child = yield* spawnScoped("orchestrator", [process.execPath, "--import", "tsx", "apps/orchestrator/src/main.ts"], {
+    if (!existsSync(path.join(repoRoot, "dist/apps/orchestrator/main.mjs"))) {
+      return yield* Effect.die(new Error("dist/apps/orchestrator/main.mjs is missing: run npx nx run orchestrator:build first"));
+    }
+    const child = yield* spawnScoped("orchestrator", [process.execPath, "dist/apps/orchestrator/main.mjs"], {
       AMQP_URL: serviceUrls().amqpUrl,
       DATABASE_URL: options.databaseUrl,
       REPLY_QUEUE: options.replyQueue,
