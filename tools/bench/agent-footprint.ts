@@ -21,7 +21,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { Result } from "effect";
 import { Connection } from "rabbitmq-client";
-import { decodeMessage, decodeMessageValue, replyQueueTopology, workQueueName } from "@homelab/protocol";
+import { decodeDelivered, replyQueueTopology, workQueueName } from "@homelab/protocol";
 
 const seconds = Number(process.argv[2] ?? 300);
 if (!Number.isFinite(seconds) || seconds < 5) {
@@ -127,10 +127,7 @@ const main = async (): Promise<number> => {
     // The consumer declares its queue itself (on every reconnect too): with exactly the same arguments.
     const queueOptions = { durable: topology.durable, arguments: { ...topology.arguments } };
     consumer = conn.createConsumer({ queue: replyQueue, queueOptions, qos: { prefetchCount: 100 } }, (msg) => {
-      // rabbitmq-client parses application/json bodies itself; other content types arrive as Buffer or string.
-      const body: unknown = msg.body;
-      const decoded =
-        Buffer.isBuffer(body) || typeof body === "string" ? decodeMessage(body) : decodeMessageValue(body);
+      const decoded = decodeDelivered(msg.body);
       if (Result.isFailure(decoded)) {
         seen.undecodable++;
         seen.firstProblem ||= decoded.failure.message;

@@ -1,6 +1,6 @@
 import { Effect, Scope } from "effect";
 import { Connection, ConsumerStatus } from "rabbitmq-client";
-import { decodeMessage, decodeMessageValue, replyQueueTopology, type Message } from "@homelab/protocol";
+import { decodeDelivered, replyQueueTopology, type Message } from "@homelab/protocol";
 import { serviceUrls } from "./urls.ts";
 
 /**
@@ -32,9 +32,7 @@ export const readReplyQueue = (queue: string): Effect.Effect<ReplyQueueReader, n
       const rejected: Array<string> = [];
       const waiters = new Set<() => void>();
       const consumer = conn.createConsumer({ queue, queueOptions: { durable: true, arguments: { ...topology.arguments } } }, (msg) => {
-        const body: unknown = msg.body;
-        const decoded =
-          body instanceof Uint8Array || typeof body === "string" ? decodeMessage(body) : decodeMessageValue(body);
+        const decoded = decodeDelivered(msg.body);
         if (decoded._tag === "Success") messages.push(decoded.success);
         else rejected.push(decoded.failure.message);
         for (const wake of waiters) wake();

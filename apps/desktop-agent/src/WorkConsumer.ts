@@ -1,7 +1,6 @@
 import { Clock, Effect } from "effect";
 import {
-  decodeMessage,
-  decodeMessageValue,
+  decodeDelivered,
   makeEnvelope,
   workQueueTopology,
   type AgentId,
@@ -9,10 +8,6 @@ import {
 } from "@homelab/protocol";
 import type { BrokerConnection, Disposition } from "./Broker.ts";
 import { publishMessage, stamp } from "./Outbox.ts";
-
-/** rabbitmq-client hands JSON bodies over already parsed; raw bytes and strings go through the full decoder. */
-const decodeBody = (body: unknown) =>
-  body instanceof Uint8Array || typeof body === "string" ? decodeMessage(body) : decodeMessageValue(body);
 
 /**
  * Consumes `agent.<id>.work` with prefetch = max_concurrent_work. Running
@@ -29,7 +24,7 @@ export const consumeWork = (options: {
 }) =>
   options.conn.consume({ queue: workQueueTopology(options.agentId), prefetch: options.prefetch }, (body) =>
     Effect.gen(function* (): Effect.fn.Return<Disposition> {
-      const decoded = decodeBody(body);
+      const decoded = decodeDelivered(body);
       if (decoded._tag === "Failure") {
         yield* Effect.logWarning(`work queue: dropped a malformed message (${decoded.failure.reason}): ${decoded.failure.message}`);
         return "drop";

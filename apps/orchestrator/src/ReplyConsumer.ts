@@ -1,9 +1,7 @@
 import { Deferred, Effect, Redacted, type Scope } from "effect";
 import { Connection, ConsumerStatus, type AsyncMessage } from "rabbitmq-client";
 import {
-  decodeMessage,
-  decodeMessageValue,
-  MAX_MESSAGE_BYTES,
+  decodeDelivered,
   replyQueueTopology,
   type DecodeReason,
   type Message
@@ -26,18 +24,6 @@ export interface ReplyConsumerOptions {
   readonly onConnectionChange: (up: boolean, detail: string) => Effect.Effect<void>;
   readonly onRejected: (reason: RejectReason, detail: string) => Effect.Effect<void>;
 }
-
-/**
- * rabbitmq-client parses `application/json` bodies itself; bytes and text
- * (any other content type, or JSON that did not parse) get the full decoder
- * with its size and UTF-8 checks. A parsed body is measured re-encoded.
- */
-export const decodeBody = (body: unknown) => {
-  if (body instanceof Uint8Array || typeof body === "string") return decodeMessage(body);
-  const size = Buffer.byteLength(JSON.stringify(body) ?? "");
-  if (size > MAX_MESSAGE_BYTES) return decodeMessage(Buffer.alloc(size));
-  return decodeMessageValue(body);
-};
 
 const rawBytes = (body: unknown): Buffer =>
   body instanceof Uint8Array ? Buffer.from(body) : Buffer.from(typeof body === "string" ? body : JSON.stringify(body) ?? "");
@@ -99,7 +85,7 @@ export const consumeReplies = (
 
     const onMessage = (msg: AsyncMessage) =>
       Effect.gen(function* () {
-        const decoded = decodeBody(msg.body);
+        const decoded = decodeDelivered(msg.body);
         if (decoded._tag === "Failure") return yield* deadLetter(msg, decoded.failure.reason, decoded.failure.message);
         const handled = yield* handle(decoded.success);
         switch (handled._tag) {

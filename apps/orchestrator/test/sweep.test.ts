@@ -1,37 +1,17 @@
 // The offline sweep's rules with a TestClock for the orchestrator's own time
 // (start-up grace) and the real PostgreSQL for heartbeat age (the database
 // clock decides staleness, so ages are set in the database, never waited out).
-import { Effect, Layer, Redacted, Schema } from "effect";
+import { Effect, Layer, Redacted } from "effect";
 import { TestClock } from "effect/testing";
 import postgres from "postgres";
-import { AgentId, makeEnvelope, type StatusUpdate } from "@homelab/protocol";
+import type { StatusUpdate } from "@homelab/protocol";
 import { AgentRegistry, SWEEP_LOCK_KEY } from "@homelab/registry";
 import { runTest, testDatabase } from "@homelab/tools/testing";
 import { makeSweep, type SweepOutcome } from "../src/OfflineSweep.ts";
+import { heartbeat as wireHeartbeat } from "./support/wire.ts";
 
-const heartbeat = (id: string): StatusUpdate => {
-  const agent_id = Schema.decodeUnknownSync(AgentId)(id);
-  return makeEnvelope({
-    type: "work_status",
-    sender: agent_id,
-    message_id: "5f0c8a9e-2b1d-4c3a-9e8f-7a6b5c4d3e2f",
-    sent_at: "2026-11-29T12:00:00Z",
-    payload: {
-      agent_id,
-      agent_type: "desktop",
-      status: "online",
-      boot_id: "0b6f3c1e-8d2a-4f5b-9c7e-1a2b3c4d5e6f",
-      seq: 0,
-      capabilities: [],
-      current_work: [],
-      resources: {
-        cpu_load_1min: 0, cpu_load_5min: 0, cpu_load_15min: 0, cpu_cores_total: 4, cpu_cores_available: 4,
-        memory_total_gb: 16, memory_available_gb: 8, memory_percent: 50, gpu_type: "none", gpu_count: 0,
-        gpu_vram_total_gb: 0, gpu_vram_available_gb: 0, gpus: [], collected_at: "2026-11-29T12:00:00Z", collection_errors: []
-      }
-    }
-  }).payload;
-};
+const BOOT = "0b6f3c1e-8d2a-4f5b-9c7e-1a2b3c4d5e6f";
+const heartbeat = (agentId: string): StatusUpdate => wireHeartbeat({ agentId, bootId: BOOT, seq: 0 }).payload;
 
 /** Runs `body` with a registry on a fresh database; `age(id, s)` sets an agent's last heartbeat s seconds back. */
 const withRegistry = <A>(

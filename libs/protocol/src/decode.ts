@@ -33,10 +33,13 @@ const utf8Length = (text: string): number => {
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+const oversized = (size: number): Result.Result<never, DecodeError> =>
+  reject("oversized", "", `message is ${size} bytes, over the limit of ${MAX_MESSAGE_BYTES} bytes (1 MiB)`);
+
 const toText = (input: Uint8Array | string): Result.Result<string, DecodeError> => {
   const size = typeof input === "string" ? utf8Length(input) : input.byteLength;
   if (size > MAX_MESSAGE_BYTES) {
-    return reject("oversized", "", `message is ${size} bytes, over the limit of ${MAX_MESSAGE_BYTES} bytes (1 MiB)`);
+    return oversized(size);
   }
   if (typeof input === "string") {
     return LONE_SURROGATE.test(input)
@@ -136,6 +139,20 @@ export const decodeMessage = (input: Uint8Array | string): Result.Result<Message
  */
 export const decodeMessageValue = (value: unknown): Result.Result<Message, DecodeError> =>
   guarded(() => validate(value));
+
+/**
+ * Decodes a message body as an AMQP client hands it over. Bytes and text get
+ * {@link decodeMessage}. A value the client already parsed (rabbitmq-client
+ * parses `application/json` bodies itself) is measured re-encoded against the
+ * size limit, then validated; invalid UTF-8 it contained can no longer be seen.
+ */
+export const decodeDelivered = (body: unknown): Result.Result<Message, DecodeError> => {
+  if (body instanceof Uint8Array || typeof body === "string") return decodeMessage(body);
+  return guarded(() => {
+    const size = utf8Length(JSON.stringify(body) ?? "");
+    return size > MAX_MESSAGE_BYTES ? oversized(size) : validate(body);
+  });
+};
 
 /** {@link decodeMessage} as an Effect that fails with {@link DecodeError}. */
 export const decodeMessageEffect = (input: Uint8Array | string): Effect.Effect<Message, DecodeError> =>
