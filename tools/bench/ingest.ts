@@ -25,7 +25,8 @@
  * Exit code: 0 when the run completed (whether or not a target was met: the
  * figures are the product), 2 when the run itself broke.
  * DATABASE_URL (an admin URL, default postgres://postgres@127.0.0.1:5432/postgres)
- * and AMQP_URL as for the apps.
+ * and AMQP_URL as for the apps. BENCH_CPU_PROFILE_DIR=dir: the orchestrator
+ * writes a V8 CPU profile (.cpuprofile) there when it exits.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -525,7 +526,10 @@ const realRun = async (): Promise<RealRun> => {
     delete env["API_TOKEN"];
     const spawnedAt = performance.now();
     // node itself running the bundle: the child's pid is the orchestrator's.
-    const child = spawn(process.execPath, ["dist/apps/orchestrator/main.mjs"], {
+    // BENCH_CPU_PROFILE_DIR=dir: the orchestrator writes a V8 CPU profile there when it exits.
+    const profile = process.env["BENCH_CPU_PROFILE_DIR"];
+    const nodeArgs = profile === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profile];
+    const child = spawn(process.execPath, [...nodeArgs, "dist/apps/orchestrator/main.mjs"], {
       cwd: repoRoot,
       env,
       stdio: ["ignore", "pipe", "pipe"]

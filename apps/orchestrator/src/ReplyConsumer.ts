@@ -1,7 +1,8 @@
-import { Deferred, Effect, Redacted, type Scope } from "effect";
-import { Connection, ConsumerStatus, type AsyncMessage } from "rabbitmq-client";
+import { Deferred, Effect, Redacted, Schedule, type Scope } from "effect";
+import { type AsyncMessage, type Channel, Connection } from "rabbitmq-client";
+import { makeAckTracker, type Settlement } from "./AckTracker.ts";
 import {
-  decodeDelivered,
+  decodeMessage,
   replyQueueTopology,
   type DecodeReason,
   type Message
@@ -19,23 +20,63 @@ export type Handled =
 export interface ReplyConsumerOptions {
   readonly url: Redacted.Redacted<string>;
   readonly replyQueue: string;
-  /** basic.qos prefetch and handler concurrency: how many messages one batch can gather. */
+  /** basic.qos prefetch: how many unacked messages the orchestrator holds, so how many one batch can gather. */
   readonly prefetch: number;
   readonly onConnectionChange: (up: boolean, detail: string) => Effect.Effect<void>;
   readonly onRejected: (reason: RejectReason, detail: string) => Effect.Effect<void>;
+  /** On close, how long to wait for the messages in hand to be handled (default 8 s). */
+  readonly drainTimeoutMs?: number;
 }
 
 const rawBytes = (body: unknown): Buffer =>
   body instanceof Uint8Array ? Buffer.from(body) : Buffer.from(typeof body === "string" ? body : JSON.stringify(body) ?? "");
 
 /**
+ * rabbitmq-client (5.0.8) decodes `application/json` and `text/plain` bodies
+ * itself when a message's last frame arrives (`JSON.parse(body.toString())`):
+ * invalid UTF-8 would become U+FFFD unseen and the 1 MiB limit could only be
+ * checked on re-encoded JSON. On this consumer's channels the content type is
+ * renamed (`RAW_PREFIX` + type) as the header frame arrives, before that, so
+ * the body stays the bytes that were sent; `contentTypeOf` gives the real one
+ * back. If a new version of the library no longer has the hook, start-up fails
+ * with that sentence rather than silently decoding lossily.
+ */
+const RAW_PREFIX = "x-raw;";
+interface HeaderFrame {
+  readonly fields: { contentType?: string };
+}
+const keepRawBodies = (channel: Channel): Effect.Effect<void, Error> =>
+  Effect.try({
+    try: () => {
+      const internal = channel as unknown as { _onHeader?: (frame: HeaderFrame) => void };
+      const onHeader = internal._onHeader;
+      if (typeof onHeader !== "function") throw new Error("rabbitmq-client has no Channel._onHeader: cannot keep message bodies raw");
+      internal._onHeader = (frame) => {
+        if (frame.fields.contentType !== undefined) frame.fields.contentType = RAW_PREFIX + frame.fields.contentType;
+        onHeader.call(channel, frame);
+      };
+    },
+    catch: (e) => (e instanceof Error ? e : new Error(String(e)))
+  });
+const contentTypeOf = (msg: AsyncMessage): string | undefined =>
+  msg.contentType?.startsWith(RAW_PREFIX) === true ? msg.contentType.slice(RAW_PREFIX.length) : msg.contentType;
+
+const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
  * Consumes the reply queue (declared with the protocol's arguments, as the
- * agents declare it). Every message is decoded; one that fails, or whose
- * type the orchestrator does not handle, is republished to the dead-letter
- * queue with the reason in its headers (`x-reject-reason`,
- * `x-reject-detail`), counted, logged, and acked: never dropped silently,
- * never requeued forever. A valid message is handed to `handle`, acked only
- * when it says so.
+ * agents declare it) on a channel of its own. Every message is decoded from
+ * the bytes as sent; one that fails, or whose type the orchestrator does not
+ * handle, is republished to the dead-letter queue with the reason in its
+ * headers (`x-reject-reason`, `x-reject-detail`), counted, logged, and acked:
+ * never dropped silently, never requeued forever. A valid message is handed to
+ * `handle` and settled as it says; acks are coalesced (see AckTracker).
+ *
+ * The channel is set up again whenever it closes (broker restart, network
+ * loss, queue deleted), once a second until it works; the broker counts as up
+ * for readiness only while the consumer is registered. Closing the scope
+ * cancels the consumer, waits (up to `drainTimeoutMs`) for the messages in
+ * hand to be handled, sends their acks, and closes.
  */
 export const consumeReplies = (
   options: ReplyConsumerOptions,
@@ -49,21 +90,12 @@ export const consumeReplies = (
       Effect.sync(() => new Connection({ url: Redacted.value(options.url), noDelay: true, retryLow: 1000, retryHigh: 10_000 })),
       (c) => Effect.promise(() => c.close().catch(() => undefined))
     );
-    conn.on("connection", () => void run(options.onConnectionChange(true, "connected")));
-    conn.on("error", (e: unknown) =>
-      void run(options.onConnectionChange(false, e instanceof Error ? e.message : String(e)))
-    );
+    conn.on("error", (e: unknown) => void run(options.onConnectionChange(false, describe(e))));
     const deadLetters = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        conn.createPublisher({
-          confirm: true,
-          maxAttempts: 2,
-          queues: [{ queue: topology.deadLetterQueue.queue, durable: true, arguments: { ...topology.deadLetterQueue.arguments } }]
-        })
-      ),
+      Effect.sync(() => conn.createPublisher({ confirm: true, maxAttempts: 2 })),
       (p) => Effect.promise(() => p.close().catch(() => undefined))
     );
-    const deadLetter = (msg: AsyncMessage, reason: RejectReason, detail: string) =>
+    const deadLetter = (msg: AsyncMessage, body: Buffer, reason: RejectReason, detail: string) =>
       Effect.tryPromise(() =>
         deadLetters.send(
           {
@@ -71,56 +103,102 @@ export const consumeReplies = (
             durable: true,
             contentType: "application/octet-stream",
             ...(msg.messageId === undefined ? {} : { messageId: msg.messageId }),
-            headers: { "x-reject-reason": reason, "x-reject-detail": detail.slice(0, 1000), "x-original-content-type": msg.contentType ?? "" }
+            headers: { "x-reject-reason": reason, "x-reject-detail": detail.slice(0, 1000), "x-original-content-type": contentTypeOf(msg) ?? "" }
           },
-          rawBytes(msg.body)
+          body
         )
       ).pipe(
         Effect.andThen(options.onRejected(reason, detail)),
-        Effect.as(ConsumerStatus.ACK),
+        Effect.as<Settlement>("ack"),
         // Could not dead-letter it ourselves: nack without requeue lets the
         // queue's own dead-letter exchange take it (without our headers).
-        Effect.catch(() => Effect.succeed(ConsumerStatus.DROP))
+        Effect.catch(() => Effect.succeed<Settlement>("drop"))
       );
 
-    const onMessage = (msg: AsyncMessage) =>
+    const onMessage = (msg: AsyncMessage, body: Buffer): Effect.Effect<Settlement> =>
       Effect.gen(function* () {
-        const decoded = decodeDelivered(msg.body);
-        if (decoded._tag === "Failure") return yield* deadLetter(msg, decoded.failure.reason, decoded.failure.message);
+        const decoded = decodeMessage(body);
+        if (decoded._tag === "Failure") return yield* deadLetter(msg, body, decoded.failure.reason, decoded.failure.message);
         const handled = yield* handle(decoded.success);
         switch (handled._tag) {
           case "Ack":
-            return ConsumerStatus.ACK;
+            return "ack";
           case "Requeue":
-            return ConsumerStatus.REQUEUE;
+            return "requeue";
           case "Reject":
-            return yield* deadLetter(msg, handled.reason, handled.detail);
+            return yield* deadLetter(msg, body, handled.reason, handled.detail);
         }
       });
 
-    const consumer = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        conn.createConsumer(
-          {
-            queue: topology.queue,
-            queueOptions: { durable: true, arguments: { ...topology.arguments } },
-            qos: { prefetchCount: options.prefetch },
-            concurrency: options.prefetch,
-            requeue: true
-          },
-          (msg) => run(onMessage(msg))
-        )
-      ),
-      // Closing waits for handlers in flight: the batch in hand is flushed and acked.
-      (c) => Effect.promise(() => c.close().catch(() => undefined))
-    );
-    consumer.on("error", (e: unknown) =>
-      void run(Effect.logWarning(`reply consumer: ${e instanceof Error ? e.message : String(e)}`))
-    );
     const consuming = yield* Deferred.make<void>();
-    consumer.on("ready", () => Deferred.doneUnsafe(consuming, Effect.void));
+    const drainTimeoutMs = options.drainTimeoutMs ?? 8_000;
+
+    /** One channel's life: set up, consume until it closes; on interruption drain and close it. */
+    const session = Effect.gen(function* () {
+      const channel = yield* Effect.acquireRelease(
+        Effect.tryPromise({ try: () => conn.acquire(), catch: (e) => new Error(describe(e)) }),
+        (ch) => Effect.promise(() => ch.close().catch(() => undefined))
+      );
+      yield* keepRawBodies(channel);
+      const closed = yield* Deferred.make<void>();
+      channel.once("close", () => Deferred.doneUnsafe(closed, Effect.void));
+      const declare = (queue: string, args: Readonly<Record<string, unknown>>) =>
+        Effect.tryPromise({
+          try: () => channel.queueDeclare({ queue, durable: true, arguments: { ...args } }),
+          catch: (e) => new Error(`declaring ${queue}: ${describe(e)}`)
+        });
+      yield* declare(topology.deadLetterQueue.queue, topology.deadLetterQueue.arguments);
+      yield* declare(topology.queue, topology.arguments);
+      yield* Effect.tryPromise({ try: () => channel.basicQos({ prefetchCount: options.prefetch }), catch: (e) => new Error(describe(e)) });
+
+      const acks = makeAckTracker(channel);
+      let drained: (() => void) | undefined;
+      const settle = (tag: number, how: Settlement) => {
+        if (!channel.active) return; // gone with its channel: the broker delivers it again
+        acks.settle(tag, how);
+        if (acks.unsettled() === 0) drained?.();
+      };
+      const onDelivery = (msg: AsyncMessage) => {
+        const tag = msg.deliveryTag;
+        acks.received(tag);
+        run(onMessage(msg, rawBytes(msg.body))).then(
+          (how) => settle(tag, how),
+          () => settle(tag, "requeue")
+        );
+      };
+      yield* Effect.acquireRelease(
+        Effect.tryPromise({
+          try: () => channel.basicConsume({ queue: topology.queue }, onDelivery),
+          catch: (e) => new Error(`consuming ${topology.queue}: ${describe(e)}`)
+        }),
+        ({ consumerTag }) =>
+          Effect.gen(function* () {
+            if (!channel.active) return;
+            yield* Effect.promise(() => channel.basicCancel(consumerTag).catch(() => undefined));
+            // The batch in hand is written and acked before the channel closes.
+            if (acks.unsettled() > 0) {
+              yield* Effect.callback<void>((resume) => {
+                drained = () => resume(Effect.void);
+              }).pipe(Effect.timeoutOption(drainTimeoutMs));
+            }
+            acks.flush();
+          })
+      );
+      // The server cancels the consumer when the queue is deleted: start over.
+      channel.on("basic.cancel", () => void channel.close().catch(() => undefined));
+      yield* options.onConnectionChange(true, "consuming");
+      Deferred.doneUnsafe(consuming, Effect.void);
+      yield* Deferred.await(closed);
+      yield* options.onConnectionChange(false, "channel closed");
+      return yield* Effect.fail(new Error("channel closed"));
+    }).pipe(Effect.scoped);
+
+    yield* session.pipe(
+      Effect.tapError((e) => Effect.logWarning(`reply consumer: ${e.message}; setting it up again`)),
+      Effect.retry(Schedule.spaced("1 second")),
+      Effect.forkScoped
+    );
     /** Completes once the queues are declared and the consumer is registered. */
     const ready = Deferred.await(consuming);
     return { connection: conn, ready };
   });
-

@@ -261,12 +261,10 @@ describe("orchestrator process: bad input (SPEC §6)", () => {
     expect(await getAgent(orchestrator, "poison-base")).toBeUndefined();
   });
 
-  // KNOWN BUG (issue #3 left open): rabbitmq-client parses application/json
-  // bodies itself (lossy Buffer.toString + JSON.parse) before the consumer sees
-  // the bytes, so the UTF-8 and on-the-wire size checks cannot run. it.failing
-  // keeps the scenario: this test turns red the day the bug is fixed, and must
-  // then become a plain it().
-  it.failing("dead-letters a JSON body that is not valid UTF-8 as not_utf8, whatever its content type says", async () => {
+  // rabbitmq-client would parse application/json bodies itself (lossy
+  // Buffer.toString + JSON.parse); the consumer keeps them raw so that the
+  // UTF-8 and on-the-wire size checks see the bytes as sent.
+  it("dead-letters a JSON body that is not valid UTF-8 as not_utf8, whatever its content type says", async () => {
     const { orchestrator, publisher, replyQueue } = suite();
     const agentId = uniqueName("latin1");
     const sent = heartbeat({
@@ -286,8 +284,7 @@ describe("orchestrator process: bad input (SPEC §6)", () => {
     expect(letter?.reason).toBe("not_utf8");
   });
 
-  // KNOWN BUG, same cause as above.
-  it.failing("dead-letters a message over 1 MiB on the wire as oversized, even when its JSON would re-encode smaller", async () => {
+  it("dead-letters a message over 1 MiB on the wire as oversized, even when its JSON would re-encode smaller", async () => {
     const { orchestrator, publisher, replyQueue } = suite();
     const agentId = uniqueName("padded");
     // A valid heartbeat followed by whitespace (legal JSON) up to 1.2 MB on the wire.
