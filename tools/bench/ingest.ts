@@ -528,7 +528,7 @@ const realRun = async (): Promise<RealRun> => {
     // node itself running the bundle: the child's pid is the orchestrator's.
     // BENCH_CPU_PROFILE_DIR=dir: the orchestrator writes a V8 CPU profile there when it exits.
     const profile = process.env["BENCH_CPU_PROFILE_DIR"];
-    const nodeArgs = profile === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profile];
+    const nodeArgs = [...(process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter(Boolean), ...(profile === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profile])];
     const child = spawn(process.execPath, [...nodeArgs, "dist/apps/orchestrator/main.mjs"], {
       cwd: repoRoot,
       env,

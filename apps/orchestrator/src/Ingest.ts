@@ -1,8 +1,8 @@
-import { Clock, Effect, type Scope } from "effect";
-import type { Message, StatusUpdate } from "@homelab/protocol";
+import { Clock, Effect, Exit, type Scope } from "effect";
+import type { StatusUpdate } from "@homelab/protocol";
 import { AgentRegistry, type RegistryError, type StatusTransition } from "@homelab/registry";
 import { makeBatcher } from "./Batcher.ts";
-import type { Handled } from "./ReplyConsumer.ts";
+import type { Handled, ReplyHandler } from "./ReplyConsumer.ts";
 import { databaseRetrySchedule } from "./schedules.ts";
 
 type Event =
@@ -42,7 +42,13 @@ export interface IngestHooks {
  * message is acked only after its batch committed. While the database is away the write is retried (the
  * orchestrator is unready, not dead) and the messages stay unacked.
  */
-export const makeIngest = (options: { readonly maxBatch: number; readonly lingerMs: number; readonly hooks: IngestHooks }) =>
+export const makeIngest = (options: {
+  readonly maxBatch: number;
+  readonly lingerMs: number;
+  /** Batches written at once (heartbeat batches only; a shutdown is a barrier). */
+  readonly writeConcurrency?: number;
+  readonly hooks: IngestHooks;
+}) =>
   Effect.gen(function* () {
     const registry = yield* AgentRegistry;
     const { hooks } = options;
@@ -67,6 +73,12 @@ export const makeIngest = (options: { readonly maxBatch: number; readonly linger
     const batcher = yield* makeBatcher<Event, never>({
       maxSize: options.maxBatch,
       lingerMs: options.lingerMs,
+      // Heartbeat batches may overlap: the registry applies each heartbeat
+      // only if it is newer than the stored one and locks rows in agent order
+      // (two orchestrators on one database do the same). A shutdown must not
+      // overtake the heartbeat before it, nor be overtaken by the next.
+      ...(options.writeConcurrency === undefined ? {} : { concurrency: options.writeConcurrency }),
+      exclusive: (event) => event._tag === "Shutdown",
       write: (batch) =>
         Effect.gen(function* () {
           for (const run of runs(batch.map((b) => b.item))) {
@@ -85,15 +97,18 @@ export const makeIngest = (options: { readonly maxBatch: number; readonly linger
         })
     });
 
-    const handle = (message: Message): Effect.Effect<Handled> => {
+    const queued = (settle: (handled: Handled) => void) => (exit: Exit.Exit<void, never>) =>
+      settle(Exit.isSuccess(exit) ? { _tag: "Ack" } : { _tag: "Requeue", why: "the write holding it did not finish" });
+
+    const handle: ReplyHandler = (message, settle) => {
       switch (message.type) {
         case "work_status":
-          return batcher.submit({ _tag: "Heartbeat", update: message.payload }).pipe(Effect.as<Handled>({ _tag: "Ack" }));
+          return batcher.offer({ _tag: "Heartbeat", update: message.payload }, queued(settle));
         case "agent_shutdown":
-          return batcher.submit({ _tag: "Shutdown", agentId: message.payload.agent_id }).pipe(Effect.as<Handled>({ _tag: "Ack" }));
+          return batcher.offer({ _tag: "Shutdown", agentId: message.payload.agent_id }, queued(settle));
         case "work_result":
         case "work_request":
-          return Effect.succeed<Handled>({
+          return settle({
             _tag: "Reject",
             reason: "unsupported",
             detail: `${message.type} is not handled by this orchestrator yet (work routing)`

@@ -23,6 +23,9 @@ const LOG_LEVELS = { trace: "Trace", debug: "Debug", info: "Info", warn: "Warn",
 /** Ingest batches: up to this many heartbeats, or this long after the first. */
 const MAX_BATCH = 500;
 const BATCH_LINGER_MS = 20;
+/** Heartbeat batches written at once, and how many messages the consumer holds unacked. */
+const WRITE_CONCURRENCY = 2;
+const PREFETCH = 3 * MAX_BATCH;
 
 const run = (settings: OrchestratorSettings) =>
   Effect.gen(function* () {
@@ -34,6 +37,7 @@ const run = (settings: OrchestratorSettings) =>
     const ingest = yield* makeIngest({
       maxBatch: MAX_BATCH,
       lingerMs: BATCH_LINGER_MS,
+      writeConcurrency: WRITE_CONCURRENCY,
       hooks: {
         databaseUp: (up, detail) => readiness.set("database", up, detail),
         batchCommitted: (size, applied, ignored, oldestReceivedAt, committedAt) =>
@@ -47,7 +51,7 @@ const run = (settings: OrchestratorSettings) =>
       {
         url: settings.amqp_url,
         replyQueue: settings.reply_queue,
-        prefetch: 2 * MAX_BATCH,
+        prefetch: PREFETCH,
         onConnectionChange: (up, detail) =>
           readiness.set("broker", up, detail).pipe(
             Effect.andThen(up ? Effect.logInfo("broker connected") : Effect.logWarning(`broker connection lost: ${detail}`))

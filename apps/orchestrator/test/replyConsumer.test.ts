@@ -5,7 +5,7 @@ import { Effect, Redacted } from "effect";
 import { Connection } from "rabbitmq-client";
 import type { Message } from "@homelab/protocol";
 import { runLive, serviceUrls, testQueues } from "@homelab/tools/testing";
-import { consumeReplies, type Handled, type RejectReason } from "../src/ReplyConsumer.ts";
+import { consumeReplies, type RejectReason } from "../src/ReplyConsumer.ts";
 
 const heartbeat = (agent: string, seq: number) => ({
   message_id: `0b6f3c1e-8d2a-4f5b-9c7e-${String(seq).padStart(12, "0")}`,
@@ -47,12 +47,11 @@ describe("reply consumer on the real broker", () => {
             onConnectionChange: () => Effect.void,
             onRejected: (reason) => Effect.sync(() => void rejected.push(reason))
           },
-          (m) =>
-            Effect.sync((): Handled => {
-              if (m.type === "work_result") return { _tag: "Reject", reason: "unsupported", detail: "work_result not handled" };
-              handled.push(m);
-              return { _tag: "Ack" };
-            })
+          (m, settle) => {
+            if (m.type === "work_result") return settle({ _tag: "Reject", reason: "unsupported", detail: "work_result not handled" });
+            handled.push(m);
+            settle({ _tag: "Ack" });
+          }
         );
         yield* ready;
         const bad: Array<[RejectReason, { contentType: string; body: Buffer }]> = [
