@@ -16,7 +16,20 @@ export {
   RegistryError,
   type StatusTransition
 } from "./AgentRegistry.ts";
-export { defaultMigrationsFolder, MIGRATION_LOCK_KEY, SWEEP_LOCK_KEY } from "./migrations.ts";
+export { defaultMigrationsFolder, MIGRATION_LOCK_KEY, ROUTE_LOCK_KEY, SWEEP_LOCK_KEY } from "./migrations.ts";
+export {
+  ACTIVE_STATES,
+  type ResultOutcome,
+  type RouteOutcome,
+  type RouteRequest,
+  type RouteRequirements,
+  type WorkFilter,
+  type WorkRecord,
+  WorkRegistry,
+  type WorkRegistryShape,
+  WORK_STATES,
+  WorkState
+} from "./WorkRegistry.ts";
 export {
   type DatabaseOptions,
   type Db,

@@ -12,3 +12,6 @@ export const MIGRATION_LOCK_KEY = 0x484c_4d49; // "HLMI"
 
 /** The offline sweep runs in one orchestrator at a time (SPEC §5). */
 export const SWEEP_LOCK_KEY = 0x484c_5357; // "HLSW"
+
+/** Routing decisions are made one at a time across orchestrators, each seeing the bookings before it. */
+export const ROUTE_LOCK_KEY = 0x484c_5254; // "HLRT"

@@ -76,8 +76,15 @@ export const work = pgTable(
     /** What was handed out on that agent (cores, memory, VRAM), subtracted from its free capacity while running. */
     allocation: jsonb("allocation").notNull(),
     state: text("state").notNull(),
+    /** The agent's work_result payload, once one arrived. */
     result: jsonb("result"),
+    /** Why the orchestrator ended it (lost, timed_out, not dispatched); null while it runs or when the agent reported. */
+    reason: text("reason"),
     createdAt: timestamptz("created_at").notNull().defaultNow(),
+    /** When the request was confirmed on the agent's work queue. */
+    dispatchedAt: timestamptz("dispatched_at"),
+    /** When a heartbeat first listed it in current_work. */
+    startedAt: timestamptz("started_at"),
     updatedAt: timestamptz("updated_at").notNull().defaultNow(),
     finishedAt: timestamptz("finished_at")
   },

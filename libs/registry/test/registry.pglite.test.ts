@@ -1,12 +1,12 @@
 import { Effect, Layer } from "effect";
-import { AgentRegistry, RegistryDatabase } from "../src/index.ts";
+import { AgentRegistry, RegistryDatabase, WorkRegistry } from "../src/index.ts";
 import { describeRepository } from "./repositorySuite.ts";
 
 // One in-memory PGlite for the whole file (~3 s and ~0.9 GB each).
 describeRepository(
   "PGlite",
   Effect.succeed({
-    layer: AgentRegistry.layer.pipe(Layer.provideMerge(RegistryDatabase.layerPglite("memory"))),
+    layer: Layer.mergeAll(AgentRegistry.layer, WorkRegistry.layer).pipe(Layer.provideMerge(RegistryDatabase.layerPglite("memory"))),
     extra: undefined
   })
 );

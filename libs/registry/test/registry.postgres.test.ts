@@ -1,7 +1,7 @@
 import { Context, Effect, Layer, Option, Redacted } from "effect";
 import postgres from "postgres";
 import { runLive, testDatabase } from "@homelab/tools/testing";
-import { AgentRegistry, RegistryDatabase, SWEEP_LOCK_KEY } from "../src/index.ts";
+import { AgentRegistry, RegistryDatabase, SWEEP_LOCK_KEY, WorkRegistry } from "../src/index.ts";
 import { heartbeat, storedTransitions } from "./fixtures.ts";
 import { describeRepository } from "./repositorySuite.ts";
 
@@ -23,7 +23,7 @@ describeRepository(
     const database = yield* testDatabase("registry");
     const url = Redacted.make(database.url);
     return {
-      layer: AgentRegistry.layer.pipe(Layer.provideMerge(RegistryDatabase.layerPostgres(url))),
+      layer: Layer.mergeAll(AgentRegistry.layer, WorkRegistry.layer).pipe(Layer.provideMerge(RegistryDatabase.layerPostgres(url))),
       extra: { url }
     };
   }),

@@ -1,15 +1,16 @@
 import { sql } from "drizzle-orm";
 import { type Context, Effect, Exit, Layer, Scope } from "effect";
 import { runLive } from "@homelab/tools/testing";
-import type { AgentRegistry, RegistryDatabase, RegistryError } from "../src/index.ts";
+import type { AgentRegistry, RegistryDatabase, RegistryError, WorkRegistry } from "../src/index.ts";
 import { exec } from "./fixtures.ts";
 import { capacityTests } from "./suite/capacity.ts";
 import { ingestTests } from "./suite/ingest.ts";
 import { livenessTests } from "./suite/liveness.ts";
 import { migrationAndLockTests } from "./suite/locks.ts";
 import { readingTests } from "./suite/reading.ts";
+import { workTests } from "./suite/work.ts";
 
-export type Services = AgentRegistry | RegistryDatabase;
+export type Services = AgentRegistry | WorkRegistry | RegistryDatabase;
 
 export interface Opened<T> {
   readonly layer: Layer.Layer<Services, RegistryError>;
@@ -62,12 +63,13 @@ export const describeRepository = <T>(
     };
     const { run } = suite;
 
-    beforeEach(() => run(exec(sql`truncate agent_registry, agent_status_transitions restart identity`)));
+    beforeEach(() => run(exec(sql`truncate agent_registry, agent_status_transitions, work restart identity`)));
 
     ingestTests(run);
     livenessTests(run);
     capacityTests(run);
     readingTests(run);
     migrationAndLockTests(run);
+    workTests(run);
     more?.(suite);
   });

@@ -1,0 +1,240 @@
+import { type SQL, sql } from "drizzle-orm";
+import { Schema } from "effect";
+import { GpuType, WorkResult } from "@homelab/protocol";
+
+// The statements of the work lifecycle (SPEC §5). Free capacity is always
+// "what the agent last reported minus what work still active there holds":
+// one definition, `active` below, used by routing and by its 409 diagnosis.
+
+/** States in which work holds its allocation (and can still end). */
+export const ACTIVE_STATES = ["pending", "dispatched", "running"] as const;
+export const WORK_STATES = ["pending", "dispatched", "running", "succeeded", "failed", "timed_out", "rejected", "lost"] as const;
+export const WorkState = Schema.Literals(WORK_STATES);
+export type WorkState = typeof WorkState.Type;
+
+const activeList = sql.raw(ACTIVE_STATES.map((s) => `'${s}'`).join(", "));
+
+/** What a job asks for; absent (or 0) means "no requirement" and books nothing. */
+export interface RouteRequirements {
+  readonly min_vram_gb?: number | undefined;
+  readonly min_cores?: number | undefined;
+  readonly min_memory_gb?: number | undefined;
+  readonly gpu_type?: GpuType | undefined;
+}
+
+export interface RouteRequest {
+  readonly work_id: string;
+  readonly kind: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly requirements: RouteRequirements;
+  readonly timeout_seconds: number;
+}
+
+const positive = (x: number | undefined): number => (x !== undefined && x > 0 ? x : 0);
+
+/**
+ * Online, not draining, advertising the kind, of the GPU type asked for; with
+ * the cores and memory left after the active work booked there. `m` is the
+ * agent's resource_metrics.
+ */
+const candidates = (request: RouteRequest): SQL => sql`
+active as (
+  select agent_id, gpu_index,
+    sum(coalesce((allocation ->> 'vram_gb')::float8, 0)) as vram,
+    sum(coalesce((allocation ->> 'cores')::float8, 0)) as cores,
+    sum(coalesce((allocation ->> 'memory_gb')::float8, 0)) as memory
+  from work where state in (${activeList})
+  group by agent_id, gpu_index
+),
+per_agent as (
+  select agent_id, sum(cores) as cores, sum(memory) as memory from active group by agent_id
+),
+candidates as (
+  select r.agent_id, r.resource_metrics as m,
+    (r.resource_metrics ->> 'cpu_cores_available')::float8 - coalesce(p.cores, 0) as free_cores,
+    (r.resource_metrics ->> 'memory_available_gb')::float8 - coalesce(p.memory, 0) as free_memory
+  from agent_registry r left join per_agent p on p.agent_id = r.agent_id
+  where r.status = 'online' and r.reported_status <> 'draining'
+    and r.capabilities @> jsonb_build_array(${request.kind}::text)
+    ${request.requirements.gpu_type === undefined ? sql`` : sql`and r.resource_metrics ->> 'gpu_type' = ${request.requirements.gpu_type}::text`}
+),
+sized as (
+  select c.agent_id, c.free_cores, c.free_memory, g.gpu_index, coalesce(g.free_vram, 0) as free_vram
+  from candidates c
+  left join lateral (
+    select (x ->> 'index')::int as gpu_index,
+      (x ->> 'vram_available_gb')::float8 - coalesce(a.vram, 0) as free_vram
+    from jsonb_array_elements(c.m -> 'gpus') x
+    left join active a on a.agent_id = c.agent_id and a.gpu_index = (x ->> 'index')::int
+    order by 2 desc, 1
+    limit 1
+  ) g on true
+)`;
+
+/**
+ * The agent (and GPU) a job goes to: every requirement met by what is free
+ * now, the most free of the resource asked for first (VRAM on one GPU, then
+ * memory, then cores; with no requirement the most free cores), ties by
+ * agent_id. Booked in the same statement: the work row, state `pending`,
+ * with its allocation. Run it holding the routing lock, in a transaction of
+ * its own, so that the next decision sees this booking.
+ */
+export const routeStatement = (request: RouteRequest): SQL => {
+  const vram = positive(request.requirements.min_vram_gb);
+  const cores = positive(request.requirements.min_cores);
+  const memory = positive(request.requirements.min_memory_gb);
+  const order =
+    vram > 0
+      ? sql`free_vram desc, free_memory desc, free_cores desc`
+      : memory > 0
+        ? sql`free_memory desc, free_cores desc`
+        : sql`free_cores desc, free_memory desc`;
+  return sql`
+with ${candidates(request)},
+best as (
+  select agent_id, ${vram > 0 ? sql`gpu_index` : sql`null::int`} as gpu_index from sized
+  where free_cores >= ${cores}::float8 and free_memory >= ${memory}::float8
+    ${vram > 0 ? sql`and gpu_index is not null and free_vram >= ${vram}::float8` : sql``}
+  order by ${order}, agent_id
+  limit 1
+)
+insert into work (work_id, kind, params, requirements, timeout_seconds, agent_id, gpu_index, allocation, state)
+select ${request.work_id}, ${request.kind}, ${JSON.stringify(request.params)}::text::jsonb,
+  ${JSON.stringify(request.requirements)}::text::jsonb, ceil(${request.timeout_seconds}::float8)::int, agent_id, gpu_index,
+  jsonb_build_object('vram_gb', ${vram}::float8, 'cores', ${cores}::float8, 'memory_gb', ${memory}::float8), 'pending'
+from best
+returning work_id`;
+};
+
+/** Why nothing fitted: the same candidates, counted and at their best. */
+export const diagnoseStatement = (request: RouteRequest): SQL => sql`
+with ${candidates(request)}
+select
+  (select count(*)::int from agent_registry where status = 'online') as online,
+  (select count(*)::int from agent_registry where status = 'online'
+     and capabilities @> jsonb_build_array(${request.kind}::text)) as with_kind,
+  (select count(*)::int from agent_registry where status = 'online' and reported_status <> 'draining'
+     and capabilities @> jsonb_build_array(${request.kind}::text)) as not_draining,
+  (select count(*)::int from sized) as candidates,
+  (select max(free_vram) from sized) as best_vram,
+  (select max(free_cores) from sized) as best_cores,
+  (select max(free_memory) from sized) as best_memory`;
+
+export const DiagnosisRow = Schema.Struct({
+  online: Schema.Finite,
+  with_kind: Schema.Finite,
+  not_draining: Schema.Finite,
+  candidates: Schema.Finite,
+  best_vram: Schema.NullOr(Schema.Finite),
+  best_cores: Schema.NullOr(Schema.Finite),
+  best_memory: Schema.NullOr(Schema.Finite)
+});
+export type DiagnosisRow = typeof DiagnosisRow.Type;
+
+const gb = (x: number) => `${Math.round(x * 100) / 100} GB`;
+const n = (x: number) => `${Math.round(x * 100) / 100}`;
+
+/** The 409's sentence: the first thing that rules every agent out, with the best figures there are. */
+export const noFitReason = (request: RouteRequest, d: DiagnosisRow): string => {
+  const kind = `kind "${request.kind}"`;
+  if (d.online === 0) return "no agent is online";
+  if (d.with_kind === 0) return `no online agent advertises ${kind} (${d.online} online)`;
+  if (d.not_draining === 0) return `every online agent with ${kind} is draining`;
+  if (d.candidates === 0) return `no online agent with ${kind} has gpu_type ${request.requirements.gpu_type}`;
+  const short: Array<string> = [];
+  const r = request.requirements;
+  if (positive(r.min_vram_gb) > 0 && (d.best_vram ?? 0) < positive(r.min_vram_gb)) {
+    short.push(`min_vram_gb ${n(positive(r.min_vram_gb))} on one GPU (most free now: ${gb(d.best_vram ?? 0)})`);
+  }
+  if (positive(r.min_cores) > 0 && (d.best_cores ?? 0) < positive(r.min_cores)) {
+    short.push(`min_cores ${n(positive(r.min_cores))} (most free now: ${n(d.best_cores ?? 0)})`);
+  }
+  if (positive(r.min_memory_gb) > 0 && (d.best_memory ?? 0) < positive(r.min_memory_gb)) {
+    short.push(`min_memory_gb ${n(positive(r.min_memory_gb))} (most free now: ${gb(d.best_memory ?? 0)})`);
+  }
+  const counted = `${d.candidates} online agent${d.candidates === 1 ? "" : "s"} with ${kind}`;
+  return short.length > 0
+    ? `none of the ${counted} has room: needs ${short.join(", ")}; free capacity is the last heartbeat minus work already running there`
+    : `none of the ${counted} meets every requirement at once; free capacity is the last heartbeat minus work already running there`;
+};
+
+/** The request is on the agent's queue: pending → dispatched (unless it already ended or runs). */
+export const dispatchedStatement = (workId: string): SQL => sql`
+update work set state = 'dispatched', dispatched_at = now(), updated_at = now()
+where work_id = ${workId} and state = 'pending'`;
+
+/** Ends active work for an orchestrator-side reason (not dispatched, lost, timed out); returns the ids. */
+export const endStatement = (where: SQL, state: WorkState, reason: string): SQL => sql`
+update work set state = ${state}::text, reason = ${reason}::text, finished_at = now(), updated_at = now()
+where state in (${activeList}) and ${where}
+returning work_id`;
+
+/** Heartbeats' current_work: pending/dispatched work the agent says it runs is `running`. */
+export const runningStatement = (reports: ReadonlyArray<{ readonly agent_id: string; readonly current_work: ReadonlyArray<string> }>): SQL => sql`
+with listed as (
+  select x ->> 'agent_id' as agent_id, jsonb_array_elements_text(x -> 'current_work') as work_id
+  from jsonb_array_elements(${JSON.stringify(reports)}::text::jsonb) x
+)
+update work w set state = 'running', started_at = coalesce(w.started_at, now()), updated_at = now()
+from listed l
+where w.work_id = l.work_id and w.agent_id = l.agent_id and w.state in ('pending', 'dispatched')
+returning w.work_id`;
+
+/**
+ * Stores an agent's result: the state becomes the result's status and the
+ * allocation is released. A result also ends work the orchestrator had given
+ * up on (lost, timed_out): the agent's word is the truth about what happened.
+ * Answers what the row was before, so the caller can tell a duplicate or a
+ * result from the wrong agent from an applied one.
+ */
+export const resultStatement = (result: WorkResult): SQL => sql`
+with before as (
+  select work_id, agent_id, state from work where work_id = ${result.work_id} for update
+),
+updated as (
+  update work w set state = ${result.status}::text, result = ${JSON.stringify(result)}::text::jsonb,
+    reason = null, finished_at = now(), updated_at = now(),
+    started_at = coalesce(w.started_at, ${result.started_at}::timestamptz)
+  from before b
+  where w.work_id = b.work_id and b.agent_id = ${result.agent_id}
+    and b.state in (${activeList}, 'lost', 'timed_out')
+  returning w.work_id
+)
+select (select agent_id from before) as agent_id, (select state from before) as previous,
+  (select count(*)::int from updated) as updated`;
+
+export const ResultRow = Schema.Struct({
+  agent_id: Schema.NullOr(Schema.String),
+  previous: Schema.NullOr(WorkState),
+  updated: Schema.Finite
+});
+
+/** Times as `2025-01-31T12:00:00.123Z`, or null. */
+const iso = (column: string) =>
+  `case when ${column} is null then null else to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') end as ${column}`;
+
+export const workSelect = sql.raw(`select work_id, kind, params, requirements, timeout_seconds, agent_id, gpu_index,
+  allocation, state, result, reason, ${iso("created_at")}, ${iso("dispatched_at")}, ${iso("started_at")},
+  ${iso("finished_at")}, ${iso("updated_at")} from work`);
+
+const Allocation = Schema.Struct({ vram_gb: Schema.Finite, cores: Schema.Finite, memory_gb: Schema.Finite });
+
+export const WorkRow = Schema.Struct({
+  work_id: Schema.String,
+  kind: Schema.String,
+  params: Schema.Record(Schema.String, Schema.String),
+  requirements: Schema.Record(Schema.String, Schema.Unknown),
+  timeout_seconds: Schema.Finite,
+  agent_id: Schema.String,
+  gpu_index: Schema.NullOr(Schema.Finite),
+  allocation: Allocation,
+  state: WorkState,
+  result: Schema.NullOr(WorkResult),
+  reason: Schema.NullOr(Schema.String),
+  created_at: Schema.String,
+  dispatched_at: Schema.NullOr(Schema.String),
+  started_at: Schema.NullOr(Schema.String),
+  finished_at: Schema.NullOr(Schema.String),
+  updated_at: Schema.String
+});
+export type WorkRecord = typeof WorkRow.Type;
