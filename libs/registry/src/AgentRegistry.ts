@@ -37,6 +37,11 @@ export interface StatusTransition {
   readonly reason: string;
 }
 
+/** An agent gone offline, and the work that was lost with it. */
+export interface OfflineTransition extends StatusTransition {
+  readonly lost_work: ReadonlyArray<string>;
+}
+
 export interface ApplyResult {
   /** Heartbeats that changed a row (inserted or newer than what was stored). */
   readonly applied: number;
@@ -96,11 +101,14 @@ export interface AgentRegistryShape {
   readonly applyHeartbeats: (batch: ReadonlyArray<StatusUpdate>) => Effect.Effect<ApplyResult, RegistryError>;
   /** Online agents whose last heartbeat is older than `timeoutSeconds` by the database clock. */
   readonly findStale: (timeoutSeconds: number) => Effect.Effect<ReadonlyArray<string>, RegistryError>;
-  /** Marks these agents offline (only those still online), returning the transitions. */
+  /**
+   * Marks these agents offline (only those still online), returning the
+   * transitions; work still active on them becomes `lost` in the same statement.
+   */
   readonly markOffline: (
     agentIds: ReadonlyArray<string>,
     reason: string
-  ) => Effect.Effect<ReadonlyArray<StatusTransition>, RegistryError>;
+  ) => Effect.Effect<ReadonlyArray<OfflineTransition>, RegistryError>;
   readonly countOnline: Effect.Effect<number, RegistryError>;
   readonly listAgents: (filter: AgentFilter) => Effect.Effect<ReadonlyArray<AgentRecord>, RegistryError>;
   readonly getAgent: (agentId: string) => Effect.Effect<Option.Option<AgentRecord>, RegistryError>;

@@ -56,8 +56,8 @@ export const makeAgentRegistry = Effect.gen(function* () {
   ) {
     if (agentIds.length === 0) return [];
     const result = yield* retryDeadlock(use("markOffline", (db) => db.execute(markOfflineStatement(agentIds, reason))));
-    const { result: transitions } = yield* decodeFirst("markOffline", MarkOfflineRow, rowsOf(result));
-    return transitions;
+    const { result: changed } = yield* decodeFirst("markOffline", MarkOfflineRow, rowsOf(result));
+    return changed.map(({ transition, lost_work }) => ({ ...transition, lost_work }));
   });
 
   const countOnline = use("countOnline", (db) =>

@@ -59,8 +59,6 @@ export interface WorkRegistryShape {
     reports: ReadonlyArray<{ readonly agent_id: string; readonly current_work: ReadonlyArray<string> }>
   ) => Effect.Effect<ReadonlyArray<string>, RegistryError>;
   readonly recordResult: (result: WorkResult) => Effect.Effect<ResultOutcome, RegistryError>;
-  /** Active work on these agents (they went offline) becomes `lost`; returns its ids. */
-  readonly markLost: (agentIds: ReadonlyArray<string>, reason: string) => Effect.Effect<ReadonlyArray<string>, RegistryError>;
   /** Active work past its timeout plus `graceSeconds` (since dispatch, by the database clock) becomes `timed_out`. */
   readonly timeOut: (graceSeconds: number) => Effect.Effect<ReadonlyArray<string>, RegistryError>;
   readonly get: (workId: string) => Effect.Effect<Option.Option<WorkRecord>, RegistryError>;
@@ -125,19 +123,6 @@ export const makeWorkRegistry = Effect.gen(function* () {
     return { _tag: "Recorded", previous: row.previous } satisfies ResultOutcome;
   });
 
-  const markLost: WorkRegistryShape["markLost"] = (agentIds, reason) =>
-    agentIds.length === 0
-      ? Effect.succeed([])
-      : use("markLost", (db) =>
-          db.execute(
-            endStatement(
-              sql`agent_id in (select jsonb_array_elements_text(${JSON.stringify(agentIds)}::text::jsonb))`,
-              "lost",
-              reason
-            )
-          )
-        ).pipe(Effect.flatMap(ids("markLost")));
-
   const timeOut = (graceSeconds: number) =>
     use("timeOutWork", (db) =>
       db.execute(
@@ -161,7 +146,7 @@ export const makeWorkRegistry = Effect.gen(function* () {
     return yield* decodeRows("listWork", WorkRow)(rowsOf(rows));
   });
 
-  return { route, markDispatched, fail, markRunning, recordResult, markLost, timeOut, get, list } satisfies WorkRegistryShape;
+  return { route, markDispatched, fail, markRunning, recordResult, timeOut, get, list } satisfies WorkRegistryShape;
 });
 
 export class WorkRegistry extends Context.Service<WorkRegistry, WorkRegistryShape>()("@homelab/registry/WorkRegistry") {

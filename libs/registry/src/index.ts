@@ -13,6 +13,7 @@ export {
   type CapacityAnswer,
   type CapacityFilter,
   type Liveness,
+  type OfflineTransition,
   RegistryError,
   type StatusTransition
 } from "./AgentRegistry.ts";

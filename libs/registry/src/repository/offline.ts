@@ -1,12 +1,15 @@
 import { type SQL, sql } from "drizzle-orm";
 import { Schema } from "effect";
 import { transitionJson, TransitionRow } from "./rows.ts";
+import { activeList } from "./work.ts";
 
 /**
  * Marks the agents offline that are still online, and records each change,
  * in one statement. Rows are locked in agent_id order, as applyHeartbeats
  * does, so the two cannot deadlock; a row another transaction changed
  * meanwhile is re-checked as it is now (already offline: no change).
+ * Work still active on an agent that goes offline becomes `lost` in the same
+ * statement (SPEC §5: never left running forever).
  */
 export const markOfflineStatement = (agentIds: ReadonlyArray<string>, reason: string): SQL => sql`
 with ids as (
@@ -29,9 +32,21 @@ transitions as (
   select agent_id, 'online', 'offline', ${reason}::text from changed
   order by agent_id
   returning agent_id, from_status, to_status, at, reason
+),
+lost as (
+  update work w set state = 'lost', reason = 'agent ' || w.agent_id || ' went offline: ' || ${reason}::text,
+    finished_at = now(), updated_at = now()
+  from changed c
+  where w.agent_id = c.agent_id and w.state in (${activeList})
+  returning w.agent_id, w.work_id
 )
 select coalesce(
-  (select json_agg(${transitionJson("t")} order by t.agent_id) from transitions t),
+  (select json_agg(json_build_object(
+      'transition', ${transitionJson("t")},
+      'lost_work', coalesce((select json_agg(l.work_id order by l.work_id) from lost l where l.agent_id = t.agent_id), '[]'::json)
+    ) order by t.agent_id) from transitions t),
   '[]'::json) as result`;
 
-export const MarkOfflineRow = Schema.Struct({ result: Schema.Array(TransitionRow) });
+export const MarkOfflineRow = Schema.Struct({
+  result: Schema.Array(Schema.Struct({ transition: TransitionRow, lost_work: Schema.Array(Schema.String) }))
+});

@@ -12,7 +12,7 @@ export const WORK_STATES = ["pending", "dispatched", "running", "succeeded", "fa
 export const WorkState = Schema.Literals(WORK_STATES);
 export type WorkState = typeof WorkState.Type;
 
-const activeList = sql.raw(ACTIVE_STATES.map((s) => `'${s}'`).join(", "));
+export const activeList = sql.raw(ACTIVE_STATES.map((s) => `'${s}'`).join(", "));
 
 /** What a job asks for; absent (or 0) means "no requirement" and books nothing. */
 export interface RouteRequirements {

@@ -180,7 +180,8 @@ export const workTests = (run: Run): void =>
           yield* (yield* AgentRegistry).applyHeartbeats([heartbeat("x"), heartbeat("y")]);
           const onX = request({ min_cores: 1 });
           yield* work.route(onX); // x and y tie on cores: agent_id order picks x
-          const lost = yield* work.markLost(["x"], "agent x went offline");
+          const offline = yield* (yield* AgentRegistry).markOffline(["x"], "no heartbeat for over 90 s");
+          const lost = offline.flatMap((t) => t.lost_work);
           const stored = yield* work.get(onX.work_id);
           const late = yield* work.recordResult(result(onX.work_id, "x", "failed"));
           const after = yield* work.get(onX.work_id);
@@ -188,7 +189,11 @@ export const workTests = (run: Run): void =>
         })
       );
       expect(seen.lost).toHaveLength(1);
-      expect(Option.getOrThrow(seen.stored)).toMatchObject({ agent_id: "x", state: "lost", reason: "agent x went offline" });
+      expect(Option.getOrThrow(seen.stored)).toMatchObject({
+        agent_id: "x",
+        state: "lost",
+        reason: "agent x went offline: no heartbeat for over 90 s"
+      });
       expect(seen.late).toEqual({ _tag: "Recorded", previous: "lost" });
       expect(Option.getOrThrow(seen.after)).toMatchObject({ state: "failed", reason: null });
     });
