@@ -67,6 +67,7 @@ describe("loadAgentConfig: where settings come from", () => {
       gpu_backend: "auto",
       max_concurrent_work: 1,
       shutdown_grace_seconds: 8,
+      max_output_bytes: 65536,
       tasks: {}
     });
   });
@@ -112,6 +113,13 @@ describe("loadAgentConfig: where settings come from", () => {
     });
   });
 
+  it("accepts command templates with partial slots and literal braces, kept as written", async () => {
+    const settings = await load(
+      withFile('tasks:\n  transcode:\n    command: [ffmpeg, -i, "{input}", "--out={output}", "{{literal}}"]\n')
+    );
+    expect(settings.tasks["transcode"]?.command).toEqual(["ffmpeg", "-i", "{input}", "--out={output}", "{{literal}}"]);
+  });
+
   it("the file overrides defaults, and pool_name follows the file's agent_type", async () => {
     const settings = await load({
       argv: ["--config", "/agent.yaml"],
@@ -124,6 +132,7 @@ log_level: debug
 heartbeat_interval_seconds: 0.5
 gpu_backend: amd
 shutdown_grace_seconds: 0
+max_output_bytes: 4096
 `
       }
     });
@@ -138,6 +147,7 @@ shutdown_grace_seconds: 0
       gpu_backend: "amd",
       max_concurrent_work: 1,
       shutdown_grace_seconds: 0,
+      max_output_bytes: 4096,
       tasks: {}
     });
   });
@@ -151,6 +161,7 @@ shutdown_grace_seconds: 0
         HEARTBEAT_INTERVAL_SECONDS: "0.5",
         MAX_CONCURRENT_WORK: "4",
         SHUTDOWN_GRACE_SECONDS: "2.5",
+        MAX_OUTPUT_BYTES: "1024",
         LOG_LEVEL: "warn",
         GPU_BACKEND: "none",
         REPLY_QUEUE: "env.replies",
@@ -178,6 +189,7 @@ ${SPEC_EXAMPLE.split("\n").slice(1).join("\n")}`
       gpu_backend: "none",
       max_concurrent_work: 4,
       shutdown_grace_seconds: 2.5,
+      max_output_bytes: 1024,
       tasks: ["echo", "transcode"]
     });
   });
@@ -271,7 +283,7 @@ describe("loadAgentConfig: invalid configuration is one line naming the source a
     [
       "an unknown key like no known one",
       withFile("colour: blue\n"),
-      `${FILE}: colour: unknown key; expected one of agent_id, agent_type, pool_name, amqp_url, reply_queue, log_level, heartbeat_interval_seconds, gpu_backend, max_concurrent_work, shutdown_grace_seconds, tasks`
+      `${FILE}: colour: unknown key; expected one of agent_id, agent_type, pool_name, amqp_url, reply_queue, log_level, heartbeat_interval_seconds, gpu_backend, max_concurrent_work, shutdown_grace_seconds, max_output_bytes, tasks`
     ],
     [
       "an unknown key in a task",
@@ -340,6 +352,36 @@ describe("loadAgentConfig: invalid configuration is one line naming the source a
       "a requirement that is not a GPU type",
       withFile("tasks:\n  t:\n    command: [x]\n    requires: { gpu_type: cuda }\n"),
       `${FILE}: tasks.t.requires.gpu_type: expected one of nvidia, amd, intel, none, got "cuda"`
+    ],
+    [
+      "a MAX_OUTPUT_BYTES over the cap that keeps a result within the 1 MiB message limit",
+      { env: { MAX_OUTPUT_BYTES: "1048576" } },
+      'MAX_OUTPUT_BYTES (env): expected a whole number of bytes from 0 to 262144, got "1048576"'
+    ],
+    [
+      "a fractional max_output_bytes in the file",
+      withFile("max_output_bytes: 1.5\n"),
+      `${FILE}: max_output_bytes: expected a whole number of bytes from 0 to 262144, got 1.5`
+    ],
+    [
+      "a command template with an unclosed brace",
+      withFile('tasks:\n  echo:\n    command: [echo, "{message"]\n'),
+      `${FILE}: tasks.echo.command[1]: "{message" has a { that is never closed; write {{ for a literal {`
+    ],
+    [
+      "a command template with a stray closing brace",
+      withFile('tasks:\n  echo:\n    command: [echo, "a}b"]\n'),
+      `${FILE}: tasks.echo.command[1]: "a}b" has a } that closes no slot; write }} for a literal }`
+    ],
+    [
+      "a command template with an invalid slot name",
+      withFile('tasks:\n  transcode:\n    command: [ffmpeg, -i, "{input file}"]\n'),
+      `${FILE}: tasks.transcode.command[2]: "{input file}" has an invalid slot {input file}: a slot name is a letter or _ followed by letters, digits or _ (write {{ and }} for literal braces)`
+    ],
+    [
+      "a command whose program is a slot",
+      withFile('tasks:\n  any:\n    command: ["{program}", "{args}"]\n'),
+      `${FILE}: tasks.any.command[0]: "{program}" is the program to run, which cannot hold a slot; params may fill only its arguments`
     ],
     [
       "an unquoted number as a task's env value",

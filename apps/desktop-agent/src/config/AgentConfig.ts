@@ -4,6 +4,7 @@ import type { InvalidConfig } from "../InvalidConfig.ts";
 import { AgentSettings, DEFAULT_AGENT_TYPE } from "./AgentSettings.ts";
 import { configPathOf, invalid, readConfigFile } from "./configFile.ts";
 import { describeLeaf, type FirstLeaf, firstLeaf, valueAt } from "./issueText.ts";
+import { templateProblem } from "../work/template.ts";
 import { formatPath, renderValue } from "./wording.ts";
 
 export { AgentSettings, LOG_LEVELS, TaskKind, TaskRequirements } from "./AgentSettings.ts";
@@ -32,7 +33,8 @@ const ENV_OVERRIDES: ReadonlyArray<readonly [Field, string, EnvKind]> = [
   ["heartbeat_interval_seconds", "HEARTBEAT_INTERVAL_SECONDS", "number"],
   ["gpu_backend", "GPU_BACKEND", "choice"],
   ["max_concurrent_work", "MAX_CONCURRENT_WORK", "number"],
-  ["shutdown_grace_seconds", "SHUTDOWN_GRACE_SECONDS", "number"]
+  ["shutdown_grace_seconds", "SHUTDOWN_GRACE_SECONDS", "number"],
+  ["max_output_bytes", "MAX_OUTPUT_BYTES", "number"]
 ];
 
 // A plain decimal number; "30s", "0x10", "Infinity" and " 30" are not.
@@ -109,6 +111,23 @@ export const loadAgentConfig: (input: AgentConfigInput) => Effect.Effect<AgentSe
   // fromEntries, not assignment: a "__proto__" key stays a key (and is refused as unknown).
   const candidate = Object.fromEntries(merged);
   const decoded = Schema.decodeUnknownResult(AgentSettings)(candidate, { errors: "first", onExcessProperty: "error" });
-  if (Result.isSuccess(decoded)) return decoded.success;
-  return yield* Effect.fail(invalid(problemText(candidate, origins, firstLeaf(decoded.failure.issue))));
+  if (Result.isFailure(decoded)) {
+    return yield* Effect.fail(invalid(problemText(candidate, origins, firstLeaf(decoded.failure.issue))));
+  }
+  const template = firstTemplateProblem(decoded.success.tasks);
+  if (template !== undefined) {
+    // Tasks come only from the file, so a template problem is always in it.
+    const where = formatPath(["tasks", template.kind, "command", template.index]);
+    const element = decoded.success.tasks[template.kind]?.command[template.index];
+    return yield* Effect.fail(invalid(`${path ?? "config"}: ${where}: ${renderValue(element)} ${template.problem}`));
+  }
+  return decoded.success;
 });
+
+const firstTemplateProblem = (tasks: AgentSettings["tasks"]) => {
+  for (const [kind, task] of Object.entries(tasks)) {
+    const problem = templateProblem(task.command);
+    if (problem !== undefined) return { kind, ...problem };
+  }
+  return undefined;
+};

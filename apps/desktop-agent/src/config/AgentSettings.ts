@@ -60,6 +60,13 @@ export const TaskKind = Schema.Struct({
 });
 export type TaskKind = typeof TaskKind.Type;
 
+/**
+ * The most a task's stdout (and, apart, its stderr) may keep in a result.
+ * Both together, even JSON-escaped, stay well inside the protocol's 1 MiB
+ * message limit (MAX_MESSAGE_BYTES) in ordinary text.
+ */
+export const MAX_OUTPUT_BYTES_LIMIT = 262_144;
+
 /** The agent's validated settings: file, then env overrides, then defaults. */
 export const AgentSettings = Schema.Struct({
   agent_id: AgentId,
@@ -72,6 +79,9 @@ export const AgentSettings = Schema.Struct({
   gpu_backend: Schema.Literals(GPU_BACKEND_CHOICES).pipe(withDefault("auto")),
   max_concurrent_work: Schema.Finite.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 64 })).pipe(withDefault(1)),
   shutdown_grace_seconds: NonNegative.pipe(withDefault(8)),
+  max_output_bytes: Schema.Finite.check(Schema.isInt(), Schema.isBetween({ minimum: 0, maximum: MAX_OUTPUT_BYTES_LIMIT })).pipe(
+    withDefault(65536)
+  ),
   tasks: Schema.Record(Schema.String.check(Schema.isPattern(TASK_KIND_NAME)), TaskKind).pipe(withDefault({}))
 });
 export type AgentSettings = typeof AgentSettings.Type;
@@ -128,6 +138,7 @@ export const SETTINGS_DOC: FieldDoc = {
     gpu_backend: { expected: `one of ${GPU_BACKEND_CHOICES.join(", ")}` },
     max_concurrent_work: { expected: "a whole number from 1 to 64" },
     shutdown_grace_seconds: NUMBER_AT_LEAST_0,
+    max_output_bytes: { expected: `a whole number of bytes from 0 to ${MAX_OUTPUT_BYTES_LIMIT}` },
     tasks: {
       expected: "a mapping from task kind names to task definitions",
       entries: { key: "a task kind name (1-64 of A-Z a-z 0-9 . _ : -, starting with a letter or digit)", value: TASK_DOC }
