@@ -5,6 +5,8 @@ import { Broker, type BrokerConnection } from "./Broker.ts";
 import { makeHeartbeatSource, type AgentIdentity } from "./Heartbeat.ts";
 import { publishMessage, stamp } from "./Outbox.ts";
 import { connectRoundDelay, heartbeatSchedule, RECONNECT_ATTEMPTS, reconnectSchedule } from "./schedules.ts";
+import type { TaskKind } from "./config/AgentSettings.ts";
+import { makeWorkPool } from "./work/WorkPool.ts";
 import { consumeWork } from "./WorkConsumer.ts";
 
 /**
@@ -22,10 +24,19 @@ export interface AgentOptions {
   readonly reply_queue: string;
   readonly heartbeat_interval_seconds: number;
   readonly max_concurrent_work: number;
-  readonly capabilities: ReadonlyArray<string>;
+  /** The task kinds it runs; their names are its heartbeats' capabilities. */
+  readonly tasks: Readonly<Record<string, TaskKind>>;
+  /** Cap on each of a task's stdout and stderr in its result. */
+  readonly max_output_bytes: number;
+  /** On SIGTERM, how long running work may take before it is killed. */
+  readonly shutdown_grace_seconds: number;
+  /** The agent's own environment; tasks inherit only PATH, HOME, LANG, LC_ALL, TZ from it. */
+  readonly host_env: Readonly<Record<string, string | undefined>>;
   /** Random spread on reconnect delays (off in tests that check exact delays). */
   readonly jitter: boolean;
 }
+
+const RESULT_PUBLISH_DEADLINE_MS = 5000;
 
 /** What the running agent exposes to tests and to the process around it. */
 export interface AgentStats {
@@ -39,8 +50,11 @@ export interface AgentStats {
  * lost, heartbeat (one at once, then every interval) and consume work. A lost
  * connection or a failed heartbeat publish ends the session and the loop
  * connects again; a heartbeat that cannot go out is dropped and counted,
- * never queued and replayed. Interrupting it (SIGTERM) stops taking work,
- * publishes `agent_shutdown` and closes the connection.
+ * never queued and replayed. Work runs in the background up to
+ * max_concurrent_work at once and outlives a reconnect. Interrupting it
+ * (SIGTERM) stops taking work, lets running work finish (killed and reported
+ * `failed` after shutdown_grace_seconds), publishes `agent_shutdown` and
+ * closes the connection.
  */
 export const runAgent = (options: AgentOptions, stats?: Ref.Ref<AgentStats>) =>
   Effect.gen(function* () {
@@ -52,13 +66,15 @@ export const runAgent = (options: AgentOptions, stats?: Ref.Ref<AgentStats>) =>
       agent_type: options.agent_type,
       pool_name: options.pool_name,
       boot_id: randomUUID(),
-      capabilities: options.capabilities
+      capabilities: Object.keys(options.tasks)
     };
+    // Work belongs to the agent, not to one connection: it runs on through a reconnect.
+    const pool = yield* makeWorkPool;
     const heartbeats = yield* makeHeartbeatSource({
       identity,
       metricsBudgetMs: Math.min(2000, (options.heartbeat_interval_seconds * 1000) / 2),
       status: Ref.get(status),
-      currentWork: Effect.succeed([])
+      currentWork: pool.running
     });
     // A publish must not outlive the beat it belongs to.
     const publishDeadlineMs = Math.max(200, Math.min(5000, options.heartbeat_interval_seconds * 1000));
@@ -96,12 +112,22 @@ export const runAgent = (options: AgentOptions, stats?: Ref.Ref<AgentStats>) =>
       yield* Effect.addFinalizer((exit) =>
         Exit.hasInterrupts(exit) ? sendShutdown(conn, identity, options.reply_queue, publishDeadlineMs, status) : Effect.void
       );
+      // Released before agent_shutdown goes out: intake stops, running work
+      // finishes or is killed at the grace, and its results are published.
       yield* consumeWork({
         conn,
-        agentId: identity.agent_id,
-        replyQueue: options.reply_queue,
         prefetch: options.max_concurrent_work,
-        publishDeadlineMs
+        pool,
+        settings: {
+          agentId: identity.agent_id,
+          replyQueue: options.reply_queue,
+          // Results are not tied to the heartbeat cadence; past this the request is requeued.
+          publishDeadlineMs: RESULT_PUBLISH_DEADLINE_MS,
+          tasks: options.tasks,
+          maxOutputBytes: options.max_output_bytes,
+          shutdownGraceSeconds: options.shutdown_grace_seconds,
+          hostEnv: options.host_env
+        }
       });
       yield* Effect.logInfo(`connected; heartbeating every ${options.heartbeat_interval_seconds} s`);
       const beat = Effect.gen(function* () {

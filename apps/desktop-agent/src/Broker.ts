@@ -1,4 +1,4 @@
-import { Context, Data, Deferred, Effect, Layer, Redacted, Scope } from "effect";
+import { Context, Data, Deferred, Effect, type Exit, Layer, Redacted, Scope } from "effect";
 import type { QueueDeclaration } from "@homelab/protocol";
 import { CONTENT_TYPE } from "@homelab/protocol";
 import { Connection, ConsumerStatus } from "rabbitmq-client";
@@ -12,10 +12,27 @@ export class PublishFailed extends Data.TaggedError("PublishFailed")<{ readonly 
 /** What a message handler tells the broker: ack it, put it back, or drop (dead-letter) it. */
 export type Disposition = "ack" | "requeue" | "drop";
 
+/** One message as the broker delivered it. */
+export interface Delivery {
+  /** The body as the client hands it over (decode it with decodeDelivered). */
+  readonly body: unknown;
+  /**
+   * AMQP's `redelivered` flag: the broker delivered this message before and it
+   * was not acked (a consumer died, lost its connection or requeued it).
+   */
+  readonly redelivered: boolean;
+}
+
 export interface ConsumeOptions {
   readonly queue: QueueDeclaration;
   /** basic.qos prefetch, and how many handlers run at once. */
   readonly prefetch: number;
+  /**
+   * Called when the scope closes, once no new message will reach the handler
+   * and before waiting for the handlers in flight, with the scope's exit
+   * (interrupted: the agent is stopping).
+   */
+  readonly onClosing?: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void>;
 }
 
 /** A live connection; everything it opened is closed with the scope it was made in. */
@@ -26,10 +43,13 @@ export interface BrokerConnection {
     body: Uint8Array,
     properties: { readonly messageId: string; readonly correlationId?: string }
   ) => Effect.Effect<void, PublishFailed>;
-  /** Consumes until the scope closes; closing waits for handlers in flight. */
+  /**
+   * Consumes until the scope closes, running up to `prefetch` handlers at
+   * once; closing stops deliveries, then waits for handlers in flight.
+   */
   readonly consume: (
     options: ConsumeOptions,
-    handler: (body: unknown) => Effect.Effect<Disposition>
+    handler: (delivery: Delivery) => Effect.Effect<Disposition>
   ) => Effect.Effect<void, never, Scope.Scope>;
   /** Completes, with a reason, when the connection is lost. */
   readonly lost: Effect.Effect<string>;
@@ -88,8 +108,8 @@ const connectLive = (url: Redacted.Redacted<string>, timeoutMs: number) =>
           const context = yield* Effect.context<never>();
           const run = Effect.runPromiseWith(context);
           yield* Effect.acquireRelease(
-            Effect.sync(() =>
-              conn.createConsumer(
+            Effect.sync(() => {
+              const consumer = conn.createConsumer(
                 {
                   queue: options.queue.queue,
                   queueOptions: { durable: options.queue.durable, arguments: { ...options.queue.arguments } },
@@ -98,16 +118,27 @@ const connectLive = (url: Redacted.Redacted<string>, timeoutMs: number) =>
                   requeue: true
                 },
                 async (msg) => {
-                  const disposition = await run(handler(msg.body));
+                  const disposition = await run(handler({ body: msg.body, redelivered: msg.redelivered }));
                   return disposition === "ack"
                     ? ConsumerStatus.ACK
                     : disposition === "requeue"
                       ? ConsumerStatus.REQUEUE
                       : ConsumerStatus.DROP;
                 }
-              )
-            ),
-            (consumer) => Effect.promise(() => consumer.close().catch(() => undefined))
+              );
+              // An ack or nack after the connection went (a handler that
+              // outlived it) is reported here; unheard, it would crash the process.
+              consumer.on("error", (e) => void run(Effect.logWarning(`work consumer: ${reason(e)}`)));
+              return consumer;
+            }),
+            (consumer, exit) =>
+              Effect.gen(function* () {
+                // close() stops handing out deliveries at once (later ones go
+                // back to the queue), then cancels and waits for the handlers.
+                const closed = consumer.close().catch(() => undefined);
+                if (options.onClosing !== undefined) yield* options.onClosing(exit);
+                yield* Effect.promise(() => closed);
+              })
           );
         }),
       lost: Deferred.await(lost)

@@ -1,64 +1,188 @@
-import { Clock, Effect } from "effect";
+/**
+ * Consumes `agent.<id>.work` with prefetch = max_concurrent_work, that many
+ * requests running at once. A request names a task kind from the agent's
+ * config; its params fill the kind's argv template and the program runs
+ * without a shell (TaskRunner). A kind the agent does not have, or params
+ * that do not fit the template, are answered `rejected` and never run.
+ *
+ * Ack discipline: the result is published (confirmed) before the request is
+ * acked; when it cannot be published the request is requeued, and its next
+ * delivery publishes the result this process kept (the work is not run
+ * again). A request that comes back with the `redelivered` flag and that
+ * this process does not know may already have run (the agent died, say):
+ * it is answered `rejected`, never run twice.
+ *
+ * Work outlives a lost connection (it belongs to the WorkPool, not to this
+ * consumer); on SIGTERM the consumer stops taking work, running work gets
+ * shutdown_grace_seconds to finish and is then killed and reported `failed`,
+ * all before agent_shutdown goes out.
+ */
+import { Clock, Deferred, Effect, Exit, Option, Result } from "effect";
 import {
   decodeDelivered,
-  makeEnvelope,
   workQueueTopology,
   type AgentId,
-  type Message
+  type Message,
+  type PayloadOf
 } from "@homelab/protocol";
-import type { BrokerConnection, Disposition } from "./Broker.ts";
+import type { BrokerConnection, Delivery, Disposition } from "./Broker.ts";
+import type { TaskKind } from "./config/AgentSettings.ts";
 import { publishMessage, stamp } from "./Outbox.ts";
+import { taskEnvironment } from "./work/taskEnv.ts";
+import { expandCommand } from "./work/template.ts";
+import { TaskRunner, type TaskSpec } from "./work/TaskRunner.ts";
+import type { WorkEntry, WorkPool } from "./work/WorkPool.ts";
+import { outcomeFields, rejection, workResultMessage, type ResultFields } from "./work/workResult.ts";
 
-/**
- * Consumes `agent.<id>.work` with prefetch = max_concurrent_work. Running
- * work arrives with the work-routing issue; until then every request is
- * answered `rejected`, saying so. The result is published before the request
- * is acked; if it cannot be published the request goes back to the queue.
- */
-export const consumeWork = (options: {
-  readonly conn: BrokerConnection;
+/** What the work consumer needs from the agent's settings. */
+export interface WorkSettings {
   readonly agentId: AgentId;
   readonly replyQueue: string;
-  readonly prefetch: number;
   readonly publishDeadlineMs: number;
+  readonly tasks: Readonly<Record<string, TaskKind>>;
+  readonly maxOutputBytes: number;
+  readonly shutdownGraceSeconds: number;
+  /** The agent's own environment; tasks inherit only a few variables of it. */
+  readonly hostEnv: Readonly<Record<string, string | undefined>>;
+}
+
+export const REDELIVERED_REASON = "delivered again after an interruption; not run twice";
+
+/** The reason in a `failed` result for work killed because the agent stopped. */
+export const graceReason = (graceSeconds: number): string =>
+  `agent stopping: killed after the ${graceSeconds} s shutdown grace`;
+
+interface Plan {
+  readonly program: string;
+  readonly spec: Omit<TaskSpec, "killWhen">;
+}
+
+/** What to run for a request, or why it is rejected. */
+export const planWork = (settings: WorkSettings, request: PayloadOf<"work_request">): Result.Result<Plan, string> => {
+  const kind = Object.hasOwn(settings.tasks, request.kind) ? settings.tasks[request.kind] : undefined;
+  if (kind === undefined) {
+    const known = Object.keys(settings.tasks);
+    return Result.fail(
+      `unknown task kind "${request.kind}"; this agent runs ${known.length === 0 ? "no task kinds" : known.join(", ")}`
+    );
+  }
+  return Result.mapBoth(expandCommand(kind.command, request.params), {
+    onFailure: (reason) => `kind "${request.kind}": ${reason}`,
+    onSuccess: (argv) => ({
+      program: argv[0] ?? "",
+      spec: {
+        argv,
+        cwd: kind.cwd,
+        env: taskEnvironment(settings.hostEnv, kind.env),
+        timeoutMs: Math.round(Math.min(request.timeout_seconds, kind.timeout_seconds) * 1000),
+        maxOutputBytes: settings.maxOutputBytes
+      }
+    })
+  });
+};
+
+const nowIso = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString());
+
+/** Consumes this agent's work queue until the scope closes (see the top of this file). */
+export const consumeWork = (options: {
+  readonly conn: BrokerConnection;
+  readonly prefetch: number;
+  readonly settings: WorkSettings;
+  readonly pool: WorkPool;
 }) =>
-  options.conn.consume({ queue: workQueueTopology(options.agentId), prefetch: options.prefetch }, (body) =>
-    Effect.gen(function* (): Effect.fn.Return<Disposition> {
-      const decoded = decodeDelivered(body);
-      if (decoded._tag === "Failure") {
-        yield* Effect.logWarning(`work queue: dropped a malformed message (${decoded.failure.reason}): ${decoded.failure.message}`);
-        return "drop";
-      }
-      const request = decoded.success;
-      if (request.type !== "work_request") {
-        yield* Effect.logWarning(`work queue: dropped a ${request.type} message; only work_request belongs here`);
-        return "drop";
-      }
-      const now = new Date(yield* Clock.currentTimeMillis).toISOString();
-      const work_id = request.payload.work_id;
-      const result: Message = makeEnvelope({
-        ...(yield* stamp),
-        type: "work_result",
-        sender: options.agentId,
-        correlation_id: work_id,
-        payload: {
-          work_id,
-          agent_id: options.agentId,
-          status: "rejected",
-          exit_code: null,
-          output: "",
-          error: `kind "${request.payload.kind}" not run: this agent version does not execute work yet`,
-          started_at: now,
-          finished_at: now
-        }
-      });
-      return yield* publishMessage(options.conn, options.replyQueue, result, options.publishDeadlineMs).pipe(
+  Effect.gen(function* () {
+    const { conn, settings, pool } = options;
+    const runner = yield* TaskRunner;
+    // Completes when this consumer's connection goes: handlers stop waiting
+    // on work, which runs on and is answered on the next connection.
+    const detached = yield* Deferred.make<void>();
+
+    const publish = (message: Message, workId: string) =>
+      publishMessage(conn, settings.replyQueue, message, settings.publishDeadlineMs).pipe(
         Effect.as<Disposition>("ack"),
         Effect.catch((e) =>
-          Effect.logWarning(`work ${work_id}: result not published (${e.message}); request requeued`).pipe(
+          Effect.logWarning(`work ${workId}: result not published (${e.message}); request requeued`).pipe(
             Effect.as<Disposition>("requeue")
           )
         )
       );
-    })
-  );
+
+    const answer = (workId: string, fields: ResultFields) =>
+      Effect.gen(function* () {
+        const now = yield* nowIso;
+        yield* Effect.logInfo(`work ${workId}: ${fields.status}: ${fields.error ?? ""}`);
+        const message = workResultMessage({ stamp: yield* stamp, agentId: settings.agentId, workId, fields, startedAt: now, finishedAt: now });
+        return yield* publish(message, workId);
+      });
+
+    // Waits for the work's result and publishes it, once per process.
+    const deliver = (entry: WorkEntry) =>
+      Effect.gen(function* () {
+        const result = yield* Effect.raceFirst(
+          Effect.map(Deferred.await(entry.result), Option.some),
+          Effect.as(Deferred.await(detached), Option.none<Message>())
+        );
+        if (Option.isNone(result)) {
+          yield* Effect.logWarning(`work ${entry.workId}: connection lost while it runs; it runs on, its request comes back`);
+          return "requeue" satisfies Disposition;
+        }
+        return yield* entry.publishing.withPermits(1)(
+          Effect.gen(function* () {
+            if ((yield* pool.find(entry.workId)) === "published") return "ack" satisfies Disposition;
+            const disposition = yield* publish(result.value, entry.workId);
+            if (disposition === "ack") yield* pool.markPublished(entry.workId);
+            return disposition;
+          })
+        );
+      });
+
+    const run = (workId: string, kind: string, plan: Plan) =>
+      Effect.gen(function* () {
+        const startedAt = yield* nowIso;
+        yield* Effect.logInfo(`work ${workId}: running ${kind} (${plan.program})`);
+        const outcome = yield* runner.run({
+          ...plan.spec,
+          killWhen: pool.stopping.pipe(
+            Effect.andThen(Effect.sleep(`${settings.shutdownGraceSeconds} seconds`)),
+            Effect.as(graceReason(settings.shutdownGraceSeconds))
+          )
+        });
+        const fields = outcomeFields(plan.program, outcome);
+        yield* Effect.logInfo(`work ${workId}: ${fields.status}${fields.error === null ? "" : `: ${fields.error.split("\n")[0]}`}`);
+        const finishedAt = yield* nowIso;
+        return workResultMessage({ stamp: yield* stamp, agentId: settings.agentId, workId, fields, startedAt, finishedAt });
+      });
+
+    const handle = (delivery: Delivery) =>
+      Effect.gen(function* (): Effect.fn.Return<Disposition> {
+        const decoded = decodeDelivered(delivery.body);
+        if (decoded._tag === "Failure") {
+          yield* Effect.logWarning(`work queue: dropped a malformed message (${decoded.failure.reason}): ${decoded.failure.message}`);
+          return "drop";
+        }
+        const message = decoded.success;
+        if (message.type !== "work_request") {
+          yield* Effect.logWarning(`work queue: dropped a ${message.type} message; only work_request belongs here`);
+          return "drop";
+        }
+        const request = message.payload;
+        const known = yield* pool.find(request.work_id);
+        if (known === "published") return "ack";
+        if (known !== undefined) return yield* deliver(known);
+        const plan = planWork(settings, request);
+        if (Result.isFailure(plan)) return yield* answer(request.work_id, rejection(plan.failure));
+        if (delivery.redelivered) return yield* answer(request.work_id, rejection(REDELIVERED_REASON));
+        // Not started: it goes back to the queue (after close() began, none should arrive).
+        if (yield* pool.isStopping) return "requeue";
+        return yield* deliver(yield* pool.start(request.work_id, run(request.work_id, request.kind, plan.success)));
+      });
+
+    yield* conn.consume(
+      {
+        queue: workQueueTopology(settings.agentId),
+        prefetch: options.prefetch,
+        onClosing: (exit) => (Exit.hasInterrupts(exit) ? pool.stop : Deferred.succeed(detached, undefined).pipe(Effect.asVoid))
+      },
+      handle
+    );
+  });

@@ -10,6 +10,7 @@ import { metricsLayer } from "@homelab/metrics";
 import { runAgent } from "./Agent.ts";
 import { Broker } from "./Broker.ts";
 import { loadProcessConfig } from "./processConfig.ts";
+import { TaskRunner } from "./work/TaskRunner.ts";
 
 const LOG_LEVELS = { trace: "Trace", debug: "Debug", info: "Info", warn: "Warn", error: "Error" } as const;
 
@@ -17,7 +18,8 @@ const program = Effect.gen(function* () {
   const settings = yield* loadProcessConfig;
   const layers = Layer.mergeAll(
     Broker.layer(settings.amqp_url),
-    metricsLayer({ gpuBackend: settings.gpu_backend })
+    metricsLayer({ gpuBackend: settings.gpu_backend }),
+    TaskRunner.layer
   );
   return yield* runAgent({
     agent_id: settings.agent_id,
@@ -26,7 +28,10 @@ const program = Effect.gen(function* () {
     reply_queue: settings.reply_queue,
     heartbeat_interval_seconds: settings.heartbeat_interval_seconds,
     max_concurrent_work: settings.max_concurrent_work,
-    capabilities: Object.keys(settings.tasks),
+    tasks: settings.tasks,
+    max_output_bytes: settings.max_output_bytes,
+    shutdown_grace_seconds: settings.shutdown_grace_seconds,
+    host_env: process.env,
     jitter: true
   }).pipe(
     Effect.scoped,

@@ -17,6 +17,7 @@ import {
 } from "@homelab/tools/testing";
 import { runAgent, type AgentOptions } from "../src/Agent.ts";
 import { Broker } from "../src/Broker.ts";
+import { TaskRunner } from "../src/work/TaskRunner.ts";
 
 const isStatus = (m: Message): m is MessageOf<"work_status"> => m.type === "work_status";
 
@@ -46,16 +47,20 @@ const withAgent = <A, B = undefined>(
         reply_queue: replyQueue,
         heartbeat_interval_seconds: 30,
         max_concurrent_work: 2,
-        capabilities: ["echo"],
+        tasks: { echo: { command: ["echo", "{message}"], timeout_seconds: 30, requires: {} } },
+        max_output_bytes: 65536,
+        shutdown_grace_seconds: 8,
+        host_env: process.env,
         jitter: false,
         ...overrides
       };
       const fiber = yield* runAgent(options).pipe(
         Effect.scoped,
         Effect.provide(
-          Layer.merge(
+          Layer.mergeAll(
             Broker.layer(Redacted.make(serviceUrls().amqpUrl)),
-            metricsLayer({ toolEnv: fakes.env, drmClassDir: `${fakes.dir}/drm`, ...metrics })
+            metricsLayer({ toolEnv: fakes.env, drmClassDir: `${fakes.dir}/drm`, ...metrics }),
+            TaskRunner.layer
           )
         ),
         Effect.forkChild
@@ -153,32 +158,5 @@ describe("heartbeat on the real broker", () => {
     expect(beat.payload.resources.collection_errors).toEqual([
       { source: "gpu:nvidia", message: "nvidia-smi did not finish within 300 ms; killed" }
     ]);
-  });
-});
-
-describe("work queue", () => {
-  it("answers a work request 'rejected' on the reply queue, then acks it", async (): Promise<void> => {
-    const { result, after } = await withAgent({}, { gpuBackend: "none" }, async (reader, agentId) => {
-      await reader.next(isStatus); // the agent is up and consuming
-      const request = {
-        message_id: "7d1e0f3a-5b2c-4e8d-9a6f-0c1b2a3d4e5f",
-        type: "work_request",
-        version: 1,
-        sent_at: "2026-11-29T12:00:00Z",
-        sender: "orchestrator",
-        correlation_id: "w-1",
-        payload: { work_id: "w-1", kind: "echo", params: { message: "hi" }, requirements: {}, timeout_seconds: 30 }
-      };
-      const pub = reader.connection.createPublisher({ confirm: true });
-      await pub.send({ routingKey: `agent.${agentId}.work`, contentType: "application/json", durable: true }, request);
-      await pub.close();
-      return reader.next((m): m is MessageOf<"work_result"> => m.type === "work_result");
-    },
-    // Stopped, the agent's channel is gone: an unacked request would be back in the queue.
-    (reader, agentId) => reader.connection.queueDeclare({ queue: `agent.${agentId}.work`, passive: true }));
-    expect(result.correlation_id).toBe("w-1");
-    expect(result.payload).toMatchObject({ work_id: "w-1", status: "rejected", exit_code: null, output: "" });
-    expect(result.payload.error).toContain('kind "echo" not run');
-    expect(after?.messageCount).toBe(0);
   });
 });

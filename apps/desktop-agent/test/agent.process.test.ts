@@ -1,10 +1,13 @@
 // The real agent process, as `nx run desktop-agent:serve` starts it, watched
 // through the broker and its exit code — never through its logs.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { Effect } from "effect";
-import type { MessageOf } from "@homelab/protocol";
+import { workQueueTopology, type Message, type MessageOf } from "@homelab/protocol";
 import { readReplyQueue, runLive, serviceUrls, testQueues } from "@homelab/tools/testing";
 
 const root = path.resolve(__dirname, "../../..");
@@ -30,6 +33,28 @@ const startAgent = (env: Record<string, string>, args: ReadonlyArray<string> = [
     child.once("exit", (code, signal) => resolve({ code, signal }))
   );
   return { child, exited, stderr: () => stderr };
+};
+
+/** Whether a process is still there (a zombie waiting for its reaper counts as gone). */
+const alive = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+};
+
+/** The two pids the `linger` task writes, once both are there (a receipt, with a deadline). */
+const pidsWritten = async (file: string, timeoutMs = 10_000): Promise<Array<number>> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await readFile(file, "utf8").catch(() => "");
+    const pids = text.split("\n").filter((l) => l.trim() !== "").map(Number);
+    if (pids.length >= 2) return pids;
+    if (Date.now() > deadline) throw new Error(`${file} holds ${JSON.stringify(text)} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 };
 
 const kill = (child: ChildProcess) => {
@@ -67,6 +92,88 @@ describe("desktop-agent process", () => {
       boot_id: outcome.beat.payload.boot_id,
       reason: "signal: agent stopping"
     });
+  });
+
+  it("on SIGTERM during a long task: kills it after the grace, publishes `failed` with the reason, then agent_shutdown, and exits 0", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "agent-process-"));
+    const pidFile = path.join(dir, "pids");
+    const config = path.join(dir, "agent.yaml");
+    // The test's task uses sh (the agent never adds one): it records its own
+    // pid and a grandchild's, which must both be gone after the stop.
+    await writeFile(
+      config,
+      `tasks:
+  linger:
+    command: ["sh", "-c", "echo $$ > \\"$1\\"; sleep 60 & echo $! >> \\"$1\\"; wait", "linger", "{pid_file}"]
+    timeout_seconds: 120
+`
+    );
+    try {
+      const outcome = await runLive(
+        Effect.gen(function* () {
+          const queues = yield* testQueues();
+          const replyQueue = queues.name("replies");
+          const agentId = queues.name("desk");
+          const workQueue = queues.adopt(workQueueTopology(agentId).queue);
+          const reader = yield* readReplyQueue(replyQueue);
+          const agent = startAgent({
+            AGENT_ID: agentId,
+            REPLY_QUEUE: replyQueue,
+            AMQP_URL: serviceUrls().amqpUrl,
+            AGENT_CONFIG: config,
+            SHUTDOWN_GRACE_SECONDS: "1",
+            HEARTBEAT_INTERVAL_SECONDS: "0.5"
+          });
+          const run = yield* Effect.promise(async () => {
+            try {
+              await reader.next((m): m is MessageOf<"work_status"> => m.type === "work_status", 30_000);
+              const publisher = reader.connection.createPublisher({ confirm: true });
+              await publisher.send(
+                { routingKey: workQueue, contentType: "application/json", durable: true },
+                {
+                  message_id: randomUUID(),
+                  type: "work_request",
+                  version: 1,
+                  sent_at: new Date().toISOString(),
+                  sender: "orchestrator",
+                  correlation_id: "w-long",
+                  payload: { work_id: "w-long", kind: "linger", params: { pid_file: pidFile }, requirements: {}, timeout_seconds: 120 }
+                }
+              );
+              await publisher.close();
+              await reader.next(
+                (m): m is MessageOf<"work_status"> => m.type === "work_status" && m.payload.current_work.includes("w-long")
+              );
+              const pids = await pidsWritten(pidFile);
+              const stoppedAt = Date.now();
+              agent.child.kill("SIGTERM");
+              const exit = await agent.exited;
+              const stopSeconds = (Date.now() - stoppedAt) / 1000;
+              await reader.next((m): m is MessageOf<"agent_shutdown"> => m.type === "agent_shutdown");
+              return { exit, stopSeconds, pids, messages: reader.messages() };
+            } finally {
+              kill(agent.child);
+            }
+          });
+          const left = yield* Effect.promise(() => reader.connection.queueDeclare({ queue: workQueue, passive: true }));
+          return { ...run, leftInQueue: left.messageCount };
+        })
+      );
+      expect(outcome.exit).toEqual({ code: 0, signal: null });
+      // The grace was given, and the whole stop stayed well inside systemd's 15 s.
+      expect(outcome.stopSeconds).toBeGreaterThanOrEqual(1);
+      expect(outcome.stopSeconds).toBeLessThan(10);
+      const after = outcome.messages.filter((m: Message) => m.type !== "work_status");
+      expect(after.map((m) => m.type)).toEqual(["work_result", "agent_shutdown"]);
+      const result = after[0]?.type === "work_result" ? after[0].payload : undefined;
+      expect(result).toMatchObject({ work_id: "w-long", status: "failed", exit_code: null });
+      expect(result?.error?.startsWith("agent stopping: killed after the 1 s shutdown grace")).toBe(true);
+      expect(outcome.pids).toHaveLength(2);
+      expect(outcome.pids.filter(alive)).toEqual([]);
+      expect(outcome.leftInQueue).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("stops at once with exit code 78 and one line naming the field when the config is invalid", async () => {

@@ -5,6 +5,7 @@ import { runTest } from "@homelab/tools/testing";
 import { MetricsCollector } from "@homelab/metrics";
 import { BrokerUnreachable, runAgent, type AgentOptions, type AgentStats } from "../src/Agent.ts";
 import { makeTestBroker } from "./support/TestBroker.ts";
+import { fakeTaskRunnerLayer } from "./support/fakeTaskRunner.ts";
 import { fixedMetricsLayer } from "./support/fixedMetrics.ts";
 
 const options = (overrides: Partial<AgentOptions> = {}): AgentOptions => ({
@@ -14,7 +15,13 @@ const options = (overrides: Partial<AgentOptions> = {}): AgentOptions => ({
   reply_queue: "orchestrator.replies",
   heartbeat_interval_seconds: 30,
   max_concurrent_work: 1,
-  capabilities: ["echo", "transcode"],
+  tasks: {
+    echo: { command: ["echo", "{message}"], timeout_seconds: 30, requires: {} },
+    transcode: { command: ["ffmpeg", "-i", "{input}", "{output}"], timeout_seconds: 3600, requires: { min_vram_gb: 2 } }
+  },
+  max_output_bytes: 65536,
+  shutdown_grace_seconds: 8,
+  host_env: {},
   jitter: false,
   ...overrides
 });
@@ -26,7 +33,7 @@ const startAgent = (overrides: Partial<AgentOptions> = {}) =>
     const stats = yield* Ref.make<AgentStats>({ heartbeatsSent: 0, heartbeatsDropped: 0, connections: 0 });
     const fiber = yield* runAgent(options(overrides), stats).pipe(
       Effect.scoped,
-      Effect.provide(Layer.merge(broker.layer, fixedMetricsLayer())),
+      Effect.provide(Layer.mergeAll(broker.layer, fixedMetricsLayer(), fakeTaskRunnerLayer)),
       Effect.forkChild
     );
     // Let the agent's fibers reach their first wait.
@@ -98,7 +105,7 @@ describe("reconnection (TestClock, no jitter)", () => {
         broker.control.refuseConnects(100);
         const fiber = yield* runAgent(options()).pipe(
           Effect.scoped,
-          Effect.provide(Layer.merge(broker.layer, fixedMetricsLayer())),
+          Effect.provide(Layer.mergeAll(broker.layer, fixedMetricsLayer(), fakeTaskRunnerLayer)),
           Effect.forkChild
         );
         yield* TestClock.adjust("10 minutes");
@@ -125,7 +132,7 @@ describe("reconnection (TestClock, no jitter)", () => {
         broker.control.refuseConnects(3);
         yield* runAgent(options()).pipe(
           Effect.scoped,
-          Effect.provide(Layer.merge(broker.layer, fixedMetricsLayer())),
+          Effect.provide(Layer.mergeAll(broker.layer, fixedMetricsLayer(), fakeTaskRunnerLayer)),
           Effect.forkChild
         );
         yield* TestClock.adjust("7 seconds");
@@ -196,7 +203,7 @@ describe("metrics trouble never stops or delays heartbeats beyond the budget (Te
             Effect.flatMap((n) => (n === 0 ? collector.collect : Effect.never))
           )
         });
-        yield* runAgent(options()).pipe(Effect.scoped, Effect.provide(Layer.merge(broker.layer, hanging)), Effect.forkChild);
+        yield* runAgent(options()).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(broker.layer, hanging, fakeTaskRunnerLayer)), Effect.forkChild);
         yield* TestClock.adjust(0);
         yield* TestClock.adjust("95 seconds");
         return statusBeats(broker.control.published());
@@ -219,7 +226,7 @@ describe("start-up and reconnect jitter", () => {
         broker.control.refuseConnects(100);
         yield* runAgent(options({ jitter: true })).pipe(
           Effect.scoped,
-          Effect.provide(Layer.merge(broker.layer, fixedMetricsLayer())),
+          Effect.provide(Layer.mergeAll(broker.layer, fixedMetricsLayer(), fakeTaskRunnerLayer)),
           Effect.forkChild
         );
         yield* TestClock.adjust("10 minutes");

@@ -1,6 +1,13 @@
 import { Clock, Deferred, Effect, Layer, Ref } from "effect";
 import { decodeMessage, type Message } from "@homelab/protocol";
-import { Broker, ConnectFailed, PublishFailed, type BrokerConnection, type Disposition } from "../../src/Broker.ts";
+import {
+  Broker,
+  ConnectFailed,
+  PublishFailed,
+  type BrokerConnection,
+  type Delivery,
+  type Disposition
+} from "../../src/Broker.ts";
 
 /**
  * An in-memory Broker for unit tests under a TestClock: records every connect
@@ -14,17 +21,28 @@ export interface TestBrokerControl {
   readonly refuseConnects: (count: number) => void;
   readonly failNextPublish: () => void;
   readonly dropConnection: () => Effect.Effect<void>;
-  readonly deliver: (body: unknown) => Effect.Effect<Disposition>;
+  /** What each handler decided, in order, with how many messages had been published by then. */
+  readonly dispositions: () => ReadonlyArray<{ readonly disposition: Disposition; readonly publishedBefore: number }>;
+  /** Hands a message to the running consumer; completes with what its handler decided. */
+  readonly deliver: (body: unknown, options?: { readonly redelivered?: boolean }) => Effect.Effect<Disposition>;
+}
+
+type Handler = (delivery: Delivery) => Effect.Effect<Disposition>;
+
+interface Session {
+  readonly lost: Deferred.Deferred<string>;
+  handler?: Handler;
+  /** Like the real consumer: closing waits for these. */
+  readonly inFlight: Set<Deferred.Deferred<void>>;
 }
 
 export const makeTestBroker = Effect.gen(function* () {
   const attempts: Array<number> = [];
   const published: Array<{ queue: string; message: Message; at: number }> = [];
+  const dispositions: Array<{ disposition: Disposition; publishedBefore: number }> = [];
   let refuse = 0;
   let failPublish = false;
-  const current = yield* Ref.make<
-    { lost: Deferred.Deferred<string>; handler?: (body: unknown) => Effect.Effect<Disposition> } | undefined
-  >(undefined);
+  const current = yield* Ref.make<Session | undefined>(undefined);
 
   const connect = Effect.gen(function* () {
     attempts.push(yield* Clock.currentTimeMillis);
@@ -33,7 +51,7 @@ export const makeTestBroker = Effect.gen(function* () {
       return yield* Effect.fail(new ConnectFailed({ message: "connect ECONNREFUSED 127.0.0.1:5672" }));
     }
     const lost = yield* Deferred.make<string>();
-    const state: { lost: Deferred.Deferred<string>; handler?: (body: unknown) => Effect.Effect<Disposition> } = { lost };
+    const state: Session = { lost, inFlight: new Set() };
     yield* Effect.acquireRelease(Ref.set(current, state), () => Ref.set(current, undefined));
     const conn: BrokerConnection = {
       declare: () => Effect.void,
@@ -49,10 +67,18 @@ export const makeTestBroker = Effect.gen(function* () {
           }
           published.push({ queue, message: decoded.success, at: yield* Clock.currentTimeMillis });
         }),
-      consume: (_options, handler) =>
-        Effect.sync(() => {
-          state.handler = handler;
-        }),
+      consume: (options, handler) =>
+        Effect.acquireRelease(
+          Effect.sync(() => {
+            state.handler = handler;
+          }),
+          (_, exit) =>
+            Effect.gen(function* () {
+              delete state.handler;
+              if (options.onClosing !== undefined) yield* options.onClosing(exit);
+              for (const done of state.inFlight) yield* Deferred.await(done);
+            })
+        ),
       lost: Deferred.await(lost)
     };
     return conn;
@@ -61,6 +87,7 @@ export const makeTestBroker = Effect.gen(function* () {
   const control: TestBrokerControl = {
     attempts: () => [...attempts],
     published: () => [...published],
+    dispositions: () => [...dispositions],
     refuseConnects: (count) => {
       refuse = count;
     },
@@ -71,12 +98,17 @@ export const makeTestBroker = Effect.gen(function* () {
       Ref.get(current).pipe(
         Effect.flatMap((s) => (s === undefined ? Effect.void : Deferred.succeed(s.lost, "connection lost: test drop")))
       ),
-    deliver: (body) =>
-      Ref.get(current).pipe(
-        Effect.flatMap((s) =>
-          s?.handler === undefined ? Effect.die(new Error("no consumer is running")) : s.handler(body)
-        )
-      )
+    deliver: (body, options) =>
+      Effect.gen(function* () {
+        const s = yield* Ref.get(current);
+        if (s?.handler === undefined) return yield* Effect.die(new Error("no consumer is running"));
+        const done = yield* Deferred.make<void>();
+        s.inFlight.add(done);
+        return yield* s.handler({ body, redelivered: options?.redelivered ?? false }).pipe(
+          Effect.tap((disposition) => Effect.sync(() => dispositions.push({ disposition, publishedBefore: published.length }))),
+          Effect.ensuring(Effect.andThen(Deferred.succeed(done, undefined), Effect.sync(() => s.inFlight.delete(done))))
+        );
+      })
   };
   return { control, layer: Layer.succeed(Broker, { connect }) };
 });
