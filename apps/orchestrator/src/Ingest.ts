@@ -1,6 +1,6 @@
 import { Clock, Effect, Exit, type Scope } from "effect";
-import type { StatusUpdate } from "@homelab/protocol";
-import { AgentRegistry, type RegistryError, type StatusTransition } from "@homelab/registry";
+import type { StatusUpdate, WorkResult } from "@homelab/protocol";
+import { AgentRegistry, type OfflineTransition, type RegistryError, type StatusTransition, WorkRegistry } from "@homelab/registry";
 import { makeBatcher } from "./Batcher.ts";
 import type { Handled, ReplyHandler } from "./ReplyConsumer.ts";
 import { databaseRetrySchedule } from "./schedules.ts";
@@ -32,7 +32,10 @@ const runs = (events: ReadonlyArray<Event>): ReadonlyArray<Run> => {
 export interface IngestHooks {
   readonly databaseUp: (up: boolean, detail: string) => Effect.Effect<void>;
   readonly batchCommitted: (size: number, applied: number, ignored: number, oldestReceivedAt: number, committedAt: number) => Effect.Effect<void>;
-  readonly wentOffline: (count: number) => Effect.Effect<void>;
+  /** Agents that went offline by agent_shutdown, with the work lost with them. */
+  readonly wentOffline: (transitions: ReadonlyArray<OfflineTransition>) => Effect.Effect<void>;
+  /** A work result was stored (its work ended in that state). */
+  readonly workFinished: (state: WorkResult["status"]) => Effect.Effect<void>;
 }
 
 /**
@@ -51,6 +54,8 @@ export const makeIngest = (options: {
 }) =>
   Effect.gen(function* () {
     const registry = yield* AgentRegistry;
+    const work = yield* WorkRegistry;
+    const run = Effect.runPromiseWith(yield* Effect.context<never>());
     const { hooks } = options;
 
     /** Runs a registry write until it succeeds, reporting the database down meanwhile. */
@@ -81,17 +86,19 @@ export const makeIngest = (options: {
       exclusive: (event) => event._tag === "Shutdown",
       write: (batch) =>
         Effect.gen(function* () {
-          for (const run of runs(batch.map((b) => b.item))) {
-            if (run._tag === "Heartbeats") {
-              const result = yield* persistently(registry.applyHeartbeats(run.updates));
+          for (const step of runs(batch.map((b) => b.item))) {
+            if (step._tag === "Heartbeats") {
+              const result = yield* persistently(registry.applyHeartbeats(step.updates));
               const committedAt = yield* Clock.currentTimeMillis;
               const oldest = Math.min(...batch.map((b) => b.receivedAt));
-              yield* hooks.batchCommitted(run.updates.length, result.applied, result.ignored, oldest, committedAt);
+              yield* hooks.batchCommitted(step.updates.length, result.applied, result.ignored, oldest, committedAt);
               yield* logTransitions(result.transitions);
+              // Work an agent lists in current_work is running.
+              yield* persistently(work.markRunning(step.updates));
             } else {
-              const transitions = yield* persistently(registry.markOffline([run.agentId], "agent_shutdown"));
+              const transitions = yield* persistently(registry.markOffline([step.agentId], "agent_shutdown"));
               yield* logTransitions(transitions);
-              yield* hooks.wentOffline(transitions.length);
+              yield* hooks.wentOffline(transitions);
             }
           }
         })
@@ -107,13 +114,44 @@ export const makeIngest = (options: {
         case "agent_shutdown":
           return batcher.offer({ _tag: "Shutdown", agentId: message.payload.agent_id }, queued(settle));
         case "work_result":
+          return void run(recordResult(message.payload)).then(settle, () =>
+            settle({ _tag: "Requeue", why: "the result could not be stored" })
+          );
         case "work_request":
           return settle({
             _tag: "Reject",
             reason: "unsupported",
-            detail: `${message.type} is not handled by this orchestrator yet (work routing)`
+            detail: "a work_request does not belong on the reply queue (it goes to agent.<agent_id>.work)"
           });
       }
     };
+
+    /**
+     * A result ends its work and releases what it held. Results are few: each
+     * is its own write, outside the heartbeat batches (nothing orders them:
+     * a heartbeat can only move work from dispatched to running).
+     */
+    const recordResult = (result: WorkResult): Effect.Effect<Handled> =>
+      persistently(work.recordResult(result)).pipe(
+        Effect.flatMap((outcome): Effect.Effect<Handled> => {
+          switch (outcome._tag) {
+            case "Recorded":
+              return Effect.logInfo(
+                `work ${result.work_id} on ${result.agent_id}: ${outcome.previous} -> ${result.status}`
+              ).pipe(Effect.andThen(hooks.workFinished(result.status)), Effect.as({ _tag: "Ack" }));
+            case "AlreadyFinished":
+              // A redelivered result: already stored.
+              return Effect.succeed({ _tag: "Ack" });
+            case "UnknownWork":
+              return Effect.succeed({ _tag: "Reject", reason: "unknown_work", detail: `no work ${JSON.stringify(result.work_id)} was handed out` });
+            case "WrongAgent":
+              return Effect.succeed({
+                _tag: "Reject",
+                reason: "wrong_agent",
+                detail: `work ${result.work_id} was booked on ${outcome.assignedTo}, not ${result.agent_id}`
+              });
+          }
+        })
+      );
     return { handle };
-  }) satisfies Effect.Effect<unknown, never, AgentRegistry | Scope.Scope>;
+  }) satisfies Effect.Effect<unknown, never, AgentRegistry | WorkRegistry | Scope.Scope>;

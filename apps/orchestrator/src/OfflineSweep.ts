@@ -1,18 +1,18 @@
 import { Clock, Effect, Option, Ref } from "effect";
-import { AgentRegistry, type StatusTransition } from "@homelab/registry";
+import { AgentRegistry, type OfflineTransition } from "@homelab/registry";
 import { sweepSchedule } from "./schedules.ts";
 
 export interface SweepOptions {
   readonly heartbeatTimeoutSeconds: number;
   readonly sweepIntervalSeconds: number;
-  readonly wentOffline: (transitions: ReadonlyArray<StatusTransition>) => Effect.Effect<void>;
+  readonly wentOffline: (transitions: ReadonlyArray<OfflineTransition>) => Effect.Effect<void>;
 }
 
 export type SweepOutcome =
   | { readonly _tag: "NotLeader" }
   | { readonly _tag: "Grace"; readonly secondsLeft: number }
   | { readonly _tag: "Held"; readonly stale: ReadonlyArray<string> }
-  | { readonly _tag: "Marked"; readonly transitions: ReadonlyArray<StatusTransition> };
+  | { readonly _tag: "Marked"; readonly transitions: ReadonlyArray<OfflineTransition> };
 
 /**
  * One sweep step, SPEC §5:

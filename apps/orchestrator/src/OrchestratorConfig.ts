@@ -14,6 +14,8 @@ export interface OrchestratorSettings {
   readonly heartbeat_timeout_seconds: number;
   readonly offline_sweep_interval_seconds: number;
   readonly api_token: Option.Option<Redacted.Redacted<string>>;
+  /** Work with no result this long after its timeout_seconds becomes timed_out. */
+  readonly work_result_grace_seconds: number;
 }
 
 type Key = keyof OrchestratorSettings;
@@ -72,6 +74,7 @@ const FIELDS: { readonly [K in Key]: Field<OrchestratorSettings[K]> } = {
   http_port: { env: "HTTP_PORT", fallback: 8080, read: number(0, 65535, true) },
   heartbeat_timeout_seconds: { env: "HEARTBEAT_TIMEOUT_SECONDS", fallback: 90, read: number(0.1, 86400, false) },
   offline_sweep_interval_seconds: { env: "OFFLINE_SWEEP_INTERVAL_SECONDS", fallback: 30, read: number(0.1, 86400, false) },
+  work_result_grace_seconds: { env: "WORK_RESULT_GRACE_SECONDS", fallback: 30, read: number(0, 86400, false) },
   api_token: {
     env: "API_TOKEN",
     fallback: undefined,
@@ -142,6 +145,7 @@ export const loadOrchestratorConfig = (input: {
       http_port: yield* get("http_port"),
       heartbeat_timeout_seconds: yield* get("heartbeat_timeout_seconds"),
       offline_sweep_interval_seconds: yield* get("offline_sweep_interval_seconds"),
-      api_token: yield* get("api_token")
+      api_token: yield* get("api_token"),
+      work_result_grace_seconds: yield* get("work_result_grace_seconds")
     };
   });

@@ -4,11 +4,13 @@ import type { DecodeReason } from "@homelab/protocol";
 import { AgentRegistry, type Liveness } from "@homelab/registry";
 
 /**
- * Why a message from the reply queue was dead-lettered: a decode failure, or
- * `unsupported` for a valid message of a type the orchestrator does not
- * handle (yet).
+ * Why a message from the reply queue was dead-lettered: a decode failure;
+ * `unsupported` for a valid message of a type that does not belong on the
+ * reply queue (work_request); `unknown_work` for a result whose work_id no
+ * orchestrator handed out; `wrong_agent` for a result sent by another agent
+ * than the one the work was booked on.
  */
-export type RejectReason = DecodeReason | "unsupported";
+export type RejectReason = DecodeReason | "unsupported" | "unknown_work" | "wrong_agent";
 
 /** Every reason, so each series exists (at 0) before the first rejection. */
 export const REJECT_REASONS: ReadonlyArray<RejectReason> = [
@@ -19,8 +21,16 @@ export const REJECT_REASONS: ReadonlyArray<RejectReason> = [
   "unsupported_version",
   "invalid_agent_id",
   "schema_violation",
-  "unsupported"
+  "unsupported",
+  "unknown_work",
+  "wrong_agent"
 ];
+
+/** How a `POST /work` ended. */
+export type SubmitOutcome = "dispatched" | "no_fit" | "unavailable";
+const SUBMIT_OUTCOMES: ReadonlyArray<SubmitOutcome> = ["dispatched", "no_fit", "unavailable"];
+const FINAL_STATES = ["succeeded", "failed", "timed_out", "rejected", "lost"] as const;
+export type FinalState = (typeof FINAL_STATES)[number];
 
 /** The Prometheus text exposition format that `render` produces. */
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -36,6 +46,12 @@ export interface OrchestratorMetricsShape {
   readonly recordBatch: (size: number, latencySeconds: number) => Effect.Effect<void>;
   /** `n` agents went offline (sweep or agent_shutdown). */
   readonly offline: (n: number) => Effect.Effect<void>;
+  /** One `POST /work` answered. */
+  readonly workSubmitted: (outcome: SubmitOutcome) => Effect.Effect<void>;
+  /** Seconds one routing decision (choose and book, under the routing lock) took. */
+  readonly routed: (seconds: number) => Effect.Effect<void>;
+  /** `n` work items ended in `state` (a result, or lost / timed_out). */
+  readonly workFinished: (state: FinalState, n?: number) => Effect.Effect<void>;
   /**
    * Every metric in the Prometheus text format. The `agents{status}` gauge is
    * counted from the registry at this moment; when the registry cannot
@@ -110,6 +126,26 @@ export const makeMetrics = <E>(countAgents: Effect.Effect<Record<Liveness, numbe
     help: "Agents marked offline (heartbeat timeout or agent_shutdown)",
     registers
   });
+  const workSubmitted = new Counter({
+    name: "work_submitted_total",
+    help: "POST /work requests by outcome (dispatched, no_fit = 409, unavailable = 503)",
+    labelNames: ["outcome"] as const,
+    registers
+  });
+  for (const outcome of SUBMIT_OUTCOMES) workSubmitted.inc({ outcome }, 0);
+  const routeSeconds = new Histogram({
+    name: "work_route_seconds",
+    help: "Seconds to choose and book an agent for one job",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
+    registers
+  });
+  const workFinished = new Counter({
+    name: "work_finished_total",
+    help: "Work that ended, by final state",
+    labelNames: ["state"] as const,
+    registers
+  });
+  for (const state of FINAL_STATES) workFinished.inc({ state }, 0);
   const agents = new Gauge({
     name: "agents",
     help: "Registered agents by liveness, counted from the registry at scrape time",
@@ -145,6 +181,9 @@ export const makeMetrics = <E>(countAgents: Effect.Effect<Record<Liveness, numbe
     offline: Effect.fn("OrchestratorMetrics.offline")(function* (n: number) {
       if (n > 0) offlineTransitions.inc(n);
     }),
+    workSubmitted: (outcome) => Effect.sync(() => workSubmitted.inc({ outcome })),
+    routed: (seconds) => Effect.sync(() => routeSeconds.observe(seconds)),
+    workFinished: (state, n = 1) => Effect.sync(() => void (n > 0 && workFinished.inc({ state }, n))),
     render: refreshAgents.pipe(
       Effect.andThen(Effect.promise(() => registry.metrics())),
       Effect.withSpan("OrchestratorMetrics.render")

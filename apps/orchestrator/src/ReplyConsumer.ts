@@ -1,15 +1,10 @@
-import { Deferred, Effect, Redacted, Schedule, type Scope } from "effect";
-import { type AsyncMessage, type Channel, Connection } from "rabbitmq-client";
+import { Deferred, Effect, Schedule, type Scope } from "effect";
+import type { AsyncMessage, Channel, Connection } from "rabbitmq-client";
+import { decodeMessage, type Message, replyQueueTopology } from "@homelab/protocol";
 import { makeAckTracker, type Settlement } from "./AckTracker.ts";
-import {
-  decodeMessage,
-  replyQueueTopology,
-  type DecodeReason,
-  type Message
-} from "@homelab/protocol";
+import type { RejectReason } from "./OrchestratorMetrics.ts";
 
-/** Why a message went to the dead-letter queue: a decode reason, or a type this orchestrator does not handle. */
-export type RejectReason = DecodeReason | "unsupported";
+export type { RejectReason } from "./OrchestratorMetrics.ts";
 
 export type Handled =
   | { readonly _tag: "Ack" }
@@ -26,7 +21,8 @@ export type Handled =
 export type ReplyHandler = (message: Message, settle: (handled: Handled) => void) => void;
 
 export interface ReplyConsumerOptions {
-  readonly url: Redacted.Redacted<string>;
+  /** The orchestrator's connection (see Amqp); the consumer opens its own channel on it. */
+  readonly connection: Connection;
   readonly replyQueue: string;
   /** basic.qos prefetch: how many unacked messages the orchestrator holds, so how many one batch can gather. */
   readonly prefetch: number;
@@ -89,15 +85,12 @@ const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
 export const consumeReplies = (
   options: ReplyConsumerOptions,
   handle: ReplyHandler
-): Effect.Effect<{ readonly connection: Connection; readonly ready: Effect.Effect<void> }, never, Scope.Scope> =>
+): Effect.Effect<{ readonly ready: Effect.Effect<void> }, never, Scope.Scope> =>
   Effect.gen(function* () {
     const context = yield* Effect.context<never>();
     const run = Effect.runPromiseWith(context);
     const topology = replyQueueTopology(options.replyQueue);
-    const conn = yield* Effect.acquireRelease(
-      Effect.sync(() => new Connection({ url: Redacted.value(options.url), noDelay: true, retryLow: 1000, retryHigh: 10_000 })),
-      (c) => Effect.promise(() => c.close().catch(() => undefined))
-    );
+    const conn = options.connection;
     conn.on("error", (e: unknown) => void run(options.onConnectionChange(false, describe(e))));
     const deadLetters = yield* Effect.acquireRelease(
       Effect.sync(() => conn.createPublisher({ confirm: true, maxAttempts: 2 })),
@@ -208,5 +201,5 @@ export const consumeReplies = (
     );
     /** Completes once the queues are declared and the consumer is registered. */
     const ready = Deferred.await(consuming);
-    return { connection: conn, ready };
+    return { ready };
   });

@@ -9,7 +9,9 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { NodeRuntime } from "@effect/platform-node";
 import { Cause, Effect, Exit, Layer, Logger, Option, References, Runtime, Schedule } from "effect";
-import { AgentRegistry } from "@homelab/registry";
+import { AgentRegistry, type OfflineTransition, RegistryDatabase, WorkRegistry } from "@homelab/registry";
+import { Amqp } from "./Amqp.ts";
+import { ApiToken } from "./http/auth.ts";
 import { boundPort, httpLayer } from "./http/index.ts";
 import { makeIngest } from "./Ingest.ts";
 import { makeSweep } from "./OfflineSweep.ts";
@@ -17,6 +19,8 @@ import { loadOrchestratorConfig, type OrchestratorSettings } from "./Orchestrato
 import { OrchestratorMetrics } from "./OrchestratorMetrics.ts";
 import { Readiness } from "./Readiness.ts";
 import { consumeReplies } from "./ReplyConsumer.ts";
+import { sweepSchedule } from "./schedules.ts";
+import { Dispatcher } from "./work/Dispatcher.ts";
 
 const LOG_LEVELS = { trace: "Trace", debug: "Debug", info: "Info", warn: "Warn", error: "Error" } as const;
 
@@ -32,7 +36,21 @@ const run = (settings: OrchestratorSettings) =>
     const metrics = yield* OrchestratorMetrics;
     const readiness = yield* Readiness;
     const registry = yield* AgentRegistry;
+    const work = yield* WorkRegistry;
+    const { connection } = yield* Amqp;
     yield* readiness.set("database", true, "migrations applied");
+
+    const logLost = (transitions: ReadonlyArray<OfflineTransition>) =>
+      Effect.forEach(
+        transitions.filter((t) => t.lost_work.length > 0),
+        (t) =>
+          Effect.logWarning(`agent ${t.agent_id} went offline (${t.reason}); work lost: ${t.lost_work.join(", ")}`).pipe(
+            Effect.andThen(metrics.workFinished("lost", t.lost_work.length))
+          ),
+        { discard: true }
+      );
+    const wentOffline = (transitions: ReadonlyArray<OfflineTransition>) =>
+      metrics.offline(transitions.length).pipe(Effect.andThen(logLost(transitions)));
 
     const ingest = yield* makeIngest({
       maxBatch: MAX_BATCH,
@@ -44,17 +62,18 @@ const run = (settings: OrchestratorSettings) =>
           metrics
             .recordBatch(size, (committedAt - oldestReceivedAt) / 1000)
             .pipe(Effect.andThen(metrics.applied(applied, ignored))),
-        wentOffline: (n) => metrics.offline(n)
+        wentOffline,
+        workFinished: (state) => metrics.workFinished(state)
       }
     });
     const consumer = yield* consumeReplies(
       {
-        url: settings.amqp_url,
+        connection,
         replyQueue: settings.reply_queue,
         prefetch: PREFETCH,
         onConnectionChange: (up, detail) =>
           readiness.set("broker", up, detail).pipe(
-            Effect.andThen(up ? Effect.logInfo("broker connected") : Effect.logWarning(`broker connection lost: ${detail}`))
+            Effect.andThen(up ? Effect.logInfo(`broker: ${detail}`) : Effect.logWarning(`broker connection lost: ${detail}`))
           ),
         onRejected: (reason, detail) =>
           metrics.rejected(reason).pipe(Effect.andThen(Effect.logWarning(`dead-lettered a message (${reason}): ${detail}`)))
@@ -64,9 +83,23 @@ const run = (settings: OrchestratorSettings) =>
     const sweep = yield* makeSweep({
       heartbeatTimeoutSeconds: settings.heartbeat_timeout_seconds,
       sweepIntervalSeconds: settings.offline_sweep_interval_seconds,
-      wentOffline: (transitions) => metrics.offline(transitions.length)
+      wentOffline
     });
     yield* Effect.forkScoped(sweep.run);
+    // Work with no result by its timeout plus the grace is timed out (SPEC §5).
+    yield* Effect.forkScoped(
+      work.timeOut(settings.work_result_grace_seconds).pipe(
+        Effect.tap((ids) =>
+          ids.length === 0
+            ? Effect.void
+            : Effect.logWarning(`work timed out with no result: ${ids.join(", ")}`).pipe(
+                Effect.andThen(metrics.workFinished("timed_out", ids.length))
+              )
+        ),
+        Effect.catch((e) => Effect.logWarning(`work timeout sweep failed: ${e.message}`)),
+        Effect.repeat(sweepSchedule(settings.offline_sweep_interval_seconds))
+      )
+    );
     // The database can go away while no heartbeat arrives: /readyz must say so.
     yield* Effect.forkScoped(
       registry.ping.pipe(
@@ -81,7 +114,7 @@ const run = (settings: OrchestratorSettings) =>
     yield* Effect.logInfo(
       `orchestrator listening on http://${settings.http_host}:${port}; registry: ${
         Option.isSome(settings.database_url) ? "PostgreSQL (DATABASE_URL)" : `PGlite in ${settings.data_dir}`
-      }; reply queue ${settings.reply_queue}`
+      }; reply queue ${settings.reply_queue}; POST /work ${Option.isSome(settings.api_token) ? "needs the API_TOKEN bearer token" : "is open (no API_TOKEN)"}`
     );
     yield* consumer.ready.pipe(Effect.andThen(Effect.logInfo("consuming the reply queue")), Effect.forkScoped);
     return yield* Effect.never;
@@ -96,11 +129,15 @@ const program = Effect.gen(function* () {
   // The build copies the migrations beside the bundle; from source the registry finds its own.
   const besideBundle = fileURLToPath(new URL("./migrations", import.meta.url));
   const migrations = existsSync(besideBundle) ? { migrationsFolder: besideBundle } : {};
-  const registry = Option.match(settings.database_url, {
-    onNone: () => AgentRegistry.layerPglite(settings.data_dir, migrations),
-    onSome: (url) => AgentRegistry.layerPostgres(url, migrations)
+  const database = Option.match(settings.database_url, {
+    onNone: () => RegistryDatabase.layerPglite(settings.data_dir, migrations),
+    onSome: (url) => RegistryDatabase.layerPostgres(url, migrations)
   });
-  const services = Layer.mergeAll(OrchestratorMetrics.layer, Readiness.layer).pipe(Layer.provideMerge(registry));
+  const registry = Layer.mergeAll(AgentRegistry.layer, WorkRegistry.layer).pipe(Layer.provide(database));
+  const broker = Dispatcher.layer.pipe(Layer.provideMerge(Amqp.layer(settings.amqp_url)));
+  const services = Layer.mergeAll(OrchestratorMetrics.layer, Readiness.layer, broker, ApiToken.layer(settings.api_token)).pipe(
+    Layer.provideMerge(registry)
+  );
   const app = httpLayer({ host: settings.http_host, port: settings.http_port }).pipe(Layer.provideMerge(services));
   return yield* run(settings).pipe(
     Effect.scoped,

@@ -60,7 +60,7 @@ describe("orchestrator configuration", () => {
 
   it("names an unknown key in the file and a file it cannot read", async () => {
     expect((await failure({ ORCHESTRATOR_CONFIG: "/o.yaml" }, [], { "/o.yaml": "http_prot: 1\n" })).message).toBe(
-      "invalid configuration: /o.yaml: unknown key http_prot; known keys: amqp_url, reply_queue, log_level, database_url, data_dir, http_host, http_port, heartbeat_timeout_seconds, offline_sweep_interval_seconds, api_token"
+      "invalid configuration: /o.yaml: unknown key http_prot; known keys: amqp_url, reply_queue, log_level, database_url, data_dir, http_host, http_port, heartbeat_timeout_seconds, offline_sweep_interval_seconds, work_result_grace_seconds, api_token"
     );
     expect((await failure({}, ["--config=/missing.yaml"])).message).toBe(
       "invalid configuration: cannot read /missing.yaml: ENOENT: no such file or directory, open '/missing.yaml'"

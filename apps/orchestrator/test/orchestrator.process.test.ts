@@ -18,7 +18,7 @@ import {
 } from "./support/orchestratorProcess.ts";
 import { registryDb } from "./support/registryDb.ts";
 import { suiteResources } from "./support/suite.ts";
-import { heartbeat, replyPublisher, resources, shutdown, workResult } from "./support/wire.ts";
+import { heartbeat, replyPublisher, resources, shutdown, workRequest, workResult } from "./support/wire.ts";
 
 const TIMEOUT_SECONDS = 3;
 const SWEEP_SECONDS = 1;
@@ -212,7 +212,7 @@ describe("orchestrator process: heartbeat ingest", () => {
 describe("orchestrator process: bad input (SPEC §6)", () => {
   it("dead-letters each kind of bad message with its reason, counts it in /metrics, and applies every valid heartbeat around them", async () => {
     const { orchestrator, publisher, db, replyQueue } = suite();
-    const valid = Array.from({ length: 9 }, (_, i) => ({ agentId: uniqueName(`poison${i}`), bootId: randomUUID(), seq: 10 + i }));
+    const valid = Array.from({ length: 10 }, (_, i) => ({ agentId: uniqueName(`poison${i}`), bootId: randomUUID(), seq: 10 + i }));
     const json = (value: unknown) => ({ contentType: "application/json", body: Buffer.from(JSON.stringify(value)) });
     const base = heartbeat({ agentId: "poison-base", bootId: randomUUID(), seq: 1 });
     const bad: ReadonlyArray<readonly [string, { contentType: string; body: Buffer }]> = [
@@ -223,7 +223,8 @@ describe("orchestrator process: bad input (SPEC §6)", () => {
       ["unknown_type", json({ ...base, type: "agent_reboot" })],
       ["invalid_agent_id", json({ ...base, sender: "bad id!", payload: { ...base.payload, agent_id: "bad id!" } })],
       ["schema_violation", json({ ...base, payload: { ...base.payload, seq: -1 } })],
-      ["unsupported", { contentType: "application/json", body: Buffer.from(encodeMessageString(workResult("poison-worker"))) }]
+      ["unknown_work", { contentType: "application/json", body: Buffer.from(encodeMessageString(workResult("poison-worker"))) }],
+      ["unsupported", { contentType: "application/json", body: Buffer.from(encodeMessageString(workRequest())) }]
     ];
     const rejectedBefore = await rejectedCounts(orchestrator);
     for (const [i, [, message]] of bad.entries()) {

@@ -5,6 +5,7 @@ import { Effect, Redacted } from "effect";
 import { Connection } from "rabbitmq-client";
 import type { Message } from "@homelab/protocol";
 import { runLive, serviceUrls, testQueues } from "@homelab/tools/testing";
+import { Amqp } from "../src/Amqp.ts";
 import { consumeReplies, type RejectReason } from "../src/ReplyConsumer.ts";
 
 const heartbeat = (agent: string, seq: number) => ({
@@ -39,9 +40,10 @@ describe("reply consumer on the real broker", () => {
         const replyQueue = queues.name("replies");
         const handled: Array<Message> = [];
         const rejected: Array<RejectReason> = [];
-        const { connection, ready } = yield* consumeReplies(
+        const { connection } = yield* Amqp;
+        const { ready } = yield* consumeReplies(
           {
-            url: Redacted.make(serviceUrls().amqpUrl),
+            connection,
             replyQueue,
             prefetch: 50,
             onConnectionChange: () => Effect.void,
@@ -102,7 +104,8 @@ describe("reply consumer on the real broker", () => {
           return out;
         });
         return { handled, rejected, dead };
-      })
+        // Scoped inside the connection: the consumer closes before the connection it uses.
+      }).pipe(Effect.scoped, Effect.provide(Amqp.layer(Redacted.make(serviceUrls().amqpUrl))))
     );
     const seqs = outcome.handled.flatMap((m) => (m.type === "work_status" ? [m.payload.seq] : []));
     expect(seqs).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);

@@ -11,9 +11,21 @@ export class NotFound extends Data.TaggedError("NotFound")<{ readonly message: s
 /** A dependency (the database) cannot answer right now; retrying later may work. */
 export class Unavailable extends Data.TaggedError("Unavailable")<{ readonly message: string }> {}
 
-export type ApiError = BadRequest | NotFound | Unavailable;
+/** A mutating request without the configured bearer token, or with another one. */
+export class Unauthorized extends Data.TaggedError("Unauthorized")<{ readonly message: string }> {}
 
-const STATUS: Record<ApiError["_tag"], number> = { BadRequest: 400, NotFound: 404, Unavailable: 503 };
+/** The request is valid but cannot be done in the current state (no agent has room). */
+export class Conflict extends Data.TaggedError("Conflict")<{ readonly message: string }> {}
+
+export type ApiError = BadRequest | NotFound | Unavailable | Unauthorized | Conflict;
+
+const STATUS: Record<ApiError["_tag"], number> = {
+  BadRequest: 400,
+  Unauthorized: 401,
+  NotFound: 404,
+  Conflict: 409,
+  Unavailable: 503
+};
 
 /** A JSON response; every body this API sends goes through here or `errorResponse`. */
 export const jsonResponse = (body: unknown, status = 200): HttpServerResponse.HttpServerResponse =>
@@ -35,7 +47,13 @@ export const handle = <R>(
   handler: Effect.Effect<HttpServerResponse.HttpServerResponse, ApiError, R>
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, never, R> =>
   handler.pipe(
-    Effect.catch((error) => Effect.succeed(errorResponse(STATUS[error._tag], error.message))),
+    Effect.catch((error) => {
+      const response = errorResponse(STATUS[error._tag], error.message);
+      // RFC 6750: a 401 says which scheme it wants.
+      return Effect.succeed(
+        error._tag === "Unauthorized" ? HttpServerResponse.setHeader(response, "www-authenticate", 'Bearer realm="orchestrator"') : response
+      );
+    }),
     Effect.catchDefect((defect) =>
       Effect.logError("http: request failed", defect).pipe(Effect.as(errorResponse(500, "internal error")))
     )

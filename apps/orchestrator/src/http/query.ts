@@ -34,15 +34,30 @@ const quote = (value: unknown): string => {
   return text.length <= 80 ? text : `${text.slice(0, 79)}…"`;
 };
 
-const problemsOf = (issue: SchemaIssue.Issue, params: Readonly<Record<string, unknown>>): ReadonlyArray<string> => {
+const at = (input: unknown, path: ReadonlyArray<PropertyKey>): { readonly found: boolean; readonly value?: unknown } => {
+  let value = input;
+  for (const key of path) {
+    if (typeof value !== "object" || value === null || !Object.hasOwn(value, key)) return { found: false };
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return { found: true, value };
+};
+
+/**
+ * One sentence per offending field of `input` (query parameters or a JSON
+ * body): `requirements.min_vram_gb: expected a number >= 0, got "lots"`.
+ */
+export const problemsOf = (issue: SchemaIssue.Issue, input: unknown): ReadonlyArray<string> => {
   const seen = new Set<string>();
   const problems: Array<string> = [];
   for (const found of formatter(issue).issues) {
-    const name = (found.path ?? []).map(String).join(".");
+    const path = found.path ?? [];
+    const name = path.map(String).join(".");
     // A value failing two checks (pattern, then finiteness) is one problem.
     if (seen.has(name)) continue;
     seen.add(name);
-    const got = name in params ? `, got ${quote(params[name])}` : "";
+    const value = path.length === 0 ? { found: false } : at(input, path.map((p) => (typeof p === "object" ? p.key : p)));
+    const got = value.found ? `, got ${quote(value.value)}` : "";
     problems.push(name === "" ? lowerFirst(found.message) : `${name}: ${lowerFirst(found.message)}${got}`);
   }
   return problems;

@@ -5,6 +5,7 @@ import { capacityRoutes } from "./capacity.ts";
 import { errorResponse, handle } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { metricsRoutes } from "./metrics.ts";
+import { workRoutes } from "./work.ts";
 
 /**
  * Anything no route matches (an unknown path, or a known path with another
@@ -25,4 +26,4 @@ const notFound = HttpRouter.add(
 );
 
 /** Every route of the orchestrator's HTTP API. */
-export const routes = Layer.mergeAll(healthRoutes, agentRoutes, capacityRoutes, metricsRoutes, notFound);
+export const routes = Layer.mergeAll(healthRoutes, agentRoutes, capacityRoutes, metricsRoutes, workRoutes, notFound);

@@ -3,9 +3,11 @@ import { Effect, Layer } from "effect";
 import { HttpRouter, HttpServer } from "effect/http";
 import type { ServeError } from "effect/http/HttpServerError";
 import { NodeHttpServer } from "@effect/platform-node";
-import type { AgentRegistry } from "@homelab/registry";
+import type { AgentRegistry, WorkRegistry } from "@homelab/registry";
 import type { OrchestratorMetrics } from "../OrchestratorMetrics.ts";
 import type { Readiness } from "../Readiness.ts";
+import type { Dispatcher } from "../work/Dispatcher.ts";
+import type { ApiToken } from "./auth.ts";
 import { routes } from "./router.ts";
 
 export interface HttpOptions {
@@ -21,7 +23,11 @@ export interface HttpOptions {
  */
 export const httpLayer = (
   options: HttpOptions
-): Layer.Layer<HttpServer.HttpServer, ServeError, AgentRegistry | OrchestratorMetrics | Readiness> =>
+): Layer.Layer<
+  HttpServer.HttpServer,
+  ServeError,
+  AgentRegistry | WorkRegistry | Dispatcher | ApiToken | OrchestratorMetrics | Readiness
+> =>
   HttpRouter.serve(routes).pipe(
     Layer.provideMerge(NodeHttpServer.layerServer(createServer, { host: options.host, port: options.port }))
   );

@@ -1,8 +1,10 @@
-import { Context, Effect, Layer, type Scope } from "effect";
-import type { AgentRecord } from "@homelab/registry";
+import { Context, Effect, Layer, Option, type Scope } from "effect";
+import { type AgentRecord, RegistryError, WorkRegistry } from "@homelab/registry";
+import { ApiToken } from "../../src/http/auth.ts";
 import { boundPort, httpLayer } from "../../src/http/index.ts";
 import { OrchestratorMetrics, type OrchestratorMetricsShape } from "../../src/OrchestratorMetrics.ts";
 import { Readiness, type ReadinessShape } from "../../src/Readiness.ts";
+import { Dispatcher, DispatchFailed } from "../../src/work/Dispatcher.ts";
 import { makeTestRegistry, type TestRegistryControl } from "./TestRegistry.ts";
 
 export interface RunningApi {
@@ -21,13 +23,36 @@ export interface Reply {
   readonly json: unknown;
 }
 
+/**
+ * For tests of the read side only: the work endpoints answer 503 (the work
+ * registry and the broker fail every call). Work routes are tested over the
+ * real database and broker in http.work.test.ts.
+ */
+const workUnavailable: Layer.Layer<WorkRegistry | Dispatcher> = Layer.mergeAll(
+  Layer.succeed(WorkRegistry, {
+    route: () => Effect.fail(new RegistryError({ operation: "route", message: "no work registry in this test" })),
+    markDispatched: () => Effect.fail(new RegistryError({ operation: "markDispatched", message: "no work registry in this test" })),
+    fail: () => Effect.fail(new RegistryError({ operation: "failWork", message: "no work registry in this test" })),
+    markRunning: () => Effect.fail(new RegistryError({ operation: "markRunning", message: "no work registry in this test" })),
+    recordResult: () => Effect.fail(new RegistryError({ operation: "recordResult", message: "no work registry in this test" })),
+    timeOut: () => Effect.fail(new RegistryError({ operation: "timeOutWork", message: "no work registry in this test" })),
+    get: () => Effect.fail(new RegistryError({ operation: "getWork", message: "no work registry in this test" })),
+    list: () => Effect.fail(new RegistryError({ operation: "listWork", message: "no work registry in this test" }))
+  }),
+  Layer.succeed(Dispatcher, { dispatch: () => Effect.fail(new DispatchFailed({ message: "no broker in this test" })) })
+);
+
 /** Serves the real HTTP API on an OS-chosen port over the test registry, for the life of the scope. */
 export const startApi = (agents: ReadonlyArray<AgentRecord> = []): Effect.Effect<RunningApi, unknown, Scope.Scope> =>
   Effect.gen(function* () {
     const registry = makeTestRegistry(agents);
-    const services = Layer.mergeAll(registry.layer, Readiness.layer, OrchestratorMetrics.layer).pipe(
-      Layer.provideMerge(registry.layer)
-    );
+    const services = Layer.mergeAll(
+      registry.layer,
+      Readiness.layer,
+      OrchestratorMetrics.layer,
+      workUnavailable,
+      ApiToken.layer(Option.none())
+    ).pipe(Layer.provideMerge(registry.layer));
     const context = yield* Layer.build(httpLayer({ host: "127.0.0.1", port: 0 }).pipe(Layer.provideMerge(services)));
     const port = yield* boundPort.pipe(Effect.provideContext(context));
     return {

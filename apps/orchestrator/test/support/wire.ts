@@ -86,7 +86,7 @@ export const shutdown = (agentId: string, bootId: string): MessageOf<"agent_shut
     payload: { agent_id: AgentId.make(agentId), boot_id: bootId, reason: "signal: agent stopping" }
   });
 
-/** A valid `work_result` message (the orchestrator does not route work yet: `unsupported`). */
+/** A valid `work_result` message for work `w-1`, which no orchestrator handed out (`unknown_work`). */
 export const workResult = (agentId: string): MessageOf<"work_result"> =>
   makeEnvelope({
     type: "work_result",
@@ -104,6 +104,17 @@ export const workResult = (agentId: string): MessageOf<"work_result"> =>
       started_at: "2026-11-29T12:00:00Z",
       finished_at: "2026-11-29T12:00:01Z"
     }
+  });
+
+/** A valid `work_request`: it belongs on an agent's work queue, not the reply queue (`unsupported` there). */
+export const workRequest = (): MessageOf<"work_request"> =>
+  makeEnvelope({
+    type: "work_request",
+    message_id: randomUUID(),
+    sent_at: new Date().toISOString(),
+    sender: AgentId.make("orchestrator"),
+    correlation_id: "w-2",
+    payload: { work_id: "w-2", kind: "echo", params: {}, requirements: {}, timeout_seconds: 30 }
   });
 
 export interface ReplyPublisher {

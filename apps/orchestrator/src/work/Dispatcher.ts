@@ -1,0 +1,56 @@
+import { Context, Data, Effect, Layer } from "effect";
+import { CONTENT_TYPE, encodeMessage, type Message, workQueueTopology } from "@homelab/protocol";
+import { Amqp } from "../Amqp.ts";
+
+/** The request could not be put on the agent's queue (broker away, not confirmed in time). */
+export class DispatchFailed extends Data.TaggedError("DispatchFailed")<{ readonly message: string }> {}
+
+const DISPATCH_DEADLINE_MS = 5000;
+
+/**
+ * Puts a work request on `agent.<id>.work`: the queue is declared first with
+ * the protocol's arguments (either side may start first, SPEC §2), so a
+ * request never goes to a queue that does not exist, and the publish is
+ * confirmed by the broker (persistent) before `dispatch` succeeds.
+ */
+export class Dispatcher extends Context.Service<
+  Dispatcher,
+  { readonly dispatch: (agentId: string, message: Message) => Effect.Effect<void, DispatchFailed> }
+>()("@homelab/orchestrator/Dispatcher") {
+  static readonly layer: Layer.Layer<Dispatcher, never, Amqp> = Layer.effect(
+    Dispatcher,
+    Effect.gen(function* () {
+      const { connection } = yield* Amqp;
+      const publisher = yield* Effect.acquireRelease(
+        Effect.sync(() => connection.createPublisher({ confirm: true, maxAttempts: 1 })),
+        (p) => Effect.promise(() => p.close().catch(() => undefined))
+      );
+      const dispatch = (agentId: string, message: Message) => {
+        const topology = workQueueTopology(agentId);
+        return Effect.tryPromise({
+          try: async () => {
+            await connection.queueDeclare({ queue: topology.queue, durable: true, arguments: { ...topology.arguments } });
+            await publisher.send(
+              {
+                routingKey: topology.queue,
+                durable: true,
+                contentType: CONTENT_TYPE,
+                messageId: message.message_id,
+                ...(message.correlation_id === undefined ? {} : { correlationId: message.correlation_id })
+              },
+              // A Buffer: rabbitmq-client would JSON-encode any other object (a Uint8Array too).
+              Buffer.from(encodeMessage(message))
+            );
+          },
+          catch: (e) => new DispatchFailed({ message: e instanceof Error ? e.message : String(e) })
+        }).pipe(
+          Effect.timeoutOrElse({
+            duration: DISPATCH_DEADLINE_MS,
+            orElse: () => Effect.fail(new DispatchFailed({ message: `not confirmed by the broker within ${DISPATCH_DEADLINE_MS} ms` }))
+          })
+        );
+      };
+      return { dispatch };
+    })
+  );
+}

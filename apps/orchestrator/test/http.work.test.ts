@@ -1,0 +1,259 @@
+// POST /work, GET /work and GET /work/:id over the real PostgreSQL and
+// RabbitMQ: validation, the bearer token, routing with allocations, the
+// request as it lands on the agent's queue, and racing submissions.
+import { Context, Effect, Layer, Option, Redacted, type Scope } from "effect";
+import { Connection } from "rabbitmq-client";
+import { decodeDelivered, type StatusUpdate, workQueueName } from "@homelab/protocol";
+import { AgentRegistry, RegistryDatabase, WorkRegistry } from "@homelab/registry";
+import { runLive, serviceUrls, testDatabase, testQueues, uniqueName } from "@homelab/tools/testing";
+import { Amqp } from "../src/Amqp.ts";
+import { ApiToken, tokensEqual } from "../src/http/auth.ts";
+import { boundPort, httpLayer } from "../src/http/index.ts";
+import { OrchestratorMetrics } from "../src/OrchestratorMetrics.ts";
+import { Readiness } from "../src/Readiness.ts";
+import { Dispatcher } from "../src/work/Dispatcher.ts";
+import { gpu } from "./support/agentRecords.ts";
+import { resources } from "./support/wire.ts";
+
+interface Api {
+  readonly base: string;
+  readonly agents: Context.Service.Shape<typeof AgentRegistry>;
+  readonly work: Context.Service.Shape<typeof WorkRegistry>;
+  readonly adopt: (agentId: string) => void;
+}
+
+/** The real API over a database of its own and the shared broker. */
+const startWorkApi = (token?: string): Effect.Effect<Api, unknown, Scope.Scope> =>
+  Effect.gen(function* () {
+    const database = yield* testDatabase("work_api");
+    const queues = yield* testQueues();
+    const registry = Layer.mergeAll(AgentRegistry.layer, WorkRegistry.layer).pipe(
+      Layer.provideMerge(RegistryDatabase.layerPostgres(Redacted.make(database.url)))
+    );
+    const services = Layer.mergeAll(
+      Readiness.layer,
+      OrchestratorMetrics.layer,
+      Dispatcher.layer.pipe(Layer.provideMerge(Amqp.layer(Redacted.make(serviceUrls().amqpUrl)))),
+      ApiToken.layer(token === undefined ? Option.none() : Option.some(Redacted.make(token)))
+    ).pipe(Layer.provideMerge(registry));
+    const context = yield* Layer.build(httpLayer({ host: "127.0.0.1", port: 0 }).pipe(Layer.provideMerge(services)));
+    const port = yield* boundPort.pipe(Effect.provideContext(context));
+    return {
+      base: `http://127.0.0.1:${port}`,
+      agents: Context.get(context, AgentRegistry),
+      work: Context.get(context, WorkRegistry),
+      adopt: (agentId) => void queues.adopt(workQueueName(agentId))
+    };
+  });
+
+let seq = 0;
+const online = (api: Api, agentId: string, options: { gpus?: ReadonlyArray<number>; kinds?: ReadonlyArray<string> } = {}) => {
+  api.adopt(agentId);
+  const gpus = (options.gpus ?? []).map((free, i) => gpu(i, 24, free));
+  const update: StatusUpdate = {
+    agent_id: agentId,
+    agent_type: "desktop",
+    status: "online",
+    boot_id: "4a0c9d7e-2b1f-4e6a-8c3d-5f7e9a1b2c3d",
+    seq: seq++,
+    capabilities: [...(options.kinds ?? ["echo"])],
+    current_work: [],
+    resources: resources({
+      gpu_type: gpus.length > 0 ? "nvidia" : "none",
+      gpu_count: gpus.length,
+      gpus,
+      gpu_vram_total_gb: 24 * gpus.length,
+      gpu_vram_available_gb: gpus.reduce((t, g) => t + g.vram_available_gb, 0)
+    })
+  } as StatusUpdate;
+  return api.agents.applyHeartbeats([update]);
+};
+
+const post = (api: Api, body: unknown, headers: Record<string, string> = {}) =>
+  Effect.promise(async () => {
+    const response = await fetch(`${api.base}/work`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: typeof body === "string" ? body : JSON.stringify(body)
+    });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown>, auth: response.headers.get("www-authenticate") };
+  });
+
+const getJson = (api: Api, path: string) =>
+  Effect.promise(async () => {
+    const response = await fetch(`${api.base}${path}`);
+    return { status: response.status, json: (await response.json()) as unknown };
+  });
+
+/** The messages waiting on an agent's work queue (taken off it); none when it has no queue. */
+const takeRequests = (agentId: string) =>
+  Effect.promise(async () => {
+    const reader = new Connection({ url: serviceUrls().amqpUrl, noDelay: true });
+    const out: Array<unknown> = [];
+    try {
+      for (;;) {
+        const msg = await reader.basicGet({ queue: workQueueName(agentId), noAck: true });
+        if (msg === undefined) break;
+        out.push(decodeDelivered(msg.body));
+      }
+    } catch (e) {
+      // No queue at all: nothing was ever dispatched to that agent.
+      if (!String(e).includes("NOT_FOUND")) throw e;
+    }
+    await reader.close();
+    return out;
+  });
+
+describe("POST /work", () => {
+  it("books the agent with the most free VRAM on one GPU, puts the work_request on its queue and answers 202", async () => {
+    const seen = await runLive(
+      Effect.gen(function* () {
+        const api = yield* startWorkApi();
+        const small = uniqueName("small");
+        const big = uniqueName("big");
+        yield* online(api, small, { gpus: [12, 12] });
+        yield* online(api, big, { gpus: [4, 20] });
+        const reply = yield* post(api, { kind: "echo", params: { message: "hi" }, requirements: { min_vram_gb: 16 }, timeout_seconds: 30 });
+        const requests = yield* takeRequests(big);
+        const stored = yield* getJson(api, `/work/${String(reply.json["work_id"])}`);
+        return { reply, requests, stored, big };
+      })
+    );
+    expect(seen.reply.status).toBe(202);
+    expect(seen.reply.json).toMatchObject({ agent_id: seen.big, gpu_index: 1, state: "dispatched", allocation: { vram_gb: 16 } });
+    expect(seen.requests).toHaveLength(1);
+    expect(seen.requests[0]).toMatchObject({
+      _tag: "Success",
+      success: {
+        type: "work_request",
+        sender: "orchestrator",
+        correlation_id: seen.reply.json["work_id"],
+        payload: { work_id: seen.reply.json["work_id"], kind: "echo", params: { message: "hi" }, timeout_seconds: 30 }
+      }
+    });
+    expect(seen.stored.status).toBe(200);
+    expect(seen.stored.json).toMatchObject({ work_id: seen.reply.json["work_id"], state: "dispatched" });
+  });
+
+  it("answers 409 with the reason when no agent fits, and stores and queues nothing", async () => {
+    const seen = await runLive(
+      Effect.gen(function* () {
+        const api = yield* startWorkApi();
+        const only = uniqueName("only");
+        yield* online(api, only, { gpus: [10] });
+        const vram = yield* post(api, { kind: "echo", requirements: { min_vram_gb: 12 } });
+        const kind = yield* post(api, { kind: "transcode" });
+        return { vram, kind, listed: yield* getJson(api, "/work"), queued: yield* takeRequests(only) };
+      })
+    );
+    expect(seen.vram.status).toBe(409);
+    expect(seen.vram.json["error"]).toMatch(/needs min_vram_gb 12 on one GPU \(most free now: 10 GB\)/);
+    expect(seen.kind.status).toBe(409);
+    expect(seen.kind.json["error"]).toMatch(/no online agent advertises kind "transcode"/);
+    expect(seen.listed.json).toEqual([]);
+    expect(seen.queued).toEqual([]);
+  });
+
+  it("gives two racing requests for the last free 24 GB one agent each time, never both the same card", async () => {
+    const seen = await runLive(
+      Effect.gen(function* () {
+        const api = yield* startWorkApi();
+        const a = uniqueName("race-a");
+        const b = uniqueName("race-b");
+        yield* online(api, a, { gpus: [24] });
+        yield* online(api, b, { gpus: [24] });
+        const body = { kind: "echo", requirements: { min_vram_gb: 20 } };
+        const replies = yield* Effect.all([post(api, body), post(api, body), post(api, body)], { concurrency: "unbounded" });
+        return { replies, a, b };
+      })
+    );
+    const booked = seen.replies.filter((r) => r.status === 202).map((r) => r.json["agent_id"]);
+    expect(booked.sort()).toEqual([seen.a, seen.b].sort());
+    expect(seen.replies.filter((r) => r.status === 409)).toHaveLength(1);
+  });
+
+  it("refuses a bad body with a 400 naming the field", async () => {
+    const replies = await runLive(
+      Effect.gen(function* () {
+        const api = yield* startWorkApi();
+        return {
+          noKind: yield* post(api, { params: {} }),
+          badKind: yield* post(api, { kind: "rm -rf" }),
+          paramNotString: yield* post(api, { kind: "echo", params: { n: 3 } }),
+          negativeVram: yield* post(api, { kind: "echo", requirements: { min_vram_gb: -1 } }),
+          gpuType: yield* post(api, { kind: "echo", requirements: { gpu_type: "voodoo" } }),
+          timeout: yield* post(api, { kind: "echo", timeout_seconds: 0 }),
+          typo: yield* post(api, { kind: "echo", requirement: { min_vram_gb: 1 } }),
+          notJson: yield* post(api, "{kind: echo}"),
+          array: yield* post(api, [])
+        };
+      })
+    );
+    for (const reply of Object.values(replies)) expect(reply.status).toBe(400);
+    expect(replies.noKind.json["error"]).toMatch(/^kind: /);
+    expect(replies.badKind.json["error"]).toMatch(/^kind: expected a task kind/);
+    expect(replies.paramNotString.json["error"]).toMatch(/^params\.n: /);
+    expect(replies.negativeVram.json["error"]).toMatch(/^requirements\.min_vram_gb: .*got -1/);
+    expect(replies.gpuType.json["error"]).toMatch(/^requirements\.gpu_type: /);
+    expect(replies.timeout.json["error"]).toMatch(/^timeout_seconds: /);
+    expect(replies.typo.json["error"]).toMatch(/requirement/);
+    expect(replies.notJson.json["error"]).toMatch(/not valid JSON/);
+    expect(replies.array.json["error"]).toMatch(/JSON object/);
+  });
+
+  it("requires the bearer token when API_TOKEN is set: 401 without it or with another, 202 with it", async () => {
+    const seen = await runLive(
+      Effect.gen(function* () {
+        const api = yield* startWorkApi("s3cret-token");
+        yield* online(api, uniqueName("authed"));
+        return {
+          none: yield* post(api, { kind: "echo" }),
+          wrong: yield* post(api, { kind: "echo" }, { authorization: "Bearer s3cret-tokeN" }),
+          basic: yield* post(api, { kind: "echo" }, { authorization: "Basic czNjcmV0LXRva2Vu" }),
+          right: yield* post(api, { kind: "echo" }, { authorization: "Bearer s3cret-token" }),
+          readOpen: yield* getJson(api, "/work")
+        };
+      })
+    );
+    expect([seen.none.status, seen.wrong.status, seen.basic.status, seen.right.status]).toEqual([401, 401, 401, 202]);
+    expect(seen.none.auth).toMatch(/^Bearer/);
+    expect(seen.wrong.json["error"]).toMatch(/bearer token is not the one/);
+    expect(seen.readOpen.status).toBe(200);
+  });
+});
+
+describe("GET /work", () => {
+  it("lists work filtered by status and agent, 404 for an unknown id, 400 for a bad filter", async () => {
+    const seen = await runLive(
+      Effect.gen(function* () {
+        const api = yield* startWorkApi();
+        const one = uniqueName("lister");
+        yield* online(api, one);
+        const posted = yield* post(api, { kind: "echo" });
+        return {
+          id: posted.json["work_id"],
+          mine: yield* getJson(api, `/work?agent=${one}&status=dispatched`),
+          none: yield* getJson(api, "/work?status=succeeded"),
+          missing: yield* getJson(api, "/work/nope"),
+          bad: yield* getJson(api, "/work?status=done"),
+          badLimit: yield* getJson(api, "/work?limit=0")
+        };
+      })
+    );
+    expect((seen.mine.json as Array<{ work_id: string }>).map((w) => w.work_id)).toEqual([seen.id]);
+    expect(seen.none.json).toEqual([]);
+    expect(seen.missing.status).toBe(404);
+    expect(seen.bad.status).toBe(400);
+    expect(JSON.stringify(seen.bad.json)).toMatch(/status: expected one of pending, dispatched/);
+    expect(seen.badLimit.status).toBe(400);
+  });
+});
+
+describe("bearer token comparison", () => {
+  it("accepts only the exact token, whatever the lengths", () => {
+    expect(tokensEqual("abc", "abc")).toBe(true);
+    expect(tokensEqual("abc", "abcd")).toBe(false);
+    expect(tokensEqual("", "abc")).toBe(false);
+    expect(tokensEqual("abC", "abc")).toBe(false);
+  });
+});
