@@ -1,9 +1,9 @@
 // POST /work, GET /work and GET /work/:id over the real PostgreSQL and
 // RabbitMQ: validation, the bearer token, routing with allocations, the
 // request as it lands on the agent's queue, and racing submissions.
-import { Context, Effect, Layer, Option, Redacted, type Scope } from "effect";
+import { Context, Effect, Layer, Option, Redacted, Schema, type Scope } from "effect";
 import { Connection } from "rabbitmq-client";
-import { decodeDelivered, type StatusUpdate, workQueueName } from "@homelab/protocol";
+import { decodeDelivered, StatusUpdate, workQueueName } from "@homelab/protocol";
 import { AgentRegistry, RegistryDatabase, WorkRegistry } from "@homelab/registry";
 import { runLive, serviceUrls, testDatabase, testQueues, uniqueName } from "@homelab/tools/testing";
 import { Amqp } from "../src/Amqp.ts";
@@ -50,7 +50,7 @@ let seq = 0;
 const online = (api: Api, agentId: string, options: { gpus?: ReadonlyArray<number>; kinds?: ReadonlyArray<string> } = {}) => {
   api.adopt(agentId);
   const gpus = (options.gpus ?? []).map((free, i) => gpu(i, 24, free));
-  const update: StatusUpdate = {
+  const update = Schema.decodeUnknownSync(StatusUpdate)({
     agent_id: agentId,
     agent_type: "desktop",
     status: "online",
@@ -65,7 +65,7 @@ const online = (api: Api, agentId: string, options: { gpus?: ReadonlyArray<numbe
       gpu_vram_total_gb: 24 * gpus.length,
       gpu_vram_available_gb: gpus.reduce((t, g) => t + g.vram_available_gb, 0)
     })
-  } as StatusUpdate;
+  });
   return api.agents.applyHeartbeats([update]);
 };
 

@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { Effect, type Scope } from "effect";
 import { serviceUrls } from "@homelab/tools/testing";
@@ -17,16 +18,44 @@ export const requireAgentBundle = (): void => {
   }
 };
 
+export interface AgentProcessOptions {
+  readonly agentId: string;
+  readonly replyQueue: string;
+  /** The agent's YAML config file (task kinds, limits), written to a temporary file; none: env and defaults only. */
+  readonly config?: string;
+  /** More environment (SHUTDOWN_GRACE_SECONDS, MAX_CONCURRENT_WORK, …). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /**
  * The real desktop-agent process, heartbeating every second with no GPU
- * backend. The scope stops it (SIGTERM, SIGKILL if it hangs).
+ * backend. The scope stops it (SIGTERM, SIGKILL if it hangs) and removes its
+ * config file.
  */
-export const startAgent = (options: { readonly agentId: string; readonly replyQueue: string }): Effect.Effect<Child, never, Scope.Scope> =>
-  spawnScoped("desktop-agent", [process.execPath, agentBundle], {
-    AGENT_ID: options.agentId,
-    REPLY_QUEUE: options.replyQueue,
-    AMQP_URL: serviceUrls().amqpUrl,
-    HEARTBEAT_INTERVAL_SECONDS: "1",
-    GPU_BACKEND: "none",
-    LOG_LEVEL: "warn"
+export const startAgent = (options: AgentProcessOptions): Effect.Effect<Child, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const config =
+      options.config === undefined
+        ? {}
+        : {
+            AGENT_CONFIG: yield* Effect.acquireRelease(
+              Effect.sync(() => {
+                const dir = mkdtempSync(path.join(os.tmpdir(), "agent-config-"));
+                const file = path.join(dir, "agent.yaml");
+                writeFileSync(file, options.config ?? "");
+                return file;
+              }),
+              (file) => Effect.sync(() => rmSync(path.dirname(file), { recursive: true, force: true }))
+            )
+          };
+    return yield* spawnScoped("desktop-agent", [process.execPath, agentBundle], {
+      AGENT_ID: options.agentId,
+      REPLY_QUEUE: options.replyQueue,
+      AMQP_URL: serviceUrls().amqpUrl,
+      HEARTBEAT_INTERVAL_SECONDS: "1",
+      GPU_BACKEND: "none",
+      LOG_LEVEL: "warn",
+      ...config,
+      ...options.env
+    });
   });

@@ -9,6 +9,8 @@ export interface OrchestratorOptions {
   readonly replyQueue: string;
   readonly heartbeatTimeoutSeconds: number;
   readonly sweepIntervalSeconds: number;
+  /** More environment (WORK_RESULT_GRACE_SECONDS, API_TOKEN, …). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface RunningOrchestrator {
@@ -19,6 +21,8 @@ export interface RunningOrchestrator {
   /** GET a path of its HTTP API: status and parsed JSON (or text for non-JSON answers). */
   readonly get: (path: string) => Promise<{ readonly status: number; readonly body: unknown }>;
   readonly getText: (path: string) => Promise<string>;
+  /** POST a JSON body: status and parsed JSON answer. */
+  readonly post: (path: string, body: unknown) => Promise<{ readonly status: number; readonly body: unknown }>;
 }
 
 /**
@@ -41,7 +45,8 @@ export const startOrchestrator = (options: OrchestratorOptions): Effect.Effect<R
       HTTP_PORT: String(port),
       HEARTBEAT_TIMEOUT_SECONDS: String(options.heartbeatTimeoutSeconds),
       OFFLINE_SWEEP_INTERVAL_SECONDS: String(options.sweepIntervalSeconds),
-      LOG_LEVEL: "warn"
+      LOG_LEVEL: "warn",
+      ...options.env
     });
     const baseUrl = `http://127.0.0.1:${port}`;
     const get = async (path: string) => {
@@ -52,6 +57,14 @@ export const startOrchestrator = (options: OrchestratorOptions): Effect.Effect<R
       return { status: response.status, body };
     };
     const getText = async (path: string) => (await fetch(`${baseUrl}${path}`)).text();
+    const post = async (path: string, body: unknown) => {
+      const response = await fetch(`${baseUrl}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body)
+      });
+      return { status: response.status, body: (await response.json()) as unknown };
+    };
     yield* Effect.tryPromise({
       try: () =>
         eventually(
@@ -66,7 +79,7 @@ export const startOrchestrator = (options: OrchestratorOptions): Effect.Effect<R
         ),
       catch: (e) => new Error(`${e instanceof Error ? e.message : String(e)}\nstderr:\n${child.stderr()}`)
     });
-    return { child, baseUrl, readyAt: Date.now(), get, getText };
+    return { child, baseUrl, readyAt: Date.now(), get, getText, post };
   });
 
 /** The fields of an agent record (GET /agents, /agents/:id) that these tests read. */
