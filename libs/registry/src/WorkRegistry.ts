@@ -79,23 +79,20 @@ export const makeWorkRegistry = Effect.gen(function* () {
   });
 
   const route = Effect.fn("WorkRegistry.route")(function* (request: RouteRequest) {
-    const booked = yield* use("route", (db) =>
+    const decided = yield* use("route", (db) =>
       db.transaction(async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(${ROUTE_LOCK_KEY})`);
-        const inserted = rowsOf(await tx.execute(routeStatement(request)));
-        // Still under the lock: the reason describes the state the decision saw.
-        return inserted.length > 0 ? undefined : rowsOf(await tx.execute(diagnoseStatement(request)));
+        const booked = rowsOf(await tx.execute(routeStatement(request)));
+        // Nothing fitted. Still under the lock: the reason describes the state the decision saw.
+        return booked.length > 0 ? { booked } : { diagnosis: rowsOf(await tx.execute(diagnoseStatement(request))) };
       })
     );
-    if (booked !== undefined) {
-      const diagnosis = yield* decodeFirst("route", DiagnosisRow, booked);
-      return { _tag: "NoFit", reason: noFitReason(request, diagnosis) } satisfies RouteOutcome;
+    if ("booked" in decided) {
+      const work = yield* decodeFirst("route", WorkRow, decided.booked);
+      return { _tag: "Booked", work } satisfies RouteOutcome;
     }
-    const work = yield* get(request.work_id);
-    return Option.match(work, {
-      onNone: (): RouteOutcome => ({ _tag: "NoFit", reason: "the booking disappeared before it could be read back" }),
-      onSome: (w): RouteOutcome => ({ _tag: "Booked", work: w })
-    });
+    const diagnosis = yield* decodeFirst("route", DiagnosisRow, decided.diagnosis);
+    return { _tag: "NoFit", reason: noFitReason(request, diagnosis) } satisfies RouteOutcome;
   });
 
   const markDispatched = (workId: string) =>

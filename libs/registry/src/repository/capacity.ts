@@ -10,13 +10,12 @@ import { isoUtc } from "./rows.ts";
 const metric = (field: string): SQL<number> =>
   sql<number>`(${agentRegistry.resourceMetrics} ->> ${sql.raw(`'${field}'`)})::float8`;
 
+// The stored generated figures (migration 0003): read as plain columns.
 /** Free VRAM of the agent's best single GPU (SPEC §5: requirements are per GPU); 0 with none. */
-const bestGpuVram = sql<number>`coalesce((
-  select max((g ->> 'vram_available_gb')::float8)
-  from jsonb_array_elements(${agentRegistry.resourceMetrics} -> 'gpus') g), 0)`;
-const gpuType = sql<string>`${agentRegistry.resourceMetrics} ->> 'gpu_type'`;
-const cores = metric("cpu_cores_available");
-const memory = metric("memory_available_gb");
+const bestGpuVram = sql<number>`coalesce(${agentRegistry.bestGpuVramGb}, 0)`;
+const gpuType = agentRegistry.gpuType;
+const cores = sql<number>`${agentRegistry.coresAvailable}`;
+const memory = sql<number>`${agentRegistry.memoryAvailableGb}`;
 
 export const capacityColumns = {
   agent_id: agentRegistry.agentId,

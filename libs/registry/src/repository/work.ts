@@ -32,12 +32,42 @@ export interface RouteRequest {
 
 const positive = (x: number | undefined): number => (x !== undefined && x > 0 ? x : 0);
 
-/**
- * Online, not draining, advertising the kind, of the GPU type asked for; with
- * the cores and memory left after the active work booked there. `m` is the
- * agent's resource_metrics.
- */
-const candidates = (request: RouteRequest): SQL => sql`
+export interface Needs {
+  readonly vram: number;
+  readonly cores: number;
+  readonly memory: number;
+}
+export const needsOf = (requirements: RouteRequirements): Needs => ({
+  vram: positive(requirements.min_vram_gb),
+  cores: positive(requirements.min_cores),
+  memory: positive(requirements.min_memory_gb)
+});
+
+/** The resource a job is placed by: the most free of what it asks for (VRAM, then memory), else cores. */
+const primaryOf = (needs: Needs) =>
+  needs.vram > 0
+    ? {
+        // The order of the routing indexes (schema.ts), so the best idle agent is read off an index.
+        order: sql.raw("best_gpu_vram_gb desc nulls last, cores_available desc nulls last, memory_available_gb desc nulls last, agent_id"),
+        exact: sql.raw("free_vram desc, free_cores desc, free_memory desc, agent_id")
+      }
+    : needs.memory > 0
+      ? {
+          order: sql.raw("memory_available_gb desc nulls last, cores_available desc nulls last, agent_id"),
+          exact: sql.raw("free_memory desc, free_cores desc, agent_id")
+        }
+      : {
+          order: sql.raw("cores_available desc nulls last, memory_available_gb desc nulls last, agent_id"),
+          exact: sql.raw("free_cores desc, free_memory desc, agent_id")
+        };
+
+/** Online, not draining, advertising the kind, of the GPU type asked for (plain columns: no JSON read). */
+const eligible = (request: RouteRequest): SQL => sql`status = 'online' and reported_status <> 'draining'
+    and capabilities @> jsonb_build_array(${request.kind}::text)
+    ${request.requirements.gpu_type === undefined ? sql`` : sql`and gpu_type = ${request.requirements.gpu_type}::text`}`;
+
+/** Agents that hold active work, and what it holds per agent and GPU. */
+const activeWork: SQL = sql`
 active as (
   select agent_id, gpu_index,
     sum(coalesce((allocation ->> 'vram_gb')::float8, 0)) as vram,
@@ -48,77 +78,108 @@ active as (
 ),
 per_agent as (
   select agent_id, sum(cores) as cores, sum(memory) as memory from active group by agent_id
-),
-candidates as (
-  select r.agent_id, r.resource_metrics as m,
-    (r.resource_metrics ->> 'cpu_cores_available')::float8 - coalesce(p.cores, 0) as free_cores,
-    (r.resource_metrics ->> 'memory_available_gb')::float8 - coalesce(p.memory, 0) as free_memory
-  from agent_registry r left join per_agent p on p.agent_id = r.agent_id
-  where r.status = 'online' and r.reported_status <> 'draining'
-    and r.capabilities @> jsonb_build_array(${request.kind}::text)
-    ${request.requirements.gpu_type === undefined ? sql`` : sql`and r.resource_metrics ->> 'gpu_type' = ${request.requirements.gpu_type}::text`}
-),
+)`;
+
+/** Exact free figures (reported minus booked, VRAM of the best GPU after bookings) of the agents in `top`. */
+const sizedOf: SQL = sql`
 sized as (
-  select c.agent_id, c.free_cores, c.free_memory, g.gpu_index, coalesce(g.free_vram, 0) as free_vram
-  from candidates c
+  select t.agent_id,
+    t.cores_available - coalesce(p.cores, 0) as free_cores,
+    t.memory_available_gb - coalesce(p.memory, 0) as free_memory,
+    g.gpu_index, coalesce(g.free_vram, 0) as free_vram
+  from top t
+  left join per_agent p on p.agent_id = t.agent_id
   left join lateral (
     select (x ->> 'index')::int as gpu_index,
       (x ->> 'vram_available_gb')::float8 - coalesce(a.vram, 0) as free_vram
-    from jsonb_array_elements(c.m -> 'gpus') x
-    left join active a on a.agent_id = c.agent_id and a.gpu_index = (x ->> 'index')::int
+    from jsonb_array_elements(t.m -> 'gpus') x
+    left join active a on a.agent_id = t.agent_id and a.gpu_index = (x ->> 'index')::int
     order by 2 desc, 1
     limit 1
   ) g on true
 )`;
 
 /**
- * The agent (and GPU) a job goes to: every requirement met by what is free
- * now, the most free of the resource asked for first (VRAM on one GPU, then
- * memory, then cores; with no requirement the most free cores), ties by
- * agent_id. Booked in the same statement: the work row, state `pending`,
- * with its allocation. Run it holding the routing lock, in a transaction of
- * its own, so that the next decision sees this booking.
+ * The best agent for a job by exact free capacity (last heartbeat minus what
+ * active work holds there, VRAM per GPU), without computing it for every
+ * agent: for an agent with no active work the reported figures are exact, so
+ * of those only the best by the stored generated columns (migrations
+ * 0002–0003) is a candidate; agents holding work are sized exactly. With
+ * thousands of agents the JSON of only those few is read.
+ */
+export const chooseStatement = (request: RouteRequest): SQL => {
+  const needs = needsOf(request.requirements);
+  const primary = primaryOf(needs);
+  const fits = sql`${eligible(request)}
+    and cores_available >= ${needs.cores}::float8 and memory_available_gb >= ${needs.memory}::float8
+    and best_gpu_vram_gb >= ${needs.vram}::float8`;
+  return sql`
+with ${activeWork},
+idle_best as (
+  select agent_id from agent_registry
+  where ${fits} and agent_id not in (select agent_id from per_agent)
+  order by ${primary.order}
+  limit 1
+),
+top as (
+  select agent_id, resource_metrics as m, cores_available, memory_available_gb from agent_registry
+  where agent_id in (select agent_id from idle_best)
+  union all
+  select agent_id, resource_metrics as m, cores_available, memory_available_gb from agent_registry
+  where agent_id in (select agent_id from per_agent) and ${fits}
+),
+${sizedOf}
+select agent_id, ${needs.vram > 0 ? sql`gpu_index` : sql`null::int`} as gpu_index
+from sized
+where free_cores >= ${needs.cores}::float8 and free_memory >= ${needs.memory}::float8
+  ${needs.vram > 0 ? sql`and gpu_index is not null and free_vram >= ${needs.vram}::float8` : sql``}
+order by ${primary.exact}
+limit 1`;
+};
+
+/**
+ * Chooses (chooseStatement) and books in one statement: the work row,
+ * `pending`, with what it holds; returns the booked row (WorkRow), or no row
+ * when nothing fits. Run it holding the routing lock, in a transaction of its
+ * own, so that the next decision sees this booking.
  */
 export const routeStatement = (request: RouteRequest): SQL => {
-  const vram = positive(request.requirements.min_vram_gb);
-  const cores = positive(request.requirements.min_cores);
-  const memory = positive(request.requirements.min_memory_gb);
-  const order =
-    vram > 0
-      ? sql`free_vram desc, free_memory desc, free_cores desc`
-      : memory > 0
-        ? sql`free_memory desc, free_cores desc`
-        : sql`free_cores desc, free_memory desc`;
+  const needs = needsOf(request.requirements);
   return sql`
-with ${candidates(request)},
-best as (
-  select agent_id, ${vram > 0 ? sql`gpu_index` : sql`null::int`} as gpu_index from sized
-  where free_cores >= ${cores}::float8 and free_memory >= ${memory}::float8
-    ${vram > 0 ? sql`and gpu_index is not null and free_vram >= ${vram}::float8` : sql``}
-  order by ${order}, agent_id
-  limit 1
-)
+with chosen as (${chooseStatement(request)})
 insert into work (work_id, kind, params, requirements, timeout_seconds, agent_id, gpu_index, allocation, state)
 select ${request.work_id}, ${request.kind}, ${JSON.stringify(request.params)}::text::jsonb,
   ${JSON.stringify(request.requirements)}::text::jsonb, ceil(${request.timeout_seconds}::float8)::int, agent_id, gpu_index,
-  jsonb_build_object('vram_gb', ${vram}::float8, 'cores', ${cores}::float8, 'memory_gb', ${memory}::float8), 'pending'
-from best
-returning work_id`;
+  jsonb_build_object('vram_gb', ${needs.vram}::float8, 'cores', ${needs.cores}::float8, 'memory_gb', ${needs.memory}::float8), 'pending'
+from chosen
+returning ${sql.raw(WORK_COLUMNS)}`;
 };
 
-/** Why nothing fitted: the same candidates, counted and at their best. */
+/** Why nothing fitted: the eligible agents counted, and the most of each resource free on one of them now. */
 export const diagnoseStatement = (request: RouteRequest): SQL => sql`
-with ${candidates(request)}
+with ${activeWork},
+kinded as (
+  select reported_status from agent_registry
+  where status = 'online' and capabilities @> jsonb_build_array(${request.kind}::text)
+),
+cand as (
+  select agent_id, best_gpu_vram_gb, cores_available, memory_available_gb from agent_registry where ${eligible(request)}
+),
+-- Exact figures of the eligible agents holding work; the others' reported figures are exact already.
+top as (
+  select agent_id, resource_metrics as m, cores_available, memory_available_gb from agent_registry
+  where agent_id in (select agent_id from per_agent) and ${eligible(request)}
+),
+${sizedOf},
+idle as (select * from cand where agent_id not in (select agent_id from per_agent))
 select
   (select count(*)::int from agent_registry where status = 'online') as online,
-  (select count(*)::int from agent_registry where status = 'online'
-     and capabilities @> jsonb_build_array(${request.kind}::text)) as with_kind,
-  (select count(*)::int from agent_registry where status = 'online' and reported_status <> 'draining'
-     and capabilities @> jsonb_build_array(${request.kind}::text)) as not_draining,
-  (select count(*)::int from sized) as candidates,
-  (select max(free_vram) from sized) as best_vram,
-  (select max(free_cores) from sized) as best_cores,
-  (select max(free_memory) from sized) as best_memory`;
+  (select count(*)::int from kinded) as with_kind,
+  (select count(*)::int from kinded where reported_status <> 'draining') as not_draining,
+  (select count(*)::int from cand) as candidates,
+  greatest((select max(best_gpu_vram_gb) from idle), (select max(free_vram) from sized)) as best_vram,
+  greatest((select max(cores_available) from idle), (select max(free_cores) from sized)) as best_cores,
+  greatest((select max(memory_available_gb) from idle), (select max(free_memory) from sized)) as best_memory`;
 
 export const DiagnosisRow = Schema.Struct({
   online: Schema.Finite,
@@ -213,9 +274,12 @@ export const ResultRow = Schema.Struct({
 const iso = (column: string) =>
   `case when ${column} is null then null else to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') end as ${column}`;
 
-export const workSelect = sql.raw(`select work_id, kind, params, requirements, timeout_seconds, agent_id, gpu_index,
+/** The columns WorkRow decodes, for selects and for `returning`. */
+const WORK_COLUMNS = `work_id, kind, params, requirements, timeout_seconds, agent_id, gpu_index,
   allocation, state, result, reason, ${iso("created_at")}, ${iso("dispatched_at")}, ${iso("started_at")},
-  ${iso("finished_at")}, ${iso("updated_at")} from work`);
+  ${iso("finished_at")}, ${iso("updated_at")}`;
+
+export const workSelect = sql.raw(`select ${WORK_COLUMNS} from work`);
 
 const Allocation = Schema.Struct({ vram_gb: Schema.Finite, cores: Schema.Finite, memory_gb: Schema.Finite });
 

@@ -79,6 +79,28 @@ export const workTests = (run: Run): void =>
       expect(outcomes.filter((o) => typeof o === "string")).toHaveLength(7);
     });
 
+    it("keeps placing jobs by exact free VRAM when the agents that reported the most are all booked", async () => {
+      const outcome = await run(
+        Effect.gen(function* () {
+          // 70 agents with one card each, 20.00..20.69 GB free: the first 64
+          // jobs take the 64 best cards, the next 6 must find the rest.
+          yield* (yield* AgentRegistry).applyHeartbeats(
+            Array.from({ length: 70 }, (_, i) => heartbeat(`card-${String(i).padStart(2, "0")}`, { gpus: [20 + i / 100] }))
+          );
+          const placed: Array<string> = [];
+          for (let i = 0; i < 70; i++) {
+            const to = yield* routedTo(request({ min_vram_gb: 16 }));
+            if (typeof to === "object") placed.push(to.agent);
+          }
+          return { placed, next: yield* routedTo(request({ min_vram_gb: 16 })) };
+        })
+      );
+      expect(new Set(outcome.placed).size).toBe(70);
+      expect(outcome.placed.slice(0, 2)).toEqual(["card-69", "card-68"]);
+      expect(outcome.placed.slice(-1)).toEqual(["card-00"]);
+      expect(outcome.next).toMatch(/needs min_vram_gb 16 on one GPU \(most free now: 4\.69 GB\)/);
+    });
+
     it("prefers the most free memory, then cores, when that is what is asked, and skips offline and draining agents", async () => {
       const [byMemory, byCores, none] = await run(
         Effect.gen(function* () {
