@@ -31,7 +31,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -54,6 +53,22 @@ import {
   runLoad
 } from "../loadgen/agents.ts";
 import { cpuWindow, type CpuGroup, type CpuReport, machineBusyNow, rssKb, topProcesses } from "./procstat.ts";
+import {
+  abort,
+  checkAbort,
+  children,
+  cleanupAll,
+  createDatabase as createBenchDatabase,
+  errorText,
+  exited,
+  fmt,
+  freePort,
+  log,
+  onCleanup,
+  passFail,
+  stopChild as stopBenchChild,
+  tail
+} from "./support.ts";
 
 // ---------------------------------------------------------------------------
 // Arguments and constants
@@ -100,105 +115,9 @@ const runId = newRunId();
 // ---------------------------------------------------------------------------
 // Small helpers
 
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-const fmt = (n: number, digits = 0): string =>
-  Number.isFinite(n) ? n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "—";
 const mb = (kb: number): string => (kb / 1024).toFixed(1);
-const passFail = (ok: boolean): string => (ok ? "pass" : "FAIL");
-const log = (line: string) => console.error(`bench: ${line}`);
-
-/** Cleanup actions, run last-registered first; each at most once, failures reported and skipped. */
-const cleanups: Array<{ name: string; run: () => Promise<void>; done: boolean }> = [];
-const onCleanup = (name: string, run: () => Promise<void>) => {
-  const entry = { name, run, done: false };
-  cleanups.push(entry);
-  return async () => {
-    if (entry.done) return;
-    entry.done = true;
-    await run().catch((e: unknown) => log(`cleanup "${name}" failed: ${errorText(e)}`));
-  };
-};
-const cleanupAll = async () => {
-  for (const entry of [...cleanups].reverse()) {
-    if (entry.done) continue;
-    entry.done = true;
-    await entry.run().catch((e: unknown) => log(`cleanup "${entry.name}" failed: ${errorText(e)}`));
-  }
-};
-
-const children = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-});
-const abort = new AbortController();
-process.on("SIGINT", () => {
-  log("interrupted: stopping and cleaning up");
-  abort.abort();
-});
-const checkAbort = () => {
-  if (abort.signal.aborted) throw new Error("interrupted (SIGINT)");
-};
-
-const exited = (child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> =>
-  child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve({ code: child.exitCode, signal: child.signalCode })
-    : new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves with how it ended. */
-const stopChild = async (child: ChildProcess, graceMs = STOP_TIMEOUT_MS) => {
-  const exit = exited(child);
-  if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-  const result = await Promise.race([exit, sleep(graceMs).then(() => undefined)]);
-  if (result !== undefined) return { ...result, killed: false };
-  child.kill("SIGKILL");
-  return { ...(await exit), killed: true };
-};
-
-const tail = (limit = 16 * 1024) => {
-  let text = "";
-  return {
-    push: (chunk: Buffer) => {
-      text = (text + chunk.toString("utf8")).slice(-limit);
-    },
-    text: () => text
-  };
-};
-
-const withUrlDatabase = (url: string, database: string): string => {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-};
-
-/** CREATE DATABASE now, DROP … WITH (FORCE) at cleanup. */
-const createDatabase = async (name: string): Promise<{ url: string; drop: () => Promise<void> }> => {
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
-  try {
-    await admin.unsafe(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
-  const drop = onCleanup(`drop database ${name}`, async () => {
-    const a = postgres(adminUrl, { max: 1, onnotice: () => undefined });
-    try {
-      await a.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    } finally {
-      await a.end({ timeout: 5 });
-    }
-  });
-  return { url: withUrlDatabase(adminUrl, name), drop };
-};
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+const createDatabase = (name: string) => createBenchDatabase(adminUrl, name);
+const stopChild = (child: ChildProcess, graceMs = STOP_TIMEOUT_MS) => stopBenchChild(child, graceMs);
 
 /** Messages ready in a queue (passive declare); undefined if it cannot be read. */
 const queueDepth = async (conn: Connection, queue: string): Promise<number | undefined> => {
