@@ -10,7 +10,7 @@ import { isoUtc } from "./rows.ts";
 const metric = (field: string): SQL<number> =>
   sql<number>`(${agentRegistry.resourceMetrics} ->> ${sql.raw(`'${field}'`)})::float8`;
 
-// The stored generated figures (migration 0003): read as plain columns.
+// The figures applyHeartbeats stores beside the metrics (migration 0002): plain columns.
 /** Free VRAM of the agent's best single GPU (SPEC §5: requirements are per GPU); 0 with none. */
 const bestGpuVram = sql<number>`coalesce(${agentRegistry.bestGpuVramGb}, 0)`;
 const gpuType = agentRegistry.gpuType;

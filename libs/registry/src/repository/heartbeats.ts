@@ -50,6 +50,11 @@ export const applyStatement = (heartbeats: ReadonlyArray<StatusUpdate>): SQL => 
       reported_status: h.status,
       capabilities: h.capabilities,
       resource_metrics: h.resources,
+      // The figures routing and capacity read as plain columns (schema.ts).
+      best_gpu_vram_gb: h.resources.gpus.reduce((best, g) => Math.max(best, g.vram_available_gb), 0),
+      cores_available: h.resources.cpu_cores_available,
+      memory_available_gb: h.resources.memory_available_gb,
+      gpu_type: h.resources.gpu_type,
       boot_id: h.boot_id,
       seq: h.seq
     }))
@@ -58,7 +63,8 @@ export const applyStatement = (heartbeats: ReadonlyArray<StatusUpdate>): SQL => 
 with input as (
   select * from jsonb_to_recordset(${input}::text::jsonb) as x(
     agent_id text, agent_type text, pool_name text, reported_status text,
-    capabilities jsonb, resource_metrics jsonb, boot_id text, seq bigint)
+    capabilities jsonb, resource_metrics jsonb, best_gpu_vram_gb float8, cores_available float8,
+    memory_available_gb float8, gpu_type text, boot_id text, seq bigint)
 ),
 previous as (
   select r.agent_id, r.status
@@ -70,8 +76,10 @@ previous as (
 upserted as (
   insert into agent_registry as r (
     agent_id, agent_type, pool_name, status, reported_status, capabilities, resource_metrics,
+    best_gpu_vram_gb, cores_available, memory_available_gb, gpu_type,
     last_heartbeat_at, boot_id, last_seq, registered_at, updated_at)
   select i.agent_id, i.agent_type, i.pool_name, 'online', i.reported_status, i.capabilities, i.resource_metrics,
+    i.best_gpu_vram_gb, i.cores_available, i.memory_available_gb, i.gpu_type,
     now(), i.boot_id, i.seq, now(), now()
   from input i left join previous p on p.agent_id = i.agent_id
   order by i.agent_id
@@ -82,6 +90,10 @@ upserted as (
     reported_status = excluded.reported_status,
     capabilities = excluded.capabilities,
     resource_metrics = excluded.resource_metrics,
+    best_gpu_vram_gb = excluded.best_gpu_vram_gb,
+    cores_available = excluded.cores_available,
+    memory_available_gb = excluded.memory_available_gb,
+    gpu_type = excluded.gpu_type,
     last_heartbeat_at = now(),
     boot_id = excluded.boot_id,
     last_seq = excluded.last_seq,

@@ -47,7 +47,7 @@ export const needsOf = (requirements: RouteRequirements): Needs => ({
 const primaryOf = (needs: Needs) =>
   needs.vram > 0
     ? {
-        // The order of the routing indexes (schema.ts), so the best idle agent is read off an index.
+        // Led by the routing index's order (schema.ts), so the best idle agent is read off the index.
         order: sql.raw("best_gpu_vram_gb desc nulls last, cores_available desc nulls last, memory_available_gb desc nulls last, agent_id"),
         exact: sql.raw("free_vram desc, free_cores desc, free_memory desc, agent_id")
       }
@@ -103,8 +103,9 @@ sized as (
  * The best agent for a job by exact free capacity (last heartbeat minus what
  * active work holds there, VRAM per GPU), without computing it for every
  * agent: for an agent with no active work the reported figures are exact, so
- * of those only the best by the stored generated columns (migrations
- * 0002–0003) is a candidate; agents holding work are sized exactly. With
+ * of those only the best by the stored figures (migration 0002, read off the
+ * routing index when placed by VRAM) is a candidate; agents holding work are
+ * sized exactly. With
  * thousands of agents the JSON of only those few is read.
  */
 export const chooseStatement = (request: RouteRequest): SQL => {

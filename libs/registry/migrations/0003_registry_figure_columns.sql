@@ -1,4 +1,0 @@
-ALTER TABLE "agent_registry" ADD COLUMN "best_gpu_vram_gb" double precision GENERATED ALWAYS AS (registry_best_gpu_vram(resource_metrics)) STORED;--> statement-breakpoint
-ALTER TABLE "agent_registry" ADD COLUMN "cores_available" double precision GENERATED ALWAYS AS (((resource_metrics ->> 'cpu_cores_available'::text))::double precision) STORED;--> statement-breakpoint
-ALTER TABLE "agent_registry" ADD COLUMN "memory_available_gb" double precision GENERATED ALWAYS AS (((resource_metrics ->> 'memory_available_gb'::text))::double precision) STORED;--> statement-breakpoint
-ALTER TABLE "agent_registry" ADD COLUMN "gpu_type" text GENERATED ALWAYS AS ((resource_metrics ->> 'gpu_type'::text)) STORED;

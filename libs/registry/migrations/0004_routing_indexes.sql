@@ -1,3 +1,0 @@
-CREATE INDEX "agent_registry_route_vram_idx" ON "agent_registry" USING btree ("best_gpu_vram_gb" DESC NULLS LAST,"cores_available" DESC NULLS LAST,"memory_available_gb" DESC NULLS LAST,"agent_id") WHERE "agent_registry"."status" = 'online';--> statement-breakpoint
-CREATE INDEX "agent_registry_route_memory_idx" ON "agent_registry" USING btree ("memory_available_gb" DESC NULLS LAST,"cores_available" DESC NULLS LAST,"agent_id") WHERE "agent_registry"."status" = 'online';--> statement-breakpoint
-CREATE INDEX "agent_registry_route_cores_idx" ON "agent_registry" USING btree ("cores_available" DESC NULLS LAST,"memory_available_gb" DESC NULLS LAST,"agent_id") WHERE "agent_registry"."status" = 'online';
