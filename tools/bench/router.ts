@@ -29,7 +29,7 @@ import { Effect, Layer, ManagedRuntime, Redacted, Schema } from "effect";
 import { StatusUpdate, type WorkResult } from "@homelab/protocol";
 import { AgentRegistry, RegistryDatabase, type RouteRequest, WorkRegistry } from "@homelab/registry";
 import { assertLocalUrl } from "../loadgen/agents.ts";
-import { cleanupAll, createDatabase, errorText, fmt, log, passFail, quantile } from "./support.ts";
+import { createDatabase, errorText, fmt, log, passFail, quantile, runBench } from "./support.ts";
 
 const usage = "usage: router.ts [agents=10000] [decisions=1000] [running=100]";
 const arg = (index: number, fallback: number, min: number, max: number): number => {
@@ -211,12 +211,4 @@ const main = async (): Promise<number> => {
   }
 };
 
-main()
-  .catch((e: unknown) => {
-    log(`run failed: ${errorText(e)}`);
-    return 2;
-  })
-  .then(async (code) => {
-    await cleanupAll();
-    process.exit(code);
-  });
+runBench(main);

@@ -5,7 +5,6 @@
  * and number formatting. Nothing here measures anything.
  */
 import { type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import postgres from "postgres";
 
@@ -106,13 +105,16 @@ export const createDatabase = async (adminUrl: string, name: string): Promise<{ 
   return { url: withUrlDatabase(adminUrl, name), drop };
 };
 
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
+export { freePort } from "../testing/ports.ts";
+
+/** Runs a benchmark's main: exit code 2 when the run itself broke, cleanup always. */
+export const runBench = (main: () => Promise<number>): void =>
+  void main()
+    .catch((e: unknown) => {
+      log(`run failed: ${errorText(e)}`);
+      return 2;
+    })
+    .then(async (code) => {
+      await cleanupAll();
+      process.exit(code);
     });
-  });

@@ -29,7 +29,6 @@ import { deadLetterQueueName, workQueueName } from "@homelab/protocol";
 import { assertLocalUrl, DEFAULT_AMQP_URL } from "../loadgen/agents.ts";
 import {
   children,
-  cleanupAll,
   createDatabase,
   errorText,
   fmt,
@@ -37,6 +36,7 @@ import {
   log,
   onCleanup,
   quantile,
+  runBench,
   stopChild,
   tail
 } from "./support.ts";
@@ -172,12 +172,4 @@ const main = async (): Promise<number> => {
   return states.get("succeeded") === jobs ? 0 : 2;
 };
 
-main()
-  .catch((e: unknown) => {
-    log(`run failed: ${errorText(e)}`);
-    return 2;
-  })
-  .then(async (code) => {
-    await cleanupAll();
-    process.exit(code);
-  });
+runBench(main);

@@ -20,3 +20,4 @@ export {
 } from "./fakeGpuTools.ts";
 export { readReplyQueue, type ReplyQueueReader } from "./replyQueue.ts";
 export { startTcpProxy, type TcpProxy } from "./tcpProxy.ts";
+export { freePort } from "./ports.ts";

@@ -1,5 +1,6 @@
 import net from "node:net";
 import { Connection } from "rabbitmq-client";
+import { freePort } from "./ports.ts";
 import { startTcpProxy, type TcpProxy } from "./tcpProxy.ts";
 import { serviceUrls } from "./urls.ts";
 
@@ -74,16 +75,6 @@ const echoServer = async (): Promise<{ port: number; close: () => Promise<void> 
   };
   cleanups.push(close);
   return { port: address.port, close };
-};
-
-/** A port on 127.0.0.1 on which nothing listens (bound, then released). */
-const freePort = async (): Promise<number> => {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
 };
 
 describe("TcpProxy", () => {
