@@ -118,6 +118,7 @@ export const runAgent = (options: AgentOptions, stats?: Ref.Ref<AgentStats>) =>
         conn,
         prefetch: options.max_concurrent_work,
         pool,
+        resources: heartbeats.latest,
         settings: {
           agentId: identity.agent_id,
           replyQueue: options.reply_queue,

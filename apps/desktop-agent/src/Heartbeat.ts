@@ -15,6 +15,8 @@ export interface AgentIdentity {
 export interface HeartbeatSource {
   /** The next StatusUpdate message, seq + 1 each call. */
   readonly next: Effect.Effect<Message>;
+  /** The last metrics collected (undefined before the first collection). */
+  readonly latest: Effect.Effect<ResourceMetrics | undefined>;
 }
 
 /**
@@ -88,5 +90,5 @@ export const makeHeartbeatSource = (options: {
       });
       return message;
     });
-    return { next: Effect.withSpan(next, "Heartbeat.next") };
+    return { next: Effect.withSpan(next, "Heartbeat.next"), latest: Ref.get(latest) };
   });

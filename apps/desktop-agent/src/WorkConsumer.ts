@@ -23,7 +23,8 @@ import {
   workQueueTopology,
   type AgentId,
   type Message,
-  type PayloadOf
+  type PayloadOf,
+  type ResourceMetrics
 } from "@homelab/protocol";
 import type { BrokerConnection, Delivery, Disposition } from "./Broker.ts";
 import type { TaskKind } from "./config/AgentSettings.ts";
@@ -32,6 +33,7 @@ import { taskEnvironment } from "./work/taskEnv.ts";
 import { expandCommand } from "./work/template.ts";
 import { TaskRunner, type TaskSpec } from "./work/TaskRunner.ts";
 import type { WorkEntry, WorkPool } from "./work/WorkPool.ts";
+import { unmetRequirements } from "./work/requirements.ts";
 import { outcomeFields, rejection, workResultMessage, type ResultFields } from "./work/workResult.ts";
 
 /** What the work consumer needs from the agent's settings. */
@@ -57,8 +59,17 @@ interface Plan {
   readonly spec: Omit<TaskSpec, "killWhen">;
 }
 
-/** What to run for a request, or why it is rejected. */
-export const planWork = (settings: WorkSettings, request: PayloadOf<"work_request">): Result.Result<Plan, string> => {
+/**
+ * What to run for a request, or why it is rejected: a kind this agent does not
+ * have, params that do not fit its template, or a machine that (as last
+ * measured, `resources`; not checked before the first measurement) lacks what
+ * the kind `requires`.
+ */
+export const planWork = (
+  settings: WorkSettings,
+  request: PayloadOf<"work_request">,
+  resources?: ResourceMetrics
+): Result.Result<Plan, string> => {
   const kind = Object.hasOwn(settings.tasks, request.kind) ? settings.tasks[request.kind] : undefined;
   if (kind === undefined) {
     const known = Object.keys(settings.tasks);
@@ -66,6 +77,8 @@ export const planWork = (settings: WorkSettings, request: PayloadOf<"work_reques
       `unknown task kind "${request.kind}"; this agent runs ${known.length === 0 ? "no task kinds" : known.join(", ")}`
     );
   }
+  const unmet = resources === undefined ? undefined : unmetRequirements(kind.requires, resources);
+  if (unmet !== undefined) return Result.fail(`kind "${request.kind}" ${unmet}; not run`);
   return Result.mapBoth(expandCommand(kind.command, request.params), {
     onFailure: (reason) => `kind "${request.kind}": ${reason}`,
     onSuccess: (argv) => ({
@@ -89,6 +102,8 @@ export const consumeWork = (options: {
   readonly prefetch: number;
   readonly settings: WorkSettings;
   readonly pool: WorkPool;
+  /** The machine as last measured (the heartbeat's figures), for the kinds' `requires`. */
+  readonly resources?: Effect.Effect<ResourceMetrics | undefined>;
 }) =>
   Effect.gen(function* () {
     const { conn, settings, pool } = options;
@@ -169,7 +184,7 @@ export const consumeWork = (options: {
         const known = yield* pool.find(request.work_id);
         if (known === "published") return "ack";
         if (known !== undefined) return yield* deliver(known);
-        const plan = planWork(settings, request);
+        const plan = planWork(settings, request, options.resources === undefined ? undefined : yield* options.resources);
         if (Result.isFailure(plan)) return yield* answer(request.work_id, rejection(plan.failure));
         if (delivery.redelivered) return yield* answer(request.work_id, rejection(REDELIVERED_REASON));
         // Not started: it goes back to the queue (after close() began, none should arrive).
