@@ -76,6 +76,8 @@ export interface CapacityAgent {
   readonly vram_available_gb: number;
   readonly cores_available: number;
   readonly memory_available_gb: number;
+  /** What work still active on the agent booked: already subtracted from the free figures above. */
+  readonly booked: { readonly vram_gb: number; readonly cores: number; readonly memory_gb: number };
   readonly capabilities: ReadonlyArray<string>;
   readonly last_heartbeat_at: string;
 }
@@ -112,7 +114,11 @@ export interface AgentRegistryShape {
   readonly countOnline: Effect.Effect<number, RegistryError>;
   readonly listAgents: (filter: AgentFilter) => Effect.Effect<ReadonlyArray<AgentRecord>, RegistryError>;
   readonly getAgent: (agentId: string) => Effect.Effect<Option.Option<AgentRecord>, RegistryError>;
-  /** Online agents only, matching every filter, plus totals. */
+  /**
+   * Online agents only, matching every filter, plus totals. Free figures are
+   * the last heartbeat's minus what active work booked there (as the router
+   * counts them), VRAM per GPU.
+   */
   readonly capacity: (filter: CapacityFilter) => Effect.Effect<CapacityAnswer, RegistryError>;
   /**
    * Runs `effect` only if this process wins the sweep's advisory lock

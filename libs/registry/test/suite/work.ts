@@ -101,6 +101,30 @@ export const workTests = (run: Run): void =>
       expect(outcome.next).toMatch(/needs min_vram_gb 16 on one GPU \(most free now: 4\.69 GB\)/);
     });
 
+    it("shows in /capacity what is free after bookings, per GPU, with the bookings beside", async () => {
+      const answer = await run(
+        Effect.gen(function* () {
+          const agents = yield* AgentRegistry;
+          yield* agents.applyHeartbeats([heartbeat("booked", { gpus: [24, 10], coresFree: 12, memoryFree: 48 })]);
+          yield* routedTo(request({ min_vram_gb: 20, min_cores: 4, min_memory_gb: 16 }));
+          return {
+            all: yield* agents.capacity({}),
+            need12: yield* agents.capacity({ min_vram_gb: 12 })
+          };
+        })
+      );
+      expect(answer.all.agents[0]).toMatchObject({
+        agent_id: "booked",
+        best_gpu_vram_available_gb: 10, // GPU 0: 24 - 20 booked = 4; GPU 1: 10
+        vram_available_gb: 14,
+        cores_available: 8,
+        memory_available_gb: 32,
+        booked: { vram_gb: 20, cores: 4, memory_gb: 16 }
+      });
+      expect(answer.all.totals).toMatchObject({ agents: 1, vram_available_gb: 14, cores_available: 8, memory_available_gb: 32 });
+      expect(answer.need12.agents).toEqual([]);
+    });
+
     it("prefers the most free memory, then cores, when that is what is asked, and skips offline and draining agents", async () => {
       const [byMemory, byCores, none] = await run(
         Effect.gen(function* () {
