@@ -19,7 +19,7 @@ import { assertLocalUrl, DEFAULT_AMQP_URL } from "../loadgen/agents.ts";
 const queue = process.argv[2];
 const prefetch = Number(process.argv[3] ?? 1000);
 if (queue === undefined || !(prefetch > 0)) {
-  console.error("usage: ingest-consumer.ts <queue> [prefetch=1000]");
+  console.error("usage: ingest-consumer.ts <queue> [prefetch=1000] [quorum|classic]");
   process.exit(2);
 }
 const url = process.env["AMQP_URL"] ?? DEFAULT_AMQP_URL;
@@ -35,7 +35,8 @@ let lastAtMs = 0;
 const consumer = conn.createConsumer(
   {
     queue,
-    queueOptions: { durable: true, arguments: { ...topology.arguments } },
+    // "classic": a plain durable queue (BENCH_BROKER_QUEUE=classic in ingest.ts).
+    queueOptions: { durable: true, arguments: process.argv[4] === "classic" ? {} : { ...topology.arguments } },
     qos: { prefetchCount: prefetch },
     concurrency: prefetch,
     requeue: true

@@ -25,7 +25,8 @@
  * Exit code: 0 when the run completed (whether or not a target was met: the
  * figures are the product), 2 when the run itself broke.
  * DATABASE_URL (an admin URL, default postgres://postgres@127.0.0.1:5432/postgres)
- * and AMQP_URL as for the apps. BENCH_CPU_PROFILE_DIR=dir: the orchestrator
+ * and AMQP_URL as for the apps. BENCH_BROKER_QUEUE=classic: baseline a. on a
+ * classic durable queue instead (what the quorum queue costs). BENCH_CPU_PROFILE_DIR=dir: the orchestrator
  * writes a V8 CPU profile (.cpuprofile) there when it exits.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -110,6 +111,7 @@ const TARGET_P99_S = 0.25;
 const TARGET_RSS_MB = 300;
 
 const suffix = randomBytes(4).toString("hex");
+const classicBaseline = process.env["BENCH_BROKER_QUEUE"] === "classic";
 const runId = newRunId();
 
 // ---------------------------------------------------------------------------
@@ -214,8 +216,12 @@ const brokerAlone = async (): Promise<BrokerBaseline> => {
   });
   try {
     await admin.onConnect(10_000);
-    await declareReplyQueue(admin, queue);
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "tools/bench/ingest-consumer.ts"), queue, String(PREFETCH)], {
+    // BENCH_BROKER_QUEUE=classic: the baseline on a classic durable queue
+    // instead of the protocol's quorum queue (what that choice costs).
+    if (classicBaseline) await admin.queueDeclare({ queue, durable: true });
+    else await declareReplyQueue(admin, queue);
+    const consumerArgs = [path.join(repoRoot, "tools/bench/ingest-consumer.ts"), queue, String(PREFETCH), classicBaseline ? "classic" : "quorum"];
+    const child = spawn(process.execPath, ["--import", "tsx", ...consumerArgs], {
       cwd: repoRoot,
       env: { ...process.env, AMQP_URL: amqpUrl },
       stdio: ["pipe", "pipe", "pipe"]
@@ -701,7 +707,7 @@ const main = async (): Promise<number> => {
   out();
   out("| measurement | what ran | rate | real ingest ÷ this |");
   out("|---|---|---|---|");
-  out(`| a. broker alone | generator uncapped → scratch quorum queue (reply-queue topology) → consumer process, ack each, no DB | ` +
+  out(`| a. broker alone | generator uncapped → scratch ${classicBaseline ? "CLASSIC durable queue (BENCH_BROKER_QUEUE=classic)" : "quorum queue (reply-queue topology)"} → consumer process, ack each, no DB | ` +
     `${fmt(a.endToEndRate)} msg/s end to end (${fmt(a.consumed)} msgs; publisher ${fmt(a.load.achievedRate)} confirmed/s) | ${(c.sustainedRate / a.endToEndRate).toFixed(2)} |`);
   out(`| b. database alone | AgentRegistry.applyHeartbeats, batches of ${DB_BATCH}, back to back, no broker | ` +
     `${fmt(b.applyRate)} heartbeats/s (${fmt(b.heartbeats)} in ${fmt(b.batches)} batches; batch p50 ${fmt(b.batchP50Ms, 1)} ms, p99 ${fmt(b.batchP99Ms, 1)} ms) | ${(c.sustainedRate / b.applyRate).toFixed(2)} |`);
