@@ -50,7 +50,9 @@ export const makeSweep = (options: SweepOptions) =>
         return { _tag: "Held", stale };
       }
       yield* Ref.set(held, new Set());
-      const transitions = yield* registry.markOffline(stale, `no heartbeat for over ${options.heartbeatTimeoutSeconds} s`);
+      const transitions = yield* registry.markOffline(stale, `no heartbeat for over ${options.heartbeatTimeoutSeconds} s`, {
+        silentForSeconds: options.heartbeatTimeoutSeconds
+      });
       for (const t of transitions) yield* Effect.logInfo(`agent ${t.agent_id}: ${t.from ?? "new"} -> ${t.to} (${t.reason})`);
       yield* options.wentOffline(transitions);
       return { _tag: "Marked", transitions };

@@ -106,10 +106,14 @@ export interface AgentRegistryShape {
   /**
    * Marks these agents offline (only those still online), returning the
    * transitions; work still active on them becomes `lost` in the same statement.
+   * `silentForSeconds` (the sweep): only those whose last heartbeat is still
+   * older than that when the rows are locked; one that heartbeated since the
+   * list was read stays online.
    */
   readonly markOffline: (
     agentIds: ReadonlyArray<string>,
-    reason: string
+    reason: string,
+    options?: { readonly silentForSeconds?: number }
   ) => Effect.Effect<ReadonlyArray<OfflineTransition>, RegistryError>;
   readonly countOnline: Effect.Effect<number, RegistryError>;
   readonly listAgents: (filter: AgentFilter) => Effect.Effect<ReadonlyArray<AgentRecord>, RegistryError>;

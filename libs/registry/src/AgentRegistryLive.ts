@@ -52,10 +52,13 @@ export const makeAgentRegistry = Effect.gen(function* () {
 
   const markOffline = Effect.fn("AgentRegistry.markOffline")(function* (
     agentIds: ReadonlyArray<string>,
-    reason: string
+    reason: string,
+    options?: { readonly silentForSeconds?: number }
   ) {
     if (agentIds.length === 0) return [];
-    const result = yield* retryDeadlock(use("markOffline", (db) => db.execute(markOfflineStatement(agentIds, reason))));
+    const result = yield* retryDeadlock(
+      use("markOffline", (db) => db.execute(markOfflineStatement(agentIds, reason, options?.silentForSeconds)))
+    );
     const { result: changed } = yield* decodeFirst("markOffline", MarkOfflineRow, rowsOf(result));
     return changed.map(({ transition, lost_work }) => ({ ...transition, lost_work }));
   });

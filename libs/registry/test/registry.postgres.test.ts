@@ -1,6 +1,7 @@
-import { Context, Effect, Layer, Option, Redacted } from "effect";
+import { Context, Effect, Fiber, Layer, Option, Redacted } from "effect";
+import { TestClock } from "effect/testing";
 import postgres from "postgres";
-import { runLive, testDatabase } from "@homelab/tools/testing";
+import { runLive, runTest, startTcpProxy, testDatabase } from "@homelab/tools/testing";
 import { AgentRegistry, RegistryDatabase, SWEEP_LOCK_KEY, WorkRegistry } from "../src/index.ts";
 import { heartbeat, storedTransitions } from "./fixtures.ts";
 import { describeRepository } from "./repositorySuite.ts";
@@ -28,6 +29,48 @@ describeRepository(
     };
   }),
   (suite) => {
+    describe("at start-up", () => {
+      it("waits for a database server that is not reachable yet instead of failing, and starts once it is", async () => {
+        const url = new URL(Redacted.value(suite.extra().url));
+        const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+        try {
+          proxy.cut();
+          const outcome = await runTest(
+            Effect.gen(function* () {
+              const starting = yield* Effect.forkChild(
+                Layer.build(AgentRegistry.layerPostgres(Redacted.make(proxy.url(url.toString())))).pipe(
+                  Effect.flatMap((context) => Context.get(context, AgentRegistry).countOnline),
+                  Effect.scoped
+                )
+              );
+              // Two refused attempts, 2 s apart by the test clock: still starting, not failed.
+              yield* Effect.promise(() => proxy.waitFor(() => proxy.refusedTotal() >= 1, 10_000));
+              yield* TestClock.adjust("2 seconds");
+              yield* Effect.promise(() => proxy.waitFor(() => proxy.refusedTotal() >= 2, 10_000));
+              const whileDown = starting.pollUnsafe();
+              yield* Effect.promise(() => proxy.restore());
+              yield* TestClock.adjust("2 seconds");
+              const online = yield* Fiber.join(starting);
+              return { whileDown, online };
+            })
+          );
+          expect(outcome.whileDown).toBeUndefined();
+          expect(typeof outcome.online).toBe("number");
+        } finally {
+          await proxy.close();
+        }
+      });
+
+      it("stops at once, saying why, when the database does not exist", async () => {
+        const url = new URL(Redacted.value(suite.extra().url));
+        url.pathname = "/no_such_database_here";
+        const failure = await runLive(
+          Layer.build(AgentRegistry.layerPostgres(Redacted.make(url.toString()))).pipe(Effect.flip, Effect.scoped)
+        );
+        expect(failure.message).toMatch(/database "no_such_database_here" does not exist/);
+      });
+    });
+
     describe("with another orchestrator on the same database", () => {
       it("starts a second registry on the database (migrations applied twice) and sees the same agents", async () => {
         const seen = await suite.run(

@@ -1,13 +1,17 @@
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
-import { Effect, Option, Redacted, Schema, type Scope } from "effect";
+import { Effect, Option, Redacted, Schedule, Schema, type Scope } from "effect";
 import postgres from "postgres";
-import { type RegistryError, toRegistryError } from "../errors.ts";
+import { type RegistryError, sqlState, toRegistryError } from "../errors.ts";
 import { defaultMigrationsFolder, MIGRATION_LOCK_KEY } from "../migrations.ts";
 import type { PostgresOptions, RegistryDatabaseShape } from "../RegistryDatabase.ts";
 import { decodeFirst, makeUse } from "./shared.ts";
 
 const Locked = Schema.Struct({ locked: Schema.Boolean });
+
+/** Connection refused / reset / timed out, or the server still starting up (57P03). */
+const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "CONNECT_TIMEOUT", "57P03"]);
+const isUnreachable = (e: RegistryError): boolean => UNREACHABLE.has(sqlState(e) ?? "");
 
 /**
  * A postgres.js pool with Drizzle over it, migrated, ended when the scope
@@ -76,6 +80,14 @@ export const makePostgres = (
       )
     );
 
-    yield* migrateAll;
+    // A database server that is not up yet (orchestrator started first, or
+    // both booting) is waited for, not a reason to exit; anything else (bad
+    // credentials, no such database) stops start-up with its message.
+    yield* migrateAll.pipe(
+      Effect.tapError((e) =>
+        isUnreachable(e) ? Effect.logWarning(`database unreachable at start-up (${e.message}); retrying`) : Effect.void
+      ),
+      Effect.retry({ while: isUnreachable, schedule: Schedule.spaced("2 seconds") })
+    );
     return { driver: "postgres", db, use, migrate: migrateAll, withTryAdvisoryLock } satisfies RegistryDatabaseShape;
   });

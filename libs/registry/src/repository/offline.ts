@@ -9,22 +9,31 @@ import { activeList } from "./work.ts";
  * does, so the two cannot deadlock; a row another transaction changed
  * meanwhile is re-checked as it is now (already offline: no change).
  * Work still active on an agent that goes offline becomes `lost` in the same
- * statement (SPEC §5: never left running forever).
+ * statement (SPEC §5: never left running forever). With `silentForSeconds`
+ * only agents whose last heartbeat is older than that, by the database clock
+ * at this statement, are marked.
  */
-export const markOfflineStatement = (agentIds: ReadonlyArray<string>, reason: string): SQL => sql`
+export const markOfflineStatement = (agentIds: ReadonlyArray<string>, reason: string, silentForSeconds?: number): SQL => {
+  // The sweep's list was read a moment ago: an agent that heartbeated since
+  // is no longer silent, and the condition is checked again on the locked row.
+  const silent =
+    silentForSeconds === undefined
+      ? sql``
+      : sql`and r.last_heartbeat_at < now() - make_interval(secs => ${silentForSeconds}::float8)`;
+  return sql`
 with ids as (
   select jsonb_array_elements_text(${JSON.stringify(agentIds)}::text::jsonb) as agent_id
 ),
 locked as (
   select r.agent_id from agent_registry r
-  where r.agent_id in (select agent_id from ids) and r.status = 'online'
+  where r.agent_id in (select agent_id from ids) and r.status = 'online' ${silent}
   order by r.agent_id
   for update
 ),
 changed as (
   update agent_registry r set status = 'offline', updated_at = now()
   from locked l
-  where r.agent_id = l.agent_id and r.status = 'online'
+  where r.agent_id = l.agent_id and r.status = 'online' ${silent}
   returning r.agent_id
 ),
 transitions as (
@@ -46,6 +55,7 @@ select coalesce(
       'lost_work', coalesce((select json_agg(l.work_id order by l.work_id) from lost l where l.agent_id = t.agent_id), '[]'::json)
     ) order by t.agent_id) from transitions t),
   '[]'::json) as result`;
+};
 
 export const MarkOfflineRow = Schema.Struct({
   result: Schema.Array(Schema.Struct({ transition: TransitionRow, lost_work: Schema.Array(Schema.String) }))

@@ -46,6 +46,25 @@ export const livenessTests = (run: Run): void =>
       expect(stored.filter((t) => t.to_status === "offline").map((t) => t.agent_id)).toEqual(["a", "b"]);
     });
 
+    it("leaves online an agent the sweep found silent but that heartbeated before it was marked", async () => {
+      const marked = await run(
+        Effect.gen(function* () {
+          const r = yield* AgentRegistry;
+          yield* r.applyHeartbeats([heartbeat("late-beat", { seq: 1 }), heartbeat("still-silent", { seq: 1 })]);
+          yield* ageHeartbeat("late-beat", 120);
+          yield* ageHeartbeat("still-silent", 120);
+          const stale = yield* r.findStale(60);
+          // Between the sweep's read and its write, one of them beats again.
+          yield* r.applyHeartbeats([heartbeat("late-beat", { seq: 2 })]);
+          const transitions = yield* r.markOffline(stale, "no heartbeat for over 60 s", { silentForSeconds: 60 });
+          return { stale, marked: transitions.map((t) => t.agent_id), late: yield* r.getAgent("late-beat") };
+        })
+      );
+      expect(marked.stale).toEqual(["late-beat", "still-silent"]);
+      expect(marked.marked).toEqual(["still-silent"]);
+      expect(Option.map(marked.late, (a) => a.status)).toEqual(Option.some("online"));
+    });
+
     it("brings an offline agent back online on its next heartbeat, with a transition from offline", async () => {
       const { result, agent, stored } = await run(
         Effect.gen(function* () {
