@@ -2,7 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { Schema } from "effect";
 import { AgentStatus, GpuType } from "@homelab/protocol";
 import type { CapacityAnswer, CapacityFilter } from "../AgentRegistry.ts";
-import { activeList } from "./work.ts";
+import { activeWork } from "./work.ts";
 
 /**
  * Online agents matching every filter, with what is free on each now: what
@@ -13,17 +13,7 @@ import { activeList } from "./work.ts";
  * free single-GPU VRAM first, then by agent_id.
  */
 export const capacityStatement = (filter: CapacityFilter): SQL => sql`
-with active as (
-  select agent_id, gpu_index,
-    sum(coalesce((allocation ->> 'vram_gb')::float8, 0)) as vram,
-    sum(coalesce((allocation ->> 'cores')::float8, 0)) as cores,
-    sum(coalesce((allocation ->> 'memory_gb')::float8, 0)) as memory
-  from work where state in (${activeList})
-  group by agent_id, gpu_index
-),
-per_agent as (
-  select agent_id, sum(vram) as vram, sum(cores) as cores, sum(memory) as memory from active group by agent_id
-),
+with ${activeWork},
 figures as (
   select r.agent_id, r.pool_name, r.reported_status, r.gpu_type,
     (r.resource_metrics ->> 'gpu_count')::float8 as gpu_count,

@@ -66,8 +66,8 @@ const eligible = (request: RouteRequest): SQL => sql`status = 'online' and repor
     and capabilities @> jsonb_build_array(${request.kind}::text)
     ${request.requirements.gpu_type === undefined ? sql`` : sql`and gpu_type = ${request.requirements.gpu_type}::text`}`;
 
-/** Agents that hold active work, and what it holds per agent and GPU. */
-const activeWork: SQL = sql`
+/** Agents that hold active work, and what it holds per agent and GPU (`active`) and per agent (`per_agent`). */
+export const activeWork: SQL = sql`
 active as (
   select agent_id, gpu_index,
     sum(coalesce((allocation ->> 'vram_gb')::float8, 0)) as vram,
@@ -77,7 +77,7 @@ active as (
   group by agent_id, gpu_index
 ),
 per_agent as (
-  select agent_id, sum(cores) as cores, sum(memory) as memory from active group by agent_id
+  select agent_id, sum(vram) as vram, sum(cores) as cores, sum(memory) as memory from active group by agent_id
 )`;
 
 /** Exact free figures (reported minus booked, VRAM of the best GPU after bookings) of the agents in `top`. */
