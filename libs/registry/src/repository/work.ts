@@ -47,7 +47,7 @@ export const needsOf = (requirements: RouteRequirements): Needs => ({
 const primaryOf = (needs: Needs) =>
   needs.vram > 0
     ? {
-        // Led by the routing index's order (schema.ts), so the best idle agent is read off the index.
+        // Led by a routing index's order (schema.ts), so the best idle agent is read off the index.
         order: sql.raw("best_gpu_vram_gb desc nulls last, cores_available desc nulls last, memory_available_gb desc nulls last, agent_id"),
         exact: sql.raw("free_vram desc, free_cores desc, free_memory desc, agent_id")
       }
@@ -104,7 +104,7 @@ sized as (
  * active work holds there, VRAM per GPU), without computing it for every
  * agent: for an agent with no active work the reported figures are exact, so
  * of those only the best by the stored figures (migration 0002, read off the
- * routing index when placed by VRAM) is a candidate; agents holding work are
+ * routing index of the resource the job is placed by) is a candidate; agents holding work are
  * sized exactly. With
  * thousands of agents the JSON of only those few is read.
  */

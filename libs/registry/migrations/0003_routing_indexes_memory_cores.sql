@@ -1,0 +1,2 @@
+CREATE INDEX "agent_registry_route_memory_idx" ON "agent_registry" USING btree ("memory_available_gb" DESC NULLS LAST) WHERE "agent_registry"."status" = 'online';--> statement-breakpoint
+CREATE INDEX "agent_registry_route_cores_idx" ON "agent_registry" USING btree ("cores_available" DESC NULLS LAST) WHERE "agent_registry"."status" = 'online';
