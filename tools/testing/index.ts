@@ -19,5 +19,5 @@ export {
   type FakeTool
 } from "./fakeGpuTools.ts";
 export { readReplyQueue, type ReplyQueueReader } from "./replyQueue.ts";
-export { startTcpProxy, type TcpProxy } from "./tcpProxy.ts";
+export { brokerProxy, startTcpProxy, type TcpProxy } from "./tcpProxy.ts";
 export { freePort } from "./ports.ts";

@@ -1,4 +1,5 @@
 import net from "node:net";
+import { Effect, type Scope } from "effect";
 
 /** A TCP proxy a test owns, between a client (an AMQP connection) and a server (the broker). */
 export interface TcpProxy {
@@ -168,4 +169,13 @@ export const startTcpProxy = async (target: { host: string; port: number }): Pro
     }
   };
   return proxy;
+};
+
+/** A proxy to the broker of `amqpUrl` for the life of the scope; connect through `proxy.url(amqpUrl)`. */
+export const brokerProxy = (amqpUrl: string): Effect.Effect<TcpProxy, never, Scope.Scope> => {
+  const broker = new URL(amqpUrl);
+  return Effect.acquireRelease(
+    Effect.promise(() => startTcpProxy({ host: broker.hostname, port: Number(broker.port || 5672) })),
+    (proxy) => Effect.promise(() => proxy.close())
+  );
 };

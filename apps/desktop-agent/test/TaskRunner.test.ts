@@ -1,7 +1,7 @@
 // The real TaskRunner with real, small processes: what a task's program
 // gets and what comes back. Timeouts here are real (and short) because a
 // real process must be killed.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -10,6 +10,7 @@ import { runLive } from "@homelab/tools/testing";
 import { TaskRunner, type TaskOutcome, type TaskSpec } from "../src/work/TaskRunner.ts";
 import { taskEnvironment } from "../src/work/taskEnv.ts";
 import { expandCommand } from "../src/work/template.ts";
+import { alive } from "./support/processes.ts";
 
 const run = (spec: Partial<TaskSpec> & Pick<TaskSpec, "argv">): Promise<TaskOutcome> =>
   runLive(
@@ -17,16 +18,6 @@ const run = (spec: Partial<TaskSpec> & Pick<TaskSpec, "argv">): Promise<TaskOutc
       runner.run({ env: taskEnvironment(process.env), timeoutMs: 10_000, maxOutputBytes: 65_536, ...spec })
     ).pipe(Effect.provide(TaskRunner.layer))
   );
-
-/** Whether a process is still there (a zombie waiting for its reaper counts as gone). */
-const alive = (pid: number): boolean => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-};
 
 const pidsIn = (text: string): Array<number> => text.trim().split(/\s+/).map(Number);
 

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { Effect, Fiber, Layer, Redacted, Schema } from "effect";
 import { AgentId, workQueueTopology, type Message, type MessageOf } from "@homelab/protocol";
 import { metricsLayer } from "@homelab/metrics";
-import { readReplyQueue, runLive, serviceUrls, startTcpProxy, testQueues } from "@homelab/tools/testing";
+import { brokerProxy, readReplyQueue, runLive, serviceUrls, testQueues } from "@homelab/tools/testing";
 import { runAgent } from "../src/Agent.ts";
 import { Broker } from "../src/Broker.ts";
 import { TaskRunner } from "../src/work/TaskRunner.ts";
@@ -20,11 +20,7 @@ describe("network blip", () => {
         const agentId = queues.name("blip");
         queues.adopt(`agent.${agentId}.work`);
         const reader = yield* readReplyQueue(replyQueue);
-        const broker = new URL(serviceUrls().amqpUrl);
-        const proxy = yield* Effect.acquireRelease(
-          Effect.promise(() => startTcpProxy({ host: broker.hostname, port: Number(broker.port || 5672) })),
-          (p) => Effect.promise(() => p.close())
-        );
+        const proxy = yield* brokerProxy(serviceUrls().amqpUrl);
         const fiber = yield* runAgent({
           agent_id: Schema.decodeUnknownSync(AgentId)(agentId),
           agent_type: "desktop",
@@ -76,11 +72,7 @@ describe("network blip", () => {
         const agentId = queues.name("blipwork");
         const workQueue = queues.adopt(workQueueTopology(agentId).queue);
         const reader = yield* readReplyQueue(replyQueue);
-        const broker = new URL(serviceUrls().amqpUrl);
-        const proxy = yield* Effect.acquireRelease(
-          Effect.promise(() => startTcpProxy({ host: broker.hostname, port: Number(broker.port || 5672) })),
-          (p) => Effect.promise(() => p.close())
-        );
+        const proxy = yield* brokerProxy(serviceUrls().amqpUrl);
         const fiber = yield* runAgent({
           agent_id: Schema.decodeUnknownSync(AgentId)(agentId),
           agent_type: "desktop",

@@ -2,13 +2,14 @@
 // through the broker and its exit code — never through its logs.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Effect } from "effect";
 import { workQueueTopology, type Message, type MessageOf } from "@homelab/protocol";
 import { readReplyQueue, runLive, serviceUrls, testQueues } from "@homelab/tools/testing";
+import { alive } from "./support/processes.ts";
 
 const root = path.resolve(__dirname, "../../..");
 // The agent as deployed and as `nx run desktop-agent:serve` runs it: the
@@ -33,16 +34,6 @@ const startAgent = (env: Record<string, string>, args: ReadonlyArray<string> = [
     child.once("exit", (code, signal) => resolve({ code, signal }))
   );
   return { child, exited, stderr: () => stderr };
-};
-
-/** Whether a process is still there (a zombie waiting for its reaper counts as gone). */
-const alive = (pid: number): boolean => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
 };
 
 /** The two pids the `linger` task writes, once both are there (a receipt, with a deadline). */

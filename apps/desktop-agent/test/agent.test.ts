@@ -1,30 +1,22 @@
-import { Effect, Exit, Fiber, Layer, Ref, Runtime, Schema } from "effect";
+import { Effect, Exit, Fiber, Layer, Ref, Runtime } from "effect";
 import { TestClock } from "effect/testing";
-import { AgentId, type Message } from "@homelab/protocol";
+import type { Message } from "@homelab/protocol";
 import { runTest } from "@homelab/tools/testing";
 import { MetricsCollector } from "@homelab/metrics";
 import { BrokerUnreachable, runAgent, type AgentOptions, type AgentStats } from "../src/Agent.ts";
 import { makeTestBroker } from "./support/TestBroker.ts";
 import { fakeTaskRunnerLayer } from "./support/fakeTaskRunner.ts";
 import { fixedMetricsLayer } from "./support/fixedMetrics.ts";
+import { agentOptions } from "./support/agentOptions.ts";
 
-const options = (overrides: Partial<AgentOptions> = {}): AgentOptions => ({
-  agent_id: Schema.decodeUnknownSync(AgentId)("desk-1"),
-  agent_type: "desktop",
-  pool_name: "desktop_pool_1",
-  reply_queue: "orchestrator.replies",
-  heartbeat_interval_seconds: 30,
-  max_concurrent_work: 1,
-  tasks: {
-    echo: { command: ["echo", "{message}"], timeout_seconds: 30, requires: {} },
-    transcode: { command: ["ffmpeg", "-i", "{input}", "{output}"], timeout_seconds: 3600, requires: { min_vram_gb: 2 } }
-  },
-  max_output_bytes: 65536,
-  shutdown_grace_seconds: 8,
-  host_env: {},
-  jitter: false,
-  ...overrides
-});
+const options = (overrides: Partial<AgentOptions> = {}): AgentOptions =>
+  agentOptions({
+    tasks: {
+      echo: { command: ["echo", "{message}"], timeout_seconds: 30, requires: {} },
+      transcode: { command: ["ffmpeg", "-i", "{input}", "{output}"], timeout_seconds: 3600, requires: { min_vram_gb: 2 } }
+    },
+    ...overrides
+  });
 
 /** Starts the agent on a test broker and fixed metrics; the test drives the clock. */
 const startAgent = (overrides: Partial<AgentOptions> = {}) =>

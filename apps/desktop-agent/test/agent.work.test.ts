@@ -3,40 +3,33 @@
 // seconds. What real processes and the real broker do is covered in
 // TaskRunner.test.ts and work.integration.test.ts.
 import { randomUUID } from "node:crypto";
-import { Effect, Fiber, Layer, Schema } from "effect";
+import { Effect, Fiber, Layer } from "effect";
 import { TestClock } from "effect/testing";
-import { AgentId, type Message } from "@homelab/protocol";
+import type { Message } from "@homelab/protocol";
 import { runTest } from "@homelab/tools/testing";
 import { runAgent, type AgentOptions } from "../src/Agent.ts";
 import { REDELIVERED_REASON } from "../src/WorkConsumer.ts";
 import { makeFakeTaskRunner } from "./support/fakeTaskRunner.ts";
 import { fixedMetricsLayer } from "./support/fixedMetrics.ts";
 import { makeTestBroker } from "./support/TestBroker.ts";
+import { agentOptions } from "./support/agentOptions.ts";
 
-const options = (overrides: Partial<AgentOptions> = {}): AgentOptions => ({
-  agent_id: Schema.decodeUnknownSync(AgentId)("desk-1"),
-  agent_type: "desktop",
-  pool_name: "desktop_pool_1",
-  reply_queue: "orchestrator.replies",
-  heartbeat_interval_seconds: 30,
-  max_concurrent_work: 2,
-  tasks: {
-    echo: { command: ["echo", "{message}"], timeout_seconds: 30, requires: {} },
-    nap: { command: ["sleep", "{seconds}"], timeout_seconds: 30, requires: {} },
-    render: {
-      command: ["blender", "-b", "{scene}"],
-      timeout_seconds: 30,
-      requires: {},
-      cwd: "/srv/render",
-      env: { CUDA_VISIBLE_DEVICES: "1" }
-    }
-  },
-  max_output_bytes: 65536,
-  shutdown_grace_seconds: 8,
-  host_env: {},
-  jitter: false,
-  ...overrides
-});
+const options = (overrides: Partial<AgentOptions> = {}): AgentOptions =>
+  agentOptions({
+    max_concurrent_work: 2,
+    tasks: {
+      echo: { command: ["echo", "{message}"], timeout_seconds: 30, requires: {} },
+      nap: { command: ["sleep", "{seconds}"], timeout_seconds: 30, requires: {} },
+      render: {
+        command: ["blender", "-b", "{scene}"],
+        timeout_seconds: 30,
+        requires: {},
+        cwd: "/srv/render",
+        env: { CUDA_VISIBLE_DEVICES: "1" }
+      }
+    },
+    ...overrides
+  });
 
 const startAgent = (overrides: Partial<AgentOptions> = {}) =>
   Effect.gen(function* () {

@@ -32,8 +32,10 @@ export interface ReplyConsumerOptions {
   readonly drainTimeoutMs?: number;
 }
 
+// Bodies stay raw on this consumer's channels (see keepRawBodies): a Buffer
+// is used as it is, never copied; anything else is a bug upstream, kept as bytes.
 const rawBytes = (body: unknown): Buffer =>
-  body instanceof Uint8Array ? Buffer.from(body) : Buffer.from(typeof body === "string" ? body : JSON.stringify(body) ?? "");
+  Buffer.isBuffer(body) ? body : body instanceof Uint8Array ? Buffer.from(body) : Buffer.from(typeof body === "string" ? body : JSON.stringify(body) ?? "");
 
 /**
  * rabbitmq-client (5.0.8) decodes `application/json` and `text/plain` bodies
