@@ -6,10 +6,16 @@ export interface SweepOptions {
   readonly heartbeatTimeoutSeconds: number;
   readonly sweepIntervalSeconds: number;
   readonly wentOffline: (transitions: ReadonlyArray<OfflineTransition>) => Effect.Effect<void>;
+  /**
+   * Since when the orchestrator has been able to hear heartbeats (Readiness);
+   * None while the broker or the database is down.
+   */
+  readonly listeningSince: Effect.Effect<Option.Option<number>>;
 }
 
 export type SweepOutcome =
   | { readonly _tag: "NotLeader" }
+  | { readonly _tag: "Deaf" }
   | { readonly _tag: "Grace"; readonly secondsLeft: number }
   | { readonly _tag: "Held"; readonly stale: ReadonlyArray<string> }
   | { readonly _tag: "Marked"; readonly transitions: ReadonlyArray<OfflineTransition> };
@@ -18,6 +24,9 @@ export type SweepOutcome =
  * One sweep step, SPEC §5:
  * - during the first timeout after this orchestrator started, nobody is
  *   marked offline (heartbeats sent while it was down were never received);
+ *   the same after its broker or database comes back: while either is down
+ *   it cannot hear (or record) heartbeats, so silence then proves nothing,
+ *   and nobody is marked offline until one full timeout after both are up;
  * - agents silent for longer than the timeout (database clock) go offline,
  *   each transition logged and recorded;
  * - if that would be more than half of the online fleet, it is held with a
@@ -34,7 +43,10 @@ export const makeSweep = (options: SweepOptions) =>
 
     const step = Effect.gen(function* (): Effect.fn.Return<SweepOutcome, import("@homelab/registry").RegistryError> {
       const now = yield* Clock.currentTimeMillis;
-      if (now - startedAt < timeoutMs) return { _tag: "Grace", secondsLeft: (timeoutMs - (now - startedAt)) / 1000 };
+      const listening = yield* options.listeningSince;
+      if (Option.isNone(listening)) return { _tag: "Deaf" };
+      const graceFrom = Math.max(startedAt, listening.value);
+      if (now - graceFrom < timeoutMs) return { _tag: "Grace", secondsLeft: (timeoutMs - (now - graceFrom)) / 1000 };
       const stale = yield* registry.findStale(options.heartbeatTimeoutSeconds);
       if (stale.length === 0) {
         yield* Ref.set(held, new Set());

@@ -1,4 +1,4 @@
-import { Context, Effect, Layer, Ref } from "effect";
+import { Clock, Context, Effect, Layer, Option, Ref } from "effect";
 
 /** The dependencies without which the orchestrator is not ready (SPEC §5, §6). */
 export type Component = "broker" | "database";
@@ -19,6 +19,12 @@ export interface ReadinessShape {
   /** Records a component's state; the broker and database connections call this as they go up and down. */
   readonly set: (component: Component, up: boolean, detail?: string) => Effect.Effect<void>;
   readonly get: Effect.Effect<ReadinessReport>;
+  /**
+   * When the orchestrator last became able to hear its agents (broker
+   * consuming and database writable, both at once), by its own clock; None
+   * while it is not. The offline sweep counts its grace from here.
+   */
+  readonly readySince: Effect.Effect<Option.Option<number>>;
 }
 
 const NOT_CONNECTED: ComponentState = { up: false, detail: "not connected yet" };
@@ -31,10 +37,16 @@ export class Readiness extends Context.Service<Readiness, ReadinessShape>()("@ho
       const broker = yield* Ref.make(NOT_CONNECTED);
       const database = yield* Ref.make(NOT_CONNECTED);
       const refs: Record<Component, Ref.Ref<ComponentState>> = { broker, database };
+      const since = yield* Ref.make<Option.Option<number>>(Option.none());
       return {
         set: Effect.fn("Readiness.set")(function* (component: Component, up: boolean, detail?: string) {
           yield* Ref.set(refs[component], { up, detail: detail ?? (up ? "connected" : "down") });
+          const ready = (yield* Ref.get(broker)).up && (yield* Ref.get(database)).up;
+          const was = yield* Ref.get(since);
+          if (!ready) yield* Ref.set(since, Option.none());
+          else if (Option.isNone(was)) yield* Ref.set(since, Option.some(yield* Clock.currentTimeMillis));
         }),
+        readySince: Ref.get(since),
         get: Effect.gen(function* () {
           const components = { broker: yield* Ref.get(broker), database: yield* Ref.get(database) };
           return { ready: components.broker.up && components.database.up, components };

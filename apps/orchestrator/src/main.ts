@@ -83,7 +83,8 @@ const run = (settings: OrchestratorSettings) =>
     const sweep = yield* makeSweep({
       heartbeatTimeoutSeconds: settings.heartbeat_timeout_seconds,
       sweepIntervalSeconds: settings.offline_sweep_interval_seconds,
-      wentOffline
+      wentOffline,
+      listeningSince: readiness.readySince
     });
     yield* Effect.forkScoped(sweep.run);
     // Work with no result by its timeout plus the grace is timed out (SPEC §5).

@@ -1,0 +1,32 @@
+import { Effect, Option } from "effect";
+import { TestClock } from "effect/testing";
+import { runTest } from "@homelab/tools/testing";
+import { Readiness } from "../src/Readiness.ts";
+
+describe("Readiness.readySince", () => {
+  it("is the time both components were last up together: None while either is down, unchanged by repeated reports of up", async () => {
+    const seen = await runTest(
+      Effect.gen(function* () {
+        const readiness = yield* Readiness;
+        const at = () => readiness.readySince.pipe(Effect.map(Option.getOrUndefined));
+        const atStart = yield* at();
+        yield* TestClock.adjust("1 second");
+        yield* readiness.set("database", true);
+        const databaseOnly = yield* at();
+        yield* TestClock.adjust("1 second");
+        yield* readiness.set("broker", true);
+        const both = yield* at();
+        yield* TestClock.adjust("5 seconds");
+        yield* readiness.set("database", true, "ok");
+        const repeated = yield* at();
+        yield* readiness.set("broker", false, "connection lost");
+        const brokerDown = yield* at();
+        yield* TestClock.adjust("3 seconds");
+        yield* readiness.set("broker", true);
+        const back = yield* at();
+        return { atStart, databaseOnly, both, repeated, brokerDown, back };
+      }).pipe(Effect.provide(Readiness.layer))
+    );
+    expect(seen).toEqual({ atStart: undefined, databaseOnly: undefined, both: 2000, repeated: 2000, brokerDown: undefined, back: 10_000 });
+  });
+});
