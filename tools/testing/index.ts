@@ -21,3 +21,13 @@ export {
 export { readReplyQueue, type ReplyQueueReader } from "./replyQueue.ts";
 export { brokerProxy, startTcpProxy, type TcpProxy } from "./tcpProxy.ts";
 export { freePort } from "./ports.ts";
+export {
+  heartbeat,
+  replyPublisher,
+  resources,
+  shutdown,
+  workRequest,
+  workResult,
+  type HeartbeatInput,
+  type ReplyPublisher
+} from "./wire.ts";

@@ -11,7 +11,7 @@ import {
   type MessageOf,
   type ResourceMetrics
 } from "@homelab/protocol";
-import { serviceUrls } from "@homelab/tools/testing";
+import { serviceUrls } from "./urls.ts";
 
 /** Plausible figures of a machine with one 24 GB card; every field overridable. */
 export const resources = (overrides: Partial<ResourceMetrics> = {}): ResourceMetrics => ({

@@ -5,7 +5,7 @@ import { Context, Effect, Layer, Option, Redacted, Schema, type Scope } from "ef
 import { Connection } from "rabbitmq-client";
 import { decodeDelivered, StatusUpdate, workQueueName } from "@homelab/protocol";
 import { AgentRegistry, RegistryDatabase, WorkRegistry } from "@homelab/registry";
-import { runLive, serviceUrls, testDatabase, testQueues, uniqueName } from "@homelab/tools/testing";
+import { runLive, serviceUrls, testDatabase, testQueues, uniqueName, resources } from "@homelab/tools/testing";
 import { Amqp } from "../src/Amqp.ts";
 import { ApiToken, tokensEqual } from "../src/http/auth.ts";
 import { boundPort, httpLayer } from "../src/http/index.ts";
@@ -13,7 +13,6 @@ import { OrchestratorMetrics } from "../src/OrchestratorMetrics.ts";
 import { Readiness } from "../src/Readiness.ts";
 import { Dispatcher } from "../src/work/Dispatcher.ts";
 import { gpu } from "./support/agentRecords.ts";
-import { resources } from "./support/wire.ts";
 
 interface Api {
   readonly base: string;

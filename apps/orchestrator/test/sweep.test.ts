@@ -1,14 +1,17 @@
 // The offline sweep's rules with a TestClock for the orchestrator's own time
 // (start-up grace) and the real PostgreSQL for heartbeat age (the database
 // clock decides staleness, so ages are set in the database, never waited out).
-import { Effect, Layer, Redacted } from "effect";
+import { Effect, Layer, Option, Redacted } from "effect";
 import { TestClock } from "effect/testing";
 import postgres from "postgres";
 import type { StatusUpdate } from "@homelab/protocol";
 import { AgentRegistry, SWEEP_LOCK_KEY } from "@homelab/registry";
-import { runTest, testDatabase } from "@homelab/tools/testing";
+import { runTest, testDatabase, heartbeat as wireHeartbeat } from "@homelab/tools/testing";
 import { makeSweep, type SweepOutcome } from "../src/OfflineSweep.ts";
-import { heartbeat as wireHeartbeat } from "./support/wire.ts";
+import { Readiness } from "../src/Readiness.ts";
+
+/** Broker and database up since the TestClock's start (time 0). */
+const listeningSince = Effect.succeed(Option.some(0));
 
 const BOOT = "0b6f3c1e-8d2a-4f5b-9c7e-1a2b3c4d5e6f";
 const heartbeat = (agentId: string): StatusUpdate => wireHeartbeat({ agentId, bootId: BOOT, seq: 0 }).payload;
@@ -45,7 +48,7 @@ describe("offline sweep", () => {
         const registry = yield* AgentRegistry;
         yield* registry.applyHeartbeats(["a", "b", "c"].map(heartbeat));
         yield* age("a", 500);
-        const sweep = yield* makeSweep({ heartbeatTimeoutSeconds: 90, sweepIntervalSeconds: 30, wentOffline: () => Effect.void });
+        const sweep = yield* makeSweep({ heartbeatTimeoutSeconds: 90, sweepIntervalSeconds: 30, wentOffline: () => Effect.void, listeningSince });
         const atStart = yield* sweep.once;
         yield* TestClock.adjust("89 seconds");
         const justBefore = yield* sweep.once;
@@ -62,7 +65,7 @@ describe("offline sweep", () => {
       Effect.gen(function* () {
         const registry = yield* AgentRegistry;
         yield* registry.applyHeartbeats(["a", "b", "c", "d"].map(heartbeat));
-        const sweep = yield* makeSweep({ heartbeatTimeoutSeconds: 90, sweepIntervalSeconds: 30, wentOffline: () => Effect.void });
+        const sweep = yield* makeSweep({ heartbeatTimeoutSeconds: 90, sweepIntervalSeconds: 30, wentOffline: () => Effect.void, listeningSince });
         yield* TestClock.adjust("90 seconds");
         yield* age("a", 89);
         const before = yield* sweep.once;
@@ -85,7 +88,8 @@ describe("offline sweep", () => {
         const sweep = yield* makeSweep({
           heartbeatTimeoutSeconds: 90,
           sweepIntervalSeconds: 30,
-          wentOffline: (ts) => Effect.sync(() => void offline.push(...ts.map((t) => t.agent_id)))
+          wentOffline: (ts) => Effect.sync(() => void offline.push(...ts.map((t) => t.agent_id))),
+          listeningSince
         });
         yield* TestClock.adjust("90 seconds");
         yield* age("a", 200);
@@ -107,7 +111,7 @@ describe("offline sweep", () => {
         const registry = yield* AgentRegistry;
         yield* registry.applyHeartbeats([heartbeat("a"), heartbeat("b"), heartbeat("c")]);
         yield* age("a", 200);
-        const sweep = yield* makeSweep({ heartbeatTimeoutSeconds: 90, sweepIntervalSeconds: 30, wentOffline: () => Effect.void });
+        const sweep = yield* makeSweep({ heartbeatTimeoutSeconds: 90, sweepIntervalSeconds: 30, wentOffline: () => Effect.void, listeningSince });
         yield* TestClock.adjust("90 seconds");
         const other = yield* Effect.promise(() => sql.reserve());
         yield* Effect.promise(() => other`select pg_advisory_lock(${SWEEP_LOCK_KEY})`);
@@ -119,5 +123,36 @@ describe("offline sweep", () => {
       })
     );
     expect(tags(outcome)).toEqual(["NotLeader", "Marked:a"]);
+  });
+
+  it("marks nobody offline while the broker or the database is down, nor until one full timeout after both are back", async () => {
+    const outcomes = await withRegistry(({ age }) =>
+      Effect.gen(function* () {
+        const registry = yield* AgentRegistry;
+        const readiness = yield* Readiness;
+        yield* registry.applyHeartbeats(["a", "b", "c"].map(heartbeat));
+        yield* readiness.set("database", true);
+        yield* readiness.set("broker", true);
+        const sweep = yield* makeSweep({ heartbeatTimeoutSeconds: 90, sweepIntervalSeconds: 30, wentOffline: () => Effect.void, listeningSince: readiness.readySince });
+        yield* TestClock.adjust("100 seconds");
+        yield* readiness.set("broker", false, "connection lost");
+        yield* age("a", 500);
+        const brokerDown = yield* sweep.once;
+        yield* TestClock.adjust("60 seconds");
+        yield* readiness.set("broker", true);
+        const justBack = yield* sweep.once;
+        yield* TestClock.adjust("89 seconds");
+        // The database blips inside the grace: its return starts the grace again.
+        yield* readiness.set("database", false, "connection refused");
+        const databaseDown = yield* sweep.once;
+        yield* readiness.set("database", true);
+        yield* TestClock.adjust("89 seconds");
+        const stillGrace = yield* sweep.once;
+        yield* TestClock.adjust("1 second");
+        const after = yield* sweep.once;
+        return [brokerDown, justBack, databaseDown, stillGrace, after];
+      }).pipe(Effect.provide(Readiness.layer))
+    );
+    expect(tags(outcomes)).toEqual(["Deaf", "Grace", "Deaf", "Grace", "Marked:a"]);
   });
 });

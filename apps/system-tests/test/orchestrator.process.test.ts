@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { Effect, Fiber } from "effect";
 import { encodeMessageString, MAX_MESSAGE_BYTES } from "@homelab/protocol";
-import { runLive, testDatabase, testQueues, uniqueName } from "@homelab/tools/testing";
+import { runLive, testDatabase, testQueues, uniqueName, heartbeat, replyPublisher, resources, shutdown, workRequest, workResult } from "@homelab/tools/testing";
 import { eventually, observeFor, within } from "./support/childProcess.ts";
 import { appliedOrRejected, drainDeadLetters, rejectedCounts } from "./support/deadLetters.ts";
 import {
@@ -18,7 +18,6 @@ import {
 } from "./support/orchestratorProcess.ts";
 import { registryDb } from "./support/registryDb.ts";
 import { suiteResources } from "./support/suite.ts";
-import { heartbeat, replyPublisher, resources, shutdown, workRequest, workResult } from "./support/wire.ts";
 
 const TIMEOUT_SECONDS = 3;
 const SWEEP_SECONDS = 1;

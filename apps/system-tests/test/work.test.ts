@@ -4,12 +4,11 @@
 import { randomUUID } from "node:crypto";
 import { Effect } from "effect";
 import { workQueueName } from "@homelab/protocol";
-import { runLive, testDatabase, testQueues, uniqueName } from "@homelab/tools/testing";
+import { runLive, testDatabase, testQueues, uniqueName, heartbeat, replyPublisher, resources } from "@homelab/tools/testing";
 import { requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually } from "./support/childProcess.ts";
 import { getAgent, type RunningOrchestrator, startOrchestrator } from "./support/orchestratorProcess.ts";
 import { suiteResources } from "./support/suite.ts";
-import { heartbeat, replyPublisher, resources } from "./support/wire.ts";
 
 const AGENT_UP_MS = 10_000;
 const SLOW_TEST_MS = 60_000;
