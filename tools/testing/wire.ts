@@ -130,10 +130,10 @@ export interface ReplyPublisher {
  * with the protocol's arguments first, as an agent does, so nothing it sends
  * is unroutable whether or not the orchestrator has declared the queue yet.
  */
-export const replyPublisher = (replyQueue: string): Effect.Effect<ReplyPublisher, never, Scope.Scope> =>
+export const replyPublisher = (replyQueue: string, amqpUrl: string = serviceUrls().amqpUrl): Effect.Effect<ReplyPublisher, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.promise(async () => {
-      const connection = new Connection({ url: serviceUrls().amqpUrl, noDelay: true });
+      const connection = new Connection({ url: amqpUrl, noDelay: true });
       await connection.onConnect(5000);
       const topology = replyQueueTopology(replyQueue);
       await connection.queueDeclare({ ...topology.deadLetterQueue, arguments: { ...topology.deadLetterQueue.arguments } });

@@ -7,8 +7,9 @@ import { workQueueName } from "@homelab/protocol";
 import { runLive, testDatabase, testQueues, uniqueName, heartbeat, replyPublisher, resources } from "@homelab/tools/testing";
 import { requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually } from "./support/childProcess.ts";
-import { getAgent, type RunningOrchestrator, startOrchestrator } from "./support/orchestratorProcess.ts";
+import { getAgent, startOrchestrator } from "./support/orchestratorProcess.ts";
 import { suiteResources } from "./support/suite.ts";
+import { finished, submit, workView, type WorkView } from "./support/work.ts";
 
 const AGENT_UP_MS = 10_000;
 const SLOW_TEST_MS = 60_000;
@@ -29,21 +30,6 @@ tasks:
   big:
     command: ["sh", "-c", "head -c 1048576 /dev/zero | tr '\\\\0' x"]
 ${extraTasks}`;
-
-interface WorkView {
-  readonly work_id: string;
-  readonly agent_id: string;
-  readonly state: string;
-  readonly reason: string | null;
-  readonly result: {
-    readonly status: string;
-    readonly exit_code: number | null;
-    readonly output: string;
-    readonly error: string | null;
-    readonly started_at: string;
-    readonly finished_at: string;
-  } | null;
-}
 
 beforeAll(requireAgentBundle);
 
@@ -71,18 +57,6 @@ const suite = suiteResources(
   }),
   60_000
 );
-
-const submit = async (orchestrator: RunningOrchestrator, body: unknown): Promise<WorkView> => {
-  const reply = await orchestrator.post("/work", body);
-  if (reply.status !== 202) throw new Error(`POST /work answered ${reply.status}: ${JSON.stringify(reply.body)}`);
-  return reply.body as WorkView;
-};
-
-const workView = async (orchestrator: RunningOrchestrator, id: string): Promise<WorkView> => (await orchestrator.get(`/work/${id}`)).body as WorkView;
-
-const FINAL = ["succeeded", "failed", "timed_out", "rejected", "lost"];
-const finished = (orchestrator: RunningOrchestrator, id: string, timeoutMs = 15_000) =>
-  eventually(`work ${id} finished`, () => workView(orchestrator, id), (w) => FINAL.includes(w.state), timeoutMs);
 
 describe("work end to end (real orchestrator and agent processes)", () => {
   it("runs a kind with a param that looks like shell, as one argv element, and stores its output", async () => {

@@ -13,7 +13,7 @@ export const requireAgentBundle = (): void => {
   if (!existsSync(agentBundle)) {
     throw new Error(
       `${agentBundle} is missing: these tests run the real desktop agent. Build it with \`npx nx run desktop-agent:build\` ` +
-        "(the orchestrator's test target depends on it)."
+        "(the system-tests test target depends on it)."
     );
   }
 };
@@ -23,6 +23,10 @@ export interface AgentProcessOptions {
   readonly replyQueue: string;
   /** The agent's YAML config file (task kinds, limits), written to a temporary file; none: env and defaults only. */
   readonly config?: string;
+  /** The broker; the shared one (serviceUrls) when absent. */
+  readonly amqpUrl?: string;
+  /** Leave the heartbeat interval to the config file (by default the env sets 1 s). */
+  readonly intervalFromConfig?: boolean;
   /** More environment (SHUTDOWN_GRACE_SECONDS, MAX_CONCURRENT_WORK, …). */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -51,8 +55,8 @@ export const startAgent = (options: AgentProcessOptions): Effect.Effect<Child, n
     return yield* spawnScoped("desktop-agent", [process.execPath, agentBundle], {
       AGENT_ID: options.agentId,
       REPLY_QUEUE: options.replyQueue,
-      AMQP_URL: serviceUrls().amqpUrl,
-      HEARTBEAT_INTERVAL_SECONDS: "1",
+      AMQP_URL: options.amqpUrl ?? serviceUrls().amqpUrl,
+      ...(options.intervalFromConfig === true ? {} : { HEARTBEAT_INTERVAL_SECONDS: "1" }),
       GPU_BACKEND: "none",
       LOG_LEVEL: "warn",
       ...config,

@@ -38,8 +38,8 @@ export interface DeadLetter {
 }
 
 /** Takes `expected` messages off the dead-letter queue (a receipt with a deadline), then checks that no more are there. */
-export const drainDeadLetters = async (queue: string, expected: number): Promise<ReadonlyArray<DeadLetter>> => {
-  const connection = new Connection({ url: serviceUrls().amqpUrl, noDelay: true });
+export const drainDeadLetters = async (queue: string, expected: number, amqpUrl: string = serviceUrls().amqpUrl): Promise<ReadonlyArray<DeadLetter>> => {
+  const connection = new Connection({ url: amqpUrl, noDelay: true });
   try {
     await connection.onConnect(5000);
     const letters: Array<DeadLetter> = [];

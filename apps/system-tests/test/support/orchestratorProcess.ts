@@ -9,6 +9,10 @@ export interface OrchestratorOptions {
   readonly replyQueue: string;
   readonly heartbeatTimeoutSeconds: number;
   readonly sweepIntervalSeconds: number;
+  /** The broker; the shared one (serviceUrls) when absent. */
+  readonly amqpUrl?: string;
+  /** A fixed HTTP port (to restart on the same address); a free one when absent. */
+  readonly port?: number;
   /** More environment (WORK_RESULT_GRACE_SECONDS, API_TOKEN, …). */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -33,12 +37,12 @@ export interface RunningOrchestrator {
  */
 export const startOrchestrator = (options: OrchestratorOptions): Effect.Effect<RunningOrchestrator, Error, Scope.Scope> =>
   Effect.gen(function* () {
-    const port = yield* Effect.promise(freePort);
+    const port = options.port ?? (yield* Effect.promise(freePort));
     if (!existsSync(path.join(repoRoot, "dist/apps/orchestrator/main.mjs"))) {
       return yield* Effect.die(new Error("dist/apps/orchestrator/main.mjs is missing: run npx nx run orchestrator:build first"));
     }
     const child = yield* spawnScoped("orchestrator", [process.execPath, "dist/apps/orchestrator/main.mjs"], {
-      AMQP_URL: serviceUrls().amqpUrl,
+      AMQP_URL: options.amqpUrl ?? serviceUrls().amqpUrl,
       DATABASE_URL: options.databaseUrl,
       REPLY_QUEUE: options.replyQueue,
       HTTP_HOST: "127.0.0.1",
