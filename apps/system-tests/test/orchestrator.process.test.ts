@@ -4,10 +4,10 @@
 // HTTP API and its database (SPEC §5, §6) — never through its logs.
 import { randomUUID } from "node:crypto";
 import { Effect, Fiber } from "effect";
-import { encodeMessageString, MAX_MESSAGE_BYTES } from "@homelab/protocol";
-import { runLive, testDatabase, testQueues, uniqueName, heartbeat, replyPublisher, resources, shutdown, workRequest, workResult } from "@homelab/tools/testing";
+import { MAX_MESSAGE_BYTES } from "@homelab/protocol";
+import { runLive, testDatabase, testQueues, uniqueName, heartbeat, replyPublisher, resources, shutdown } from "@homelab/tools/testing";
 import { eventually, observeFor, within } from "./support/childProcess.ts";
-import { appliedOrRejected, drainDeadLetters, rejectedCounts } from "./support/deadLetters.ts";
+import { appliedOrRejected, badMessages, drainDeadLetters, rejectedCounts } from "./support/deadLetters.ts";
 import {
   capacityAgentIds,
   getAgent,
@@ -212,19 +212,7 @@ describe("orchestrator process: bad input (SPEC §6)", () => {
   it("dead-letters each kind of bad message with its reason, counts it in /metrics, and applies every valid heartbeat around them", async () => {
     const { orchestrator, publisher, db, replyQueue } = suite();
     const valid = Array.from({ length: 10 }, (_, i) => ({ agentId: uniqueName(`poison${i}`), bootId: randomUUID(), seq: 10 + i }));
-    const json = (value: unknown) => ({ contentType: "application/json", body: Buffer.from(JSON.stringify(value)) });
-    const base = heartbeat({ agentId: "poison-base", bootId: randomUUID(), seq: 1 });
-    const bad: ReadonlyArray<readonly [string, { contentType: string; body: Buffer }]> = [
-      ["malformed_json", { contentType: "application/json", body: Buffer.from('{"type": "work_status", "version": 1,') }],
-      ["oversized", json({ ...base, padding: "x".repeat(MAX_MESSAGE_BYTES) })],
-      ["not_utf8", { contentType: "application/octet-stream", body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]) }],
-      ["unsupported_version", json({ ...base, version: 2 })],
-      ["unknown_type", json({ ...base, type: "agent_reboot" })],
-      ["invalid_agent_id", json({ ...base, sender: "bad id!", payload: { ...base.payload, agent_id: "bad id!" } })],
-      ["schema_violation", json({ ...base, payload: { ...base.payload, seq: -1 } })],
-      ["unknown_work", { contentType: "application/json", body: Buffer.from(encodeMessageString(workResult("poison-worker"))) }],
-      ["unsupported", { contentType: "application/json", body: Buffer.from(encodeMessageString(workRequest())) }]
-    ];
+    const bad = badMessages();
     const rejectedBefore = await rejectedCounts(orchestrator);
     for (const [i, [, message]] of bad.entries()) {
       const v = valid[i];

@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { Connection } from "rabbitmq-client";
-import { serviceUrls } from "@homelab/tools/testing";
+import { encodeMessageString, MAX_MESSAGE_BYTES } from "@homelab/protocol";
+import { heartbeat, serviceUrls, workRequest, workResult } from "@homelab/tools/testing";
 import { eventually } from "./childProcess.ts";
 import { getAgent, type RunningOrchestrator } from "./orchestratorProcess.ts";
 
@@ -58,7 +60,9 @@ export const drainDeadLetters = async (queue: string, expected: number, amqpUrl:
     await eventually(
       `${expected} dead letters on ${queue}`,
       async () => {
-        await take();
+        while (letters.length < expected && (await take())) {
+          // Take what is there now; wait only when the queue is empty.
+        }
         return letters.length;
       },
       (n) => n >= expected,
@@ -72,4 +76,30 @@ export const drainDeadLetters = async (queue: string, expected: number, amqpUrl:
   } finally {
     await connection.close();
   }
+};
+
+export interface RawMessage {
+  readonly contentType: string;
+  readonly body: Buffer;
+}
+
+/**
+ * One message of each kind the orchestrator must refuse (SPEC §6), with the
+ * dead-letter reason it must give. `oversized` is over 1 MiB: leave it out
+ * (`withOversized: false`) where a test sends many.
+ */
+export const badMessages = (options: { readonly withOversized?: boolean } = {}): ReadonlyArray<readonly [string, RawMessage]> => {
+  const json = (value: unknown): RawMessage => ({ contentType: "application/json", body: Buffer.from(JSON.stringify(value)) });
+  const base = heartbeat({ agentId: "poison-base", bootId: randomUUID(), seq: 1 });
+  return [
+    ["malformed_json", { contentType: "application/json", body: Buffer.from('{"type": "work_status", "version": 1,') }],
+    ...(options.withOversized === false ? [] : [["oversized", json({ ...base, padding: "x".repeat(MAX_MESSAGE_BYTES) })] as const]),
+    ["not_utf8", { contentType: "application/octet-stream", body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]) }],
+    ["unsupported_version", json({ ...base, version: 2 })],
+    ["unknown_type", json({ ...base, type: "agent_reboot" })],
+    ["invalid_agent_id", json({ ...base, sender: "bad id!", payload: { ...base.payload, agent_id: "bad id!" } })],
+    ["schema_violation", json({ ...base, payload: { ...base.payload, seq: -1 } })],
+    ["unknown_work", { contentType: "application/json", body: Buffer.from(encodeMessageString(workResult("poison-worker"))) }],
+    ["unsupported", { contentType: "application/json", body: Buffer.from(encodeMessageString(workRequest())) }]
+  ];
 };

@@ -7,7 +7,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import os from "node:os";
 import path from "node:path";
 import { Effect, type Scope } from "effect";
-import { Connection } from "rabbitmq-client";
+import net from "node:net";
 import { freePort } from "@homelab/tools/testing";
 import { eventually, within } from "./childProcess.ts";
 
@@ -29,17 +29,23 @@ const RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 const exited = (child: ChildProcess): Promise<void> =>
   child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once("exit", () => resolve()));
 
-const amqpAnswers = async (url: string): Promise<boolean> => {
-  const connection = new Connection({ url, retryLow: 100, retryHigh: 100, connectionTimeout: 1000 });
-  try {
-    await connection.onConnect(1000);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await connection.close().catch(() => undefined);
-  }
-};
+/**
+ * True when the port speaks AMQP: it answers the protocol header with a
+ * method frame (connection.start). A client library is not used here: an
+ * rabbitmq-client Connection that never connected does not close.
+ */
+const amqpAnswers = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(2000, () => done(false));
+    socket.once("error", () => done(false));
+    socket.once("connect", () => socket.write(Buffer.from("AMQP\x00\x00\x09\x01", "latin1")));
+    socket.once("data", (d: Buffer) => done(d[0] === 1));
+  });
 
 /**
  * A RabbitMQ node of its own (node name `systest-…@localhost`, free AMQP and
@@ -86,7 +92,7 @@ export const privateBroker = (): Effect.Effect<PrivateService, Error, Scope.Scop
             `private RabbitMQ on ${port} accepting AMQP`,
             async () => {
               if (c.exitCode !== null) throw new Error(`rabbitmq-server exited with ${c.exitCode}: ${output}`);
-              return amqpAnswers(url);
+              return amqpAnswers(port);
             },
             (ok) => ok,
             60_000,

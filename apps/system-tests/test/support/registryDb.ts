@@ -30,10 +30,13 @@ export interface RegistryDb {
   readonly backdateHeartbeat: (agentId: string, seconds: number) => Promise<void>;
   /** The agent's liveness changes, oldest first. */
   readonly transitions: (agentId: string) => Promise<ReadonlyArray<TransitionRow>>;
+  /** The same with when each happened (epoch ms, database clock). */
+  readonly timedTransitions: (agentId: string) => Promise<ReadonlyArray<TransitionRow & { readonly at_ms: number }>>;
 }
 
 const decodeAgents = Schema.decodeUnknownSync(Schema.Array(AgentRow));
 const decodeTransitions = Schema.decodeUnknownSync(Schema.Array(TransitionRow));
+const decodeTimedTransitions = Schema.decodeUnknownSync(Schema.Array(Schema.Struct({ ...TransitionRow.fields, at_ms: Schema.Number })));
 
 /**
  * Reads the orchestrator's registry straight from its PostgreSQL database (the
@@ -60,6 +63,12 @@ export const registryDb = (url: string): Effect.Effect<RegistryDb, never, Scope.
           await sql`update agent_registry set last_heartbeat_at = last_heartbeat_at - make_interval(secs => ${seconds}) where agent_id = ${agentId}`;
         },
         lastSeqs: async (agentIds) => new Map((await agents(agentIds)).map((a) => [a.agent_id, a.last_seq])),
+        timedTransitions: async (agentId) =>
+          decodeTimedTransitions(
+            await sql`
+              select from_status, to_status, reason, (extract(epoch from at) * 1000)::float8 as at_ms
+              from agent_status_transitions where agent_id = ${agentId} order by id`
+          ),
         transitions: async (agentId) =>
           decodeTransitions(
             await sql`select from_status, to_status, reason from agent_status_transitions where agent_id = ${agentId} order by id`
