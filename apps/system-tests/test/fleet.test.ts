@@ -2,7 +2,7 @@
 // desktop agents, each with a different (fake) GPU whose tool prints a real
 // capture from ../shared/fixtures/gpu. Everything is watched through the
 // HTTP API and the orchestrator's database (SPEC §4, §5), never its logs.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Effect } from "effect";
@@ -22,7 +22,16 @@ const AGENT_UP_MS = 15_000;
 /** Scheduling slack on a loaded CI machine, on top of what the spec allows. */
 const MARGIN_MS = 3000;
 
-const FIXTURES = path.resolve(repoRoot, "../shared/fixtures/gpu");
+// As the GPU conformance suite finds them: CI clones the repository next to shared/.
+const FIXTURES = process.env["GPU_FIXTURES_DIR"] ?? path.resolve(repoRoot, "../shared/fixtures/gpu");
+const fixturesPresent = existsSync(FIXTURES);
+if (!fixturesPresent) {
+  console.warn(
+    `GPU fixtures not found at ${FIXTURES}: the fleet system tests are SKIPPED. Clone shared/ beside the repository or set GPU_FIXTURES_DIR.`
+  );
+}
+/** Runs the fleet's describe blocks only where the fixtures their fake GPUs print are present. */
+const describeFleet = fixturesPresent ? describe : describe.skip;
 
 interface ExpectedGpu {
   readonly index: number;
@@ -78,7 +87,7 @@ const fakeGpu = (m: FleetMachine) =>
 
 beforeAll(requireAgentBundle);
 
-const suite = suiteResources(
+const fleetSuite = () => suiteResources(
   Effect.gen(function* () {
     yield* Effect.try({ try: requireAgentBundle, catch: (e) => (e instanceof Error ? e : new Error(String(e))) });
     const database = yield* testDatabase("fleet");
@@ -120,6 +129,11 @@ const suite = suiteResources(
   }),
   90_000
 );
+const suite = fixturesPresent
+  ? fleetSuite()
+  : () => {
+      throw new Error(`GPU fixtures missing at ${FIXTURES}`);
+    };
 
 const agentMatching = (orchestrator: RunningOrchestrator, agentId: string, what: string, done: (a: AgentView) => boolean, timeoutMs: number) =>
   eventually(`agent ${agentId} ${what}`, () => getAgent(orchestrator, agentId), (a): a is AgentView => a !== undefined && done(a), timeoutMs);
@@ -153,7 +167,7 @@ const capacity = async (orchestrator: RunningOrchestrator, query: string): Promi
 /** The fleet's agents among those /capacity answered (other suites' agents never share this database, but be exact). */
 const fleetIn = (answer: CapacityAnswer, ids: ReadonlyArray<string>) => answer.agents.map((a) => a.agent_id).filter((id) => ids.includes(id)).sort();
 
-describe("heartbeats as a real orchestrator receives them from real agents", () => {
+describeFleet("heartbeats as a real orchestrator receives them from real agents", () => {
   it("stores every resource field of the protocol, with this machine's CPU and memory", async () => {
     const { orchestrator, idOf } = suite();
     const agent = await getAgent(orchestrator, idOf("h100"));
@@ -247,7 +261,7 @@ describe("heartbeats as a real orchestrator receives them from real agents", () 
   });
 });
 
-describe("an agent's registration and capabilities", () => {
+describeFleet("an agent's registration and capabilities", () => {
   it("registers an agent on its first heartbeat, once: the same record (registered_at, capabilities) after it restarts", async () => {
     const { orchestrator, replyQueue, newAgentId } = suite();
     const agentId = newAgentId("reg");
@@ -306,7 +320,7 @@ describe("an agent's registration and capabilities", () => {
   });
 });
 
-describe("offline detection with a fleet running", () => {
+describeFleet("offline detection with a fleet running", () => {
   it("takes a kill -9'd agent offline within timeout + sweep while every other agent stays online", async () => {
     const { orchestrator, replyQueue, newAgentId, fleet, db } = suite();
     const agentId = newAgentId("doomed");
@@ -364,7 +378,7 @@ describe("offline detection with a fleet running", () => {
   });
 });
 
-describe("capacity answers and routing across the three GPUs", () => {
+describeFleet("capacity answers and routing across the three GPUs", () => {
   it("answers min_vram_gb=10 with the H100 and the RTX 4080 only (the AMD card has 5.2 GB free)", async () => {
     const { orchestrator, fleet, idOf } = suite();
     const answer = await capacity(orchestrator, "?min_vram_gb=10");
