@@ -3,55 +3,27 @@
 // through the orchestrator's HTTP API and its database (SPEC §4, §5).
 import os from "node:os";
 import { Effect } from "effect";
-import { workQueueName } from "@homelab/protocol";
-import { runLive, testDatabase, testQueues, uniqueName } from "@homelab/tools/testing";
-import { requireAgentBundle, startAgent } from "./support/agentProcess.ts";
+import { runLive } from "@homelab/tools/testing";
+import { AGENT_UP_MS, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually, within } from "./support/childProcess.ts";
-import { capacityAgentIds, getAgent, listAgents, startOrchestrator, type AgentView, type RunningOrchestrator } from "./support/orchestratorProcess.ts";
-import { registryDb } from "./support/registryDb.ts";
+import { agentMatching, agentStatus, capacityAgentIds, listAgents, type AgentView } from "./support/orchestratorProcess.ts";
 import { suiteResources } from "./support/suite.ts";
+import { orchestratedSystem } from "./support/system.ts";
 
 const TIMEOUT_SECONDS = 3;
 const SWEEP_SECONDS = 1;
 /** Scheduling slack on a busy CI machine, on top of what the spec allows. */
 const MARGIN_MS = 3000;
 /** An agent process is up and heartbeating within this (bundle load, up to 1 s start-up jitter, connect). */
-const AGENT_UP_MS = 10_000;
-/** Two agent start-ups, a crash and a timeout: bounded, with room for a loaded machine. */
 const SLOW_TEST_MS = 60_000;
 
 beforeAll(requireAgentBundle);
 
-const suite = suiteResources(
-  Effect.gen(function* () {
-    // Before anything starts: without the agent there is nothing to test.
-    yield* Effect.try({ try: requireAgentBundle, catch: (e) => (e instanceof Error ? e : new Error(String(e))) });
-    const database = yield* testDatabase("system");
-    const queues = yield* testQueues();
-    const replyQueue = queues.name("replies");
-    const orchestrator = yield* startOrchestrator({
-      databaseUrl: database.url,
-      replyQueue,
-      heartbeatTimeoutSeconds: TIMEOUT_SECONDS,
-      sweepIntervalSeconds: SWEEP_SECONDS
-    });
-    const db = yield* registryDb(database.url);
-    /** A unique agent id whose work queue (declared by the agent) is deleted with the suite. */
-    const agentId = (base: string) => {
-      const id = uniqueName(base);
-      queues.adopt(workQueueName(id));
-      return id;
-    };
-    return { replyQueue, orchestrator, db, agentId };
-  })
-);
-
-const agentMatching = (orchestrator: RunningOrchestrator, agentId: string, what: string, done: (a: AgentView) => boolean, timeoutMs: number) =>
-  eventually(`agent ${agentId} ${what}`, () => getAgent(orchestrator, agentId), (a): a is AgentView => a !== undefined && done(a), timeoutMs);
+const suite = suiteResources(orchestratedSystem("system", { heartbeatTimeoutSeconds: TIMEOUT_SECONDS, sweepIntervalSeconds: SWEEP_SECONDS }));
 
 describe("desktop agent and orchestrator processes together", () => {
   it("shows a running agent online with its resources, offline within timeout + sweep after kill -9, and online again with a new boot_id when it restarts", async () => {
-    const { orchestrator, replyQueue, db, agentId: newAgentId } = suite();
+    const { orchestrator, replyQueue, db, newAgentId } = suite();
     const agentId = newAgentId("desk");
     const outcome = await runLive(
       Effect.gen(function* () {
@@ -71,7 +43,7 @@ describe("desktop agent and orchestrator processes together", () => {
         const killed = yield* Effect.promise(() => first.exited);
         const offlineDeadlineMs = (TIMEOUT_SECONDS + 2 * SWEEP_SECONDS) * 1000 + MARGIN_MS;
         const offline = yield* Effect.promise(() =>
-          agentMatching(orchestrator, agentId, "offline", (a) => a.status === "offline", offlineDeadlineMs)
+          agentStatus(orchestrator, agentId, "offline", offlineDeadlineMs)
         );
         const offlineAfterMs = Date.now() - killedAt;
         const offCapacity = yield* Effect.promise(() => capacityAgentIds(orchestrator));
@@ -113,16 +85,16 @@ describe("desktop agent and orchestrator processes together", () => {
   }, SLOW_TEST_MS);
 
   it("marks an agent offline at once when it stops on SIGTERM (agent_shutdown), and the agent exits 0", async () => {
-    const { orchestrator, replyQueue, db, agentId: newAgentId } = suite();
+    const { orchestrator, replyQueue, db, newAgentId } = suite();
     const agentId = newAgentId("term");
     const outcome = await runLive(
       Effect.gen(function* () {
         const agent = yield* startAgent({ agentId, replyQueue });
-        yield* Effect.promise(() => agentMatching(orchestrator, agentId, "online", (a) => a.status === "online", AGENT_UP_MS));
+        yield* Effect.promise(() => agentStatus(orchestrator, agentId, "online", AGENT_UP_MS));
         agent.signal("SIGTERM");
         const stoppedAt = Date.now();
         const offline = yield* Effect.promise(() =>
-          agentMatching(orchestrator, agentId, "offline", (a) => a.status === "offline", TIMEOUT_SECONDS * 1000)
+          agentStatus(orchestrator, agentId, "offline", TIMEOUT_SECONDS * 1000)
         );
         const offlineAfterMs = Date.now() - stoppedAt;
         const exit = yield* Effect.promise(() => within(agent.exited, 10_000));

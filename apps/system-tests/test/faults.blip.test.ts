@@ -2,14 +2,12 @@
 // agent reaches the (shared) broker through a TCP proxy the test owns; the
 // other agents connect directly. Cutting the proxy breaks only that link.
 import { Effect } from "effect";
-import { workQueueName } from "@homelab/protocol";
-import { brokerProxy, runLive, serviceUrls, testDatabase, testQueues, uniqueName } from "@homelab/tools/testing";
-import { requireAgentBundle, startAgent } from "./support/agentProcess.ts";
+import { brokerProxy, runLive, serviceUrls } from "@homelab/tools/testing";
+import { AGENT_UP_MS, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually, observeFor, type Child } from "./support/childProcess.ts";
-import { getAgent, startOrchestrator } from "./support/orchestratorProcess.ts";
-import { registryDb } from "./support/registryDb.ts";
+import { agentStatus, getAgent } from "./support/orchestratorProcess.ts";
+import { orchestratedSystem } from "./support/system.ts";
 
-const AGENT_UP_MS = 15_000;
 const CUT_MS = 6000;
 /** The agent's backoff after a loss: a 0-1 s pause, then 1, 2, 4, 8 s (±20 %). */
 const BACK_MS = 20_000;
@@ -22,23 +20,17 @@ describe("fault: network blip between one agent and the broker", () => {
     async () => {
       const outcome = await runLive(
         Effect.gen(function* () {
-          const database = yield* testDatabase("fault_blip");
-          const queues = yield* testQueues();
-          const replyQueue = queues.name("replies");
-          const orchestrator = yield* startOrchestrator({ databaseUrl: database.url, replyQueue, heartbeatTimeoutSeconds: 3, sweepIntervalSeconds: 1 });
-          const db = yield* registryDb(database.url);
+          const { orchestrator, db, replyQueue, newAgentId } = yield* orchestratedSystem("fault_blip", { heartbeatTimeoutSeconds: 3, sweepIntervalSeconds: 1 });
           const proxy = yield* brokerProxy(serviceUrls().amqpUrl);
-          const [blipped = "", ...others] = [uniqueName("blip"), uniqueName("steady-a"), uniqueName("steady-b")];
+          const [blipped = "", ...others] = [newAgentId("blip"), newAgentId("steady-a"), newAgentId("steady-b")];
           const agents: Array<Child> = [];
-          queues.adopt(workQueueName(blipped));
           agents.push(yield* startAgent({ agentId: blipped, replyQueue, amqpUrl: proxy.url(serviceUrls().amqpUrl) }));
           for (const agentId of others) {
-            queues.adopt(workQueueName(agentId));
             agents.push(yield* startAgent({ agentId, replyQueue }));
           }
           const before = yield* Effect.promise(() =>
             Promise.all(
-              [blipped, ...others].map((id) => eventually(`agent ${id} online`, () => getAgent(orchestrator, id), (a) => a?.status === "online", AGENT_UP_MS))
+              [blipped, ...others].map((id) => agentStatus(orchestrator, id, "online", AGENT_UP_MS))
             )
           );
 

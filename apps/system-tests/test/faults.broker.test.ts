@@ -3,13 +3,12 @@
 import { randomUUID } from "node:crypto";
 import { Effect } from "effect";
 import { heartbeat, replyPublisher, runLive, testDatabase, uniqueName } from "@homelab/tools/testing";
-import { requireAgentBundle, startAgent } from "./support/agentProcess.ts";
+import { AGENT_UP_MS, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually, observeFor, type Child } from "./support/childProcess.ts";
-import { getAgent, listAgents, startOrchestrator } from "./support/orchestratorProcess.ts";
+import { agentStatus, getAgent, listAgents, startOrchestrator } from "./support/orchestratorProcess.ts";
 import { privateBroker } from "./support/privateServices.ts";
 import { registryDb } from "./support/registryDb.ts";
 
-const AGENT_UP_MS = 15_000;
 const TIMEOUT_SECONDS = 3;
 /** Broker start-up (about 5 s here) plus the agents' backoff (1, 2, 4, 8 s with jitter). */
 const RECOVERY_MS = 45_000;
@@ -38,7 +37,7 @@ describe("fault: broker restart", () => {
           for (const agentId of agentIds) agents.push(yield* startAgent({ agentId, replyQueue, amqpUrl: broker.url }));
           const before = yield* Effect.promise(() =>
             Promise.all(
-              agentIds.map((id) => eventually(`agent ${id} online`, () => getAgent(orchestrator, id), (a) => a?.status === "online", AGENT_UP_MS))
+              agentIds.map((id) => agentStatus(orchestrator, id, "online", AGENT_UP_MS))
             )
           );
 

@@ -5,13 +5,12 @@ import { randomUUID } from "node:crypto";
 import { Effect } from "effect";
 import { heartbeat, replyPublisher, runLive, testQueues, uniqueName } from "@homelab/tools/testing";
 import { workQueueName } from "@homelab/protocol";
-import { requireAgentBundle, startAgent } from "./support/agentProcess.ts";
+import { AGENT_UP_MS, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually, observeFor, type Child } from "./support/childProcess.ts";
-import { getAgent, startOrchestrator } from "./support/orchestratorProcess.ts";
+import { agentStatus, getAgent, startOrchestrator } from "./support/orchestratorProcess.ts";
 import { privatePostgres } from "./support/privateServices.ts";
 import { registryDb } from "./support/registryDb.ts";
 
-const AGENT_UP_MS = 15_000;
 const OUTAGE_MS = 20_000;
 const SYNTHETIC_AGENTS = 5;
 
@@ -42,7 +41,7 @@ describe("fault: database outage", () => {
           }
           yield* Effect.promise(() =>
             Promise.all(
-              agentIds.map((id) => eventually(`agent ${id} online`, () => getAgent(orchestrator, id), (a) => a?.status === "online", AGENT_UP_MS))
+              agentIds.map((id) => agentStatus(orchestrator, id, "online", AGENT_UP_MS))
             )
           );
           const publisher = yield* replyPublisher(replyQueue);

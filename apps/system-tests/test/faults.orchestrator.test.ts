@@ -5,14 +5,13 @@
 import { Effect } from "effect";
 import { workQueueName } from "@homelab/protocol";
 import { runLive, testDatabase, testQueues, uniqueName } from "@homelab/tools/testing";
-import { requireAgentBundle, startAgent } from "./support/agentProcess.ts";
+import { AGENT_UP_MS, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually, observeFor, type Child } from "./support/childProcess.ts";
 import { getAgent, listAgents, metricValue, startOrchestrator, type RunningOrchestrator } from "./support/orchestratorProcess.ts";
 import { registryDb } from "./support/registryDb.ts";
 
 const TIMEOUT_SECONDS = 3;
 const SWEEP_SECONDS = 1;
-const AGENT_UP_MS = 15_000;
 const MARGIN_MS = 3000;
 const OFFLINE_DEADLINE_MS = (TIMEOUT_SECONDS + 2 * SWEEP_SECONDS) * 1000 + MARGIN_MS;
 const timings = { heartbeatTimeoutSeconds: TIMEOUT_SECONDS, sweepIntervalSeconds: SWEEP_SECONDS };

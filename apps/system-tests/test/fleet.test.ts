@@ -6,20 +6,18 @@ import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Effect } from "effect";
-import { workQueueName } from "@homelab/protocol";
-import { makeFakeGpuTools, runLive, testDatabase, testQueues, uniqueName, type FakeGpuTools } from "@homelab/tools/testing";
-import { requireAgentBundle, startAgent } from "./support/agentProcess.ts";
+import { makeFakeGpuTools, runLive, type FakeGpuTools } from "@homelab/tools/testing";
+import { AGENT_UP_MS, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually, observeFor, repoRoot, type Child } from "./support/childProcess.ts";
-import { getAgent, listAgents, startOrchestrator, type AgentView, type RunningOrchestrator } from "./support/orchestratorProcess.ts";
-import { registryDb, type RegistryDb } from "./support/registryDb.ts";
+import { agentMatching, agentStatus, getAgent, listAgents, type RunningOrchestrator } from "./support/orchestratorProcess.ts";
+import type { RegistryDb } from "./support/registryDb.ts";
 import { suiteResources } from "./support/suite.ts";
-import { finished, submit, workView } from "./support/work.ts";
+import { orchestratedSystem } from "./support/system.ts";
+import { finished, submit } from "./support/work.ts";
 
 const TIMEOUT_SECONDS = 3;
 const SWEEP_SECONDS = 1;
 /** An agent process is up and heartbeating within this (bundle load, start-up jitter, connect). */
-const AGENT_UP_MS = 15_000;
-/** Scheduling slack on a loaded CI machine, on top of what the spec allows. */
 const MARGIN_MS = 3000;
 
 // As the GPU conformance suite finds them: CI clones the repository next to shared/.
@@ -89,24 +87,11 @@ beforeAll(requireAgentBundle);
 
 const fleetSuite = () => suiteResources(
   Effect.gen(function* () {
-    yield* Effect.try({ try: requireAgentBundle, catch: (e) => (e instanceof Error ? e : new Error(String(e))) });
-    const database = yield* testDatabase("fleet");
-    const queues = yield* testQueues();
-    const replyQueue = queues.name("replies");
-    const orchestrator = yield* startOrchestrator({
-      databaseUrl: database.url,
-      replyQueue,
+    const { orchestrator, db, replyQueue, newAgentId } = yield* orchestratedSystem("fleet", {
       heartbeatTimeoutSeconds: TIMEOUT_SECONDS,
       sweepIntervalSeconds: SWEEP_SECONDS,
       env: { WORK_RESULT_GRACE_SECONDS: "5" }
     });
-    const db = yield* registryDb(database.url);
-    /** A unique agent id whose work queue (declared by the agent) is deleted with the suite. */
-    const newAgentId = (base: string) => {
-      const id = uniqueName(base);
-      queues.adopt(workQueueName(id));
-      return id;
-    };
     const fleet: Array<{ readonly machine: FleetMachine; readonly agentId: string; readonly child: Child }> = [];
     for (const machine of MACHINES) {
       const agentId = newAgentId(machine.label);
@@ -120,9 +105,7 @@ const fleetSuite = () => suiteResources(
       fleet.push({ machine, agentId, child });
     }
     for (const { agentId } of fleet) {
-      yield* Effect.promise(() =>
-        eventually(`fleet agent ${agentId} online`, () => getAgent(orchestrator, agentId), (a) => a?.status === "online", AGENT_UP_MS)
-      );
+      yield* Effect.promise(() => agentStatus(orchestrator, agentId, "online", AGENT_UP_MS));
     }
     const idOf = (label: string) => fleet.find((f) => f.machine.label === label)?.agentId ?? "";
     return { orchestrator, db, replyQueue, newAgentId, fleet, idOf };
@@ -134,9 +117,6 @@ const suite = fixturesPresent
   : () => {
       throw new Error(`GPU fixtures missing at ${FIXTURES}`);
     };
-
-const agentMatching = (orchestrator: RunningOrchestrator, agentId: string, what: string, done: (a: AgentView) => boolean, timeoutMs: number) =>
-  eventually(`agent ${agentId} ${what}`, () => getAgent(orchestrator, agentId), (a): a is AgentView => a !== undefined && done(a), timeoutMs);
 
 /** Distinct heartbeats as the database recorded them over `ms`: (last_heartbeat_ms, last_seq) pairs, oldest first. */
 const recordedHeartbeats = async (db: RegistryDb, agentId: string, ms: number) => {
@@ -269,7 +249,7 @@ describeFleet("an agent's registration and capabilities", () => {
     const outcome = await runLive(
       Effect.gen(function* () {
         const first = yield* startAgent({ agentId, replyQueue, config: AGENT_CONFIG() });
-        const registered = yield* Effect.promise(() => agentMatching(orchestrator, agentId, "online", (a) => a.status === "online", AGENT_UP_MS));
+        const registered = yield* Effect.promise(() => agentStatus(orchestrator, agentId, "online", AGENT_UP_MS));
         first.signal("SIGTERM");
         yield* Effect.promise(() => first.exited);
         yield* startAgent({ agentId, replyQueue, config: AGENT_CONFIG() });
@@ -293,7 +273,7 @@ describeFleet("an agent's registration and capabilities", () => {
     const outcome = await runLive(
       Effect.gen(function* () {
         yield* startAgent({ agentId, replyQueue, config: `agent_type: workstation\npool_name: studio\n${AGENT_CONFIG()}` });
-        const online = yield* Effect.promise(() => agentMatching(orchestrator, agentId, "online", (a) => a.status === "online", AGENT_UP_MS));
+        const online = yield* Effect.promise(() => agentStatus(orchestrator, agentId, "online", AGENT_UP_MS));
         const samples = yield* Effect.promise(() => observeFor(() => db.agent(agentId), 3000, 250));
         return { online, samples };
       })
@@ -309,7 +289,7 @@ describeFleet("an agent's registration and capabilities", () => {
     const beats = await runLive(
       Effect.gen(function* () {
         yield* startAgent({ agentId, replyQueue, config: `heartbeat_interval_seconds: 2\n${AGENT_CONFIG()}`, intervalFromConfig: true });
-        yield* Effect.promise(() => agentMatching(orchestrator, agentId, "online", (a) => a.status === "online", AGENT_UP_MS));
+        yield* Effect.promise(() => agentStatus(orchestrator, agentId, "online", AGENT_UP_MS));
         return yield* Effect.promise(() => recordedHeartbeats(db, agentId, 7000));
       })
     );
@@ -327,7 +307,7 @@ describeFleet("offline detection with a fleet running", () => {
     const outcome = await runLive(
       Effect.gen(function* () {
         const doomed = yield* startAgent({ agentId, replyQueue });
-        yield* Effect.promise(() => agentMatching(orchestrator, agentId, "online", (a) => a.status === "online", AGENT_UP_MS));
+        yield* Effect.promise(() => agentStatus(orchestrator, agentId, "online", AGENT_UP_MS));
         doomed.signal("SIGKILL");
         const killedAt = Date.now();
         const deadline = (TIMEOUT_SECONDS + 2 * SWEEP_SECONDS) * 1000 + MARGIN_MS;
@@ -362,11 +342,11 @@ describeFleet("offline detection with a fleet running", () => {
     const outcome = await runLive(
       Effect.gen(function* () {
         const agent = yield* startAgent({ agentId, replyQueue, config: AGENT_CONFIG(`  only_here:\n    command: ["true"]\n`) });
-        yield* Effect.promise(() => agentMatching(orchestrator, agentId, "online", (a) => a.status === "online", AGENT_UP_MS));
+        yield* Effect.promise(() => agentStatus(orchestrator, agentId, "online", AGENT_UP_MS));
         const whileOnline = yield* Effect.promise(() => orchestrator.post("/work", { kind: "only_here" }));
         yield* Effect.promise(() => finished(orchestrator, (whileOnline.body as { work_id: string }).work_id));
         agent.signal("SIGTERM");
-        yield* Effect.promise(() => agentMatching(orchestrator, agentId, "offline", (a) => a.status === "offline", 10_000));
+        yield* Effect.promise(() => agentStatus(orchestrator, agentId, "offline", 10_000));
         const whileOffline = yield* Effect.promise(() => orchestrator.post("/work", { kind: "only_here" }));
         return { whileOnline, whileOffline };
       })

@@ -8,14 +8,7 @@ import { MAX_MESSAGE_BYTES } from "@homelab/protocol";
 import { runLive, testDatabase, testQueues, uniqueName, heartbeat, replyPublisher, resources, shutdown } from "@homelab/tools/testing";
 import { eventually, observeFor, within } from "./support/childProcess.ts";
 import { appliedOrRejected, badMessages, drainDeadLetters, rejectedCounts } from "./support/deadLetters.ts";
-import {
-  capacityAgentIds,
-  getAgent,
-  metricValue,
-  startOrchestrator,
-  type AgentView,
-  type RunningOrchestrator
-} from "./support/orchestratorProcess.ts";
+import { capacityAgentIds, getAgent, metricValue, startOrchestrator, type AgentView, type RunningOrchestrator } from "./support/orchestratorProcess.ts";
 import { registryDb } from "./support/registryDb.ts";
 import { suiteResources } from "./support/suite.ts";
 

@@ -4,14 +4,14 @@
 import { randomUUID } from "node:crypto";
 import { Effect } from "effect";
 import { workQueueName } from "@homelab/protocol";
-import { runLive, testDatabase, testQueues, uniqueName, heartbeat, replyPublisher, resources } from "@homelab/tools/testing";
-import { requireAgentBundle, startAgent } from "./support/agentProcess.ts";
+import { runLive, uniqueName, heartbeat, replyPublisher, resources } from "@homelab/tools/testing";
+import { AGENT_UP_MS, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually } from "./support/childProcess.ts";
-import { getAgent, startOrchestrator } from "./support/orchestratorProcess.ts";
+import { agentStatus, getAgent } from "./support/orchestratorProcess.ts";
 import { suiteResources } from "./support/suite.ts";
+import { orchestratedSystem } from "./support/system.ts";
 import { finished, submit, workView, type WorkView } from "./support/work.ts";
 
-const AGENT_UP_MS = 10_000;
 const SLOW_TEST_MS = 60_000;
 const OUTPUT_CAP = 4096;
 
@@ -35,13 +35,7 @@ beforeAll(requireAgentBundle);
 
 const suite = suiteResources(
   Effect.gen(function* () {
-    yield* Effect.try({ try: requireAgentBundle, catch: (e) => (e instanceof Error ? e : new Error(String(e))) });
-    const database = yield* testDatabase("work_system");
-    const queues = yield* testQueues();
-    const replyQueue = queues.name("replies");
-    const orchestrator = yield* startOrchestrator({
-      databaseUrl: database.url,
-      replyQueue,
+    const { orchestrator, replyQueue, queues } = yield* orchestratedSystem("work_system", {
       heartbeatTimeoutSeconds: 3,
       sweepIntervalSeconds: 1,
       env: { WORK_RESULT_GRACE_SECONDS: "5" }
@@ -141,7 +135,7 @@ describe("work end to end (real orchestrator and agent processes)", () => {
             config: agentConfig(["  doomed_sleep:", '    command: ["sleep", "60"]', ""].join("\n"))
           });
           yield* Effect.promise(() =>
-            eventually(`agent ${agentId} online`, () => getAgent(orchestrator, agentId), (a) => a?.status === "online", AGENT_UP_MS)
+            agentStatus(orchestrator, agentId, "online", AGENT_UP_MS)
           );
           const work = yield* Effect.promise(() => submit(orchestrator, { kind: "doomed_sleep", timeout_seconds: 120 }));
           yield* Effect.promise(() =>

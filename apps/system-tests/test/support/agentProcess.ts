@@ -8,6 +8,9 @@ import { repoRoot, spawnScoped, type Child } from "./childProcess.ts";
 /** The desktop agent as deployed: the bundle `npx nx run desktop-agent:build` writes. */
 export const agentBundle = path.join(repoRoot, "dist/apps/desktop-agent/main.mjs");
 
+/** An agent process is up and heartbeating within this (bundle load, up to 1 s start-up jitter, connect), on a loaded machine. */
+export const AGENT_UP_MS = 15_000;
+
 /** Fails a suite at once, saying what to run, when the agent bundle has not been built. */
 export const requireAgentBundle = (): void => {
   if (!existsSync(agentBundle)) {

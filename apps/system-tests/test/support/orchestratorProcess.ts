@@ -114,6 +114,14 @@ export const getAgent = async (orchestrator: RunningOrchestrator, agentId: strin
   return decodeAgent(body);
 };
 
+/** Waits until GET /agents/:id shows the agent and `done` holds for it; fails saying what it saw last. */
+export const agentMatching = (orchestrator: RunningOrchestrator, agentId: string, what: string, done: (a: AgentView) => boolean, timeoutMs: number) =>
+  eventually(`agent ${agentId} ${what}`, () => getAgent(orchestrator, agentId), (a): a is AgentView => a !== undefined && done(a), timeoutMs);
+
+/** Waits until the agent has this liveness status. */
+export const agentStatus = (orchestrator: RunningOrchestrator, agentId: string, status: AgentView["status"], timeoutMs: number) =>
+  agentMatching(orchestrator, agentId, status, (a) => a.status === status, timeoutMs);
+
 /** GET /agents: every registered agent. */
 export const listAgents = async (orchestrator: RunningOrchestrator): Promise<ReadonlyArray<AgentView>> => {
   const { status, body } = await orchestrator.get("/agents");
