@@ -10,7 +10,7 @@ import { runLive } from "@homelab/tools/testing";
 import { TaskRunner, type TaskOutcome, type TaskSpec } from "../src/work/TaskRunner.ts";
 import { taskEnvironment } from "../src/work/taskEnv.ts";
 import { expandCommand } from "../src/work/template.ts";
-import { alive } from "./support/processes.ts";
+import { goneWithin } from "./support/processes.ts";
 
 const run = (spec: Partial<TaskSpec> & Pick<TaskSpec, "argv">): Promise<TaskOutcome> =>
   runLive(
@@ -66,8 +66,8 @@ describe("TaskRunner with real processes", () => {
     expect(outcome).toMatchObject({ timeoutMs: 700 });
     const [shell = 0, grandchild = 0] = outcome._tag === "TimedOut" ? pidsIn(outcome.stdout.text) : [];
     expect(grandchild).toBeGreaterThan(0);
-    expect(alive(shell)).toBe(false);
-    expect(alive(grandchild)).toBe(false);
+    expect(await goneWithin(shell)).toBe(true);
+    expect(await goneWithin(grandchild)).toBe(true);
     expect(elapsed).toBeGreaterThanOrEqual(650);
     expect(elapsed).toBeLessThan(5000);
   });
@@ -77,7 +77,7 @@ describe("TaskRunner with real processes", () => {
     expect(outcome).toMatchObject({ _tag: "Exited", exitCode: 0 });
     const [background = 0] = outcome._tag === "Exited" ? pidsIn(outcome.stdout.text) : [];
     expect(background).toBeGreaterThan(0);
-    expect(alive(background)).toBe(false);
+    expect(await goneWithin(background)).toBe(true);
   });
 
   it("kills the group when told to (the agent stopping), keeping the output so far", async () => {
@@ -95,7 +95,7 @@ describe("TaskRunner with real processes", () => {
     expect(outcome).toMatchObject({ _tag: "Killed", reason: "agent stopping: killed after the 0.5 s shutdown grace" });
     const lines = outcome._tag === "Killed" ? outcome.stdout.text.trim().split("\n") : [];
     expect(lines[0]).toBe("started");
-    expect(alive(Number(lines[1]))).toBe(false);
+    expect(await goneWithin(Number(lines[1]))).toBe(true);
   });
 
   it("caps 1 MB of output at max_output_bytes, counts what it dropped, and the program still exits normally", async () => {

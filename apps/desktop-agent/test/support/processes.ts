@@ -9,3 +9,18 @@ export const alive = (pid: number): boolean => {
     return false;
   }
 };
+
+/**
+ * Whether the process is gone within `timeoutMs`. SIGKILL is delivered
+ * asynchronously: on a loaded machine a killed process can still be seen for
+ * a few milliseconds, so tests wait for its end (a receipt with a deadline)
+ * rather than sampling once. False only if it is still there at the deadline.
+ */
+export const goneWithin = async (pid: number, timeoutMs = 2000): Promise<boolean> => {
+  const deadline = Date.now() + timeoutMs;
+  while (alive(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
+};
