@@ -20,9 +20,17 @@ export interface ReadinessShape {
   readonly set: (component: Component, up: boolean, detail?: string) => Effect.Effect<void>;
   readonly get: Effect.Effect<ReadinessReport>;
   /**
+   * Records whether heartbeat writes go through. Not a component of /readyz:
+   * a write being retried (with backoff) can still be waiting after a ping has
+   * found the database back, and until it lands the heartbeats it holds are
+   * not in the registry. Writes flow until told otherwise.
+   */
+  readonly setWritesFlowing: (flowing: boolean) => Effect.Effect<void>;
+  /**
    * When the orchestrator last became able to hear its agents (broker
-   * consuming and database writable, both at once), by its own clock; None
-   * while it is not. The offline sweep counts its grace from here.
+   * consuming, database up and heartbeat writes going through, all at once),
+   * by its own clock; None while it is not. The offline sweep counts its
+   * grace from here.
    */
   readonly readySince: Effect.Effect<Option.Option<number>>;
 }
@@ -37,15 +45,20 @@ export class Readiness extends Context.Service<Readiness, ReadinessShape>()("@ho
       const broker = yield* Ref.make(NOT_CONNECTED);
       const database = yield* Ref.make(NOT_CONNECTED);
       const refs: Record<Component, Ref.Ref<ComponentState>> = { broker, database };
+      const writesFlowing = yield* Ref.make(true);
       const since = yield* Ref.make<Option.Option<number>>(Option.none());
+      const updateSince = Effect.gen(function* () {
+        const hearing = (yield* Ref.get(broker)).up && (yield* Ref.get(database)).up && (yield* Ref.get(writesFlowing));
+        const was = yield* Ref.get(since);
+        if (!hearing) yield* Ref.set(since, Option.none());
+        else if (Option.isNone(was)) yield* Ref.set(since, Option.some(yield* Clock.currentTimeMillis));
+      });
       return {
         set: Effect.fn("Readiness.set")(function* (component: Component, up: boolean, detail?: string) {
           yield* Ref.set(refs[component], { up, detail: detail ?? (up ? "connected" : "down") });
-          const ready = (yield* Ref.get(broker)).up && (yield* Ref.get(database)).up;
-          const was = yield* Ref.get(since);
-          if (!ready) yield* Ref.set(since, Option.none());
-          else if (Option.isNone(was)) yield* Ref.set(since, Option.some(yield* Clock.currentTimeMillis));
+          yield* updateSince;
         }),
+        setWritesFlowing: (flowing) => Ref.set(writesFlowing, flowing).pipe(Effect.andThen(updateSince)),
         readySince: Ref.get(since),
         get: Effect.gen(function* () {
           const components = { broker: yield* Ref.get(broker), database: yield* Ref.get(database) };

@@ -57,7 +57,7 @@ const run = (settings: OrchestratorSettings) =>
       lingerMs: BATCH_LINGER_MS,
       writeConcurrency: WRITE_CONCURRENCY,
       hooks: {
-        databaseUp: (up, detail) => readiness.set("database", up, detail),
+        databaseUp: (up, detail) => readiness.set("database", up, detail).pipe(Effect.andThen(readiness.setWritesFlowing(up))),
         batchCommitted: (size, applied, ignored, oldestReceivedAt, committedAt) =>
           metrics
             .recordBatch(size, (committedAt - oldestReceivedAt) / 1000)

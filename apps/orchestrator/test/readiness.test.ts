@@ -29,4 +29,29 @@ describe("Readiness.readySince", () => {
     );
     expect(seen).toEqual({ atStart: undefined, databaseOnly: undefined, both: 2000, repeated: 2000, brokerDown: undefined, back: 10_000 });
   });
+
+  it("stays None after a ping finds the database back while a heartbeat write is still being retried, and starts when that write lands", async () => {
+    const seen = await runTest(
+      Effect.gen(function* () {
+        const readiness = yield* Readiness;
+        const at = () => readiness.readySince.pipe(Effect.map(Option.getOrUndefined));
+        yield* readiness.set("broker", true);
+        yield* readiness.set("database", true);
+        const atStart = yield* at();
+        // The database goes: a write fails and is retried.
+        yield* TestClock.adjust("10 seconds");
+        yield* readiness.set("database", false, "connection refused");
+        yield* readiness.setWritesFlowing(false);
+        yield* TestClock.adjust("20 seconds");
+        // It is back: the ping says so before the write's next retry.
+        yield* readiness.set("database", true, "ok");
+        const pingOnly = yield* at();
+        yield* TestClock.adjust("4 seconds");
+        yield* readiness.setWritesFlowing(true);
+        const writeLanded = yield* at();
+        return { atStart, pingOnly, writeLanded };
+      }).pipe(Effect.provide(Readiness.layer))
+    );
+    expect(seen).toEqual({ atStart: 0, pingOnly: undefined, writeLanded: 34_000 });
+  });
 });

@@ -26,11 +26,15 @@ const gone = (pid: number): boolean => {
   }
 };
 
-/** Polls a real-world condition (a file written, a process gone), up to 5 s. */
-const waitFor = async (condition: () => boolean): Promise<void> => {
-  const deadline = Date.now() + 5000;
+/**
+ * Polls a real-world condition (a file written, a process gone), up to 15 s:
+ * a deadline for a receipt, generous because CI runs other suites (and the
+ * system tests' processes) beside this one; it costs time only on failure.
+ */
+const waitFor = async (condition: () => boolean, what: string): Promise<void> => {
+  const deadline = Date.now() + 15_000;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met within 5 s");
+    if (Date.now() > deadline) throw new Error(`${what}: not within 15 s`);
     await new Promise((r) => setTimeout(r, 10));
   }
 };
@@ -64,7 +68,7 @@ describe("CommandRunner", () => {
           )
         );
         // Receipt: the grandchild has started once its pid is on disk.
-        yield* Effect.promise(() => waitFor(() => existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() !== ""));
+        yield* Effect.promise(() => waitFor(() => existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() !== "", "grandchild pid written"));
         yield* TestClock.adjust("4999 millis");
         const early = fiber.pollUnsafe();
         yield* TestClock.adjust("1 millis");
@@ -74,7 +78,7 @@ describe("CommandRunner", () => {
     expect(result.early).toBeUndefined();
     expect(result.error).toMatchObject({ _tag: "CommandTimedOut", timeoutMs: 5000 });
     const grandchild = Number(readFileSync(pidFile, "utf8").trim());
-    await waitFor(() => gone(grandchild));
+    await waitFor(() => gone(grandchild), `grandchild ${grandchild} gone`);
   });
 
   it("kills a command whose output passes the cap", async () => {
