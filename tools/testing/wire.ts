@@ -106,15 +106,23 @@ export const workResult = (agentId: string): MessageOf<"work_result"> =>
     }
   });
 
-/** A valid `work_request`: it belongs on an agent's work queue, not the reply queue (`unsupported` there). */
-export const workRequest = (): MessageOf<"work_request"> =>
+/**
+ * A `work_request` as the orchestrator sends it to an agent's work queue. With
+ * no arguments, work `w-2` of kind echo: on the reply queue that is `unsupported`.
+ */
+export const workRequest = (
+  work_id = "w-2",
+  kind = "echo",
+  params: Readonly<Record<string, string>> = {},
+  timeout_seconds = 30
+): MessageOf<"work_request"> =>
   makeEnvelope({
     type: "work_request",
     message_id: randomUUID(),
     sent_at: new Date().toISOString(),
     sender: AgentId.make("orchestrator"),
-    correlation_id: "w-2",
-    payload: { work_id: "w-2", kind: "echo", params: {}, requirements: {}, timeout_seconds: 30 }
+    correlation_id: work_id,
+    payload: { work_id, kind, params: { ...params }, requirements: {}, timeout_seconds }
   });
 
 export interface ReplyPublisher {

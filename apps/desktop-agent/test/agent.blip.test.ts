@@ -1,13 +1,10 @@
 // A network blip between one agent and the real broker: a TCP proxy the test
 // owns is cut and restored; the agent must come back by itself.
-import { randomUUID } from "node:crypto";
-import { Effect, Fiber, Layer, Redacted, Schema } from "effect";
+import { Effect, Fiber, Schema } from "effect";
 import { AgentId, workQueueTopology, type Message, type MessageOf } from "@homelab/protocol";
-import { metricsLayer } from "@homelab/metrics";
-import { brokerProxy, readReplyQueue, runLive, serviceUrls, testQueues } from "@homelab/tools/testing";
-import { runAgent } from "../src/Agent.ts";
-import { Broker } from "../src/Broker.ts";
-import { TaskRunner } from "../src/work/TaskRunner.ts";
+import { brokerProxy, readReplyQueue, runLive, serviceUrls, testQueues, workRequest } from "@homelab/tools/testing";
+import { agentOptions } from "./support/agentOptions.ts";
+import { forkAgentOnBroker } from "./support/realAgent.ts";
 
 type Beat = MessageOf<"work_status">;
 
@@ -21,29 +18,15 @@ describe("network blip", () => {
         queues.adopt(`agent.${agentId}.work`);
         const reader = yield* readReplyQueue(replyQueue);
         const proxy = yield* brokerProxy(serviceUrls().amqpUrl);
-        const fiber = yield* runAgent({
-          agent_id: Schema.decodeUnknownSync(AgentId)(agentId),
-          agent_type: "desktop",
-          pool_name: "desktop_pool_1",
-          reply_queue: replyQueue,
-          // Long enough that a beat soon after the restore can only be the reconnect's.
-          heartbeat_interval_seconds: 60,
-          max_concurrent_work: 1,
-          tasks: {},
-          max_output_bytes: 65536,
-          shutdown_grace_seconds: 8,
-          host_env: {},
-          jitter: false
-        }).pipe(
-          Effect.scoped,
-          Effect.provide(
-            Layer.mergeAll(
-              Broker.layer(Redacted.make(proxy.url(serviceUrls().amqpUrl))),
-              metricsLayer({ gpuBackend: "none" }),
-              TaskRunner.layer
-            )
-          ),
-          Effect.forkChild
+        const fiber = yield* forkAgentOnBroker(
+          agentOptions({
+            agent_id: Schema.decodeUnknownSync(AgentId)(agentId),
+            reply_queue: replyQueue,
+            // Long enough that a beat soon after the restore can only be the reconnect's.
+            heartbeat_interval_seconds: 60,
+            tasks: {}
+          }),
+          proxy.url(serviceUrls().amqpUrl)
         );
         return yield* Effect.promise(async () => {
           const first = await reader.next((m): m is Beat => m.type === "work_status");
@@ -73,28 +56,15 @@ describe("network blip", () => {
         const workQueue = queues.adopt(workQueueTopology(agentId).queue);
         const reader = yield* readReplyQueue(replyQueue);
         const proxy = yield* brokerProxy(serviceUrls().amqpUrl);
-        const fiber = yield* runAgent({
-          agent_id: Schema.decodeUnknownSync(AgentId)(agentId),
-          agent_type: "desktop",
-          pool_name: "desktop_pool_1",
-          reply_queue: replyQueue,
-          heartbeat_interval_seconds: 0.3,
-          max_concurrent_work: 1,
-          tasks: { nap: { command: ["sleep", "{seconds}"], timeout_seconds: 30, requires: {} } },
-          max_output_bytes: 65536,
-          shutdown_grace_seconds: 8,
-          host_env: process.env,
-          jitter: false
-        }).pipe(
-          Effect.scoped,
-          Effect.provide(
-            Layer.mergeAll(
-              Broker.layer(Redacted.make(proxy.url(serviceUrls().amqpUrl))),
-              metricsLayer({ gpuBackend: "none" }),
-              TaskRunner.layer
-            )
-          ),
-          Effect.forkChild
+        const fiber = yield* forkAgentOnBroker(
+          agentOptions({
+            agent_id: Schema.decodeUnknownSync(AgentId)(agentId),
+            reply_queue: replyQueue,
+            heartbeat_interval_seconds: 0.3,
+            tasks: { nap: { command: ["sleep", "{seconds}"], timeout_seconds: 30, requires: {} } },
+            host_env: process.env
+          }),
+          proxy.url(serviceUrls().amqpUrl)
         );
         const isResult = (m: Message): m is MessageOf<"work_result"> => m.type === "work_result";
         const result = yield* Effect.promise(async () => {
@@ -103,15 +73,7 @@ describe("network blip", () => {
           const publisher = reader.connection.createPublisher({ confirm: true });
           await publisher.send(
             { routingKey: workQueue, contentType: "application/json", durable: true },
-            {
-              message_id: randomUUID(),
-              type: "work_request",
-              version: 1,
-              sent_at: new Date().toISOString(),
-              sender: "orchestrator",
-              correlation_id: "w-blip",
-              payload: { work_id: "w-blip", kind: "nap", params: { seconds: "3" }, requirements: {}, timeout_seconds: 30 }
-            }
+            workRequest("w-blip", "nap", { seconds: "3" })
           );
           await publisher.close();
           // Receipt: the work is running.

@@ -1,14 +1,13 @@
 // The real agent process, as `nx run desktop-agent:serve` starts it, watched
 // through the broker and its exit code — never through its logs.
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Effect } from "effect";
 import { workQueueTopology, type Message, type MessageOf } from "@homelab/protocol";
-import { readReplyQueue, runLive, serviceUrls, testQueues } from "@homelab/tools/testing";
+import { readReplyQueue, runLive, serviceUrls, testQueues, workRequest } from "@homelab/tools/testing";
 import { alive } from "./support/processes.ts";
 
 const root = path.resolve(__dirname, "../../..");
@@ -121,15 +120,7 @@ describe("desktop-agent process", () => {
               const publisher = reader.connection.createPublisher({ confirm: true });
               await publisher.send(
                 { routingKey: workQueue, contentType: "application/json", durable: true },
-                {
-                  message_id: randomUUID(),
-                  type: "work_request",
-                  version: 1,
-                  sent_at: new Date().toISOString(),
-                  sender: "orchestrator",
-                  correlation_id: "w-long",
-                  payload: { work_id: "w-long", kind: "linger", params: { pid_file: pidFile }, requirements: {}, timeout_seconds: 120 }
-                }
+                workRequest("w-long", "linger", { pid_file: pidFile }, 120)
               );
               await publisher.close();
               await reader.next(

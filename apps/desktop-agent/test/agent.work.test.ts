@@ -2,11 +2,10 @@
 // TestClock; tasks run on the fake runner, where `sleep N` takes N logical
 // seconds. What real processes and the real broker do is covered in
 // TaskRunner.test.ts and work.integration.test.ts.
-import { randomUUID } from "node:crypto";
 import { Effect, Fiber, Layer } from "effect";
 import { TestClock } from "effect/testing";
 import type { Message } from "@homelab/protocol";
-import { runTest } from "@homelab/tools/testing";
+import { runTest, workRequest } from "@homelab/tools/testing";
 import { runAgent, type AgentOptions } from "../src/Agent.ts";
 import { REDELIVERED_REASON } from "../src/WorkConsumer.ts";
 import { makeFakeTaskRunner } from "./support/fakeTaskRunner.ts";
@@ -44,16 +43,6 @@ const startAgent = (overrides: Partial<AgentOptions> = {}) =>
     return { broker: broker.control, runner, fiber };
   });
 
-const request = (work_id: string, kind: string, params: Record<string, string>, timeout_seconds = 60) => ({
-  message_id: randomUUID(),
-  type: "work_request",
-  version: 1,
-  sent_at: "1970-01-01T00:00:00Z",
-  sender: "orchestrator",
-  correlation_id: work_id,
-  payload: { work_id, kind, params, requirements: {}, timeout_seconds }
-});
-
 const resultsIn = (published: ReadonlyArray<{ message: Message; at: number }>) =>
   published.flatMap((p) => (p.message.type === "work_result" ? [{ at: p.at / 1000, payload: p.message.payload }] : []));
 
@@ -65,7 +54,7 @@ describe("work results (TestClock)", () => {
     const seen = await runTest(
       Effect.gen(function* () {
         const agent = yield* startAgent();
-        const delivery = yield* Effect.forkChild(agent.broker.deliver(request("w-1", "nap", { seconds: "5" })));
+        const delivery = yield* Effect.forkChild(agent.broker.deliver(workRequest("w-1", "nap", { seconds: "5" })));
         yield* TestClock.adjust("4 seconds");
         const before = resultsIn(agent.broker.published());
         yield* TestClock.adjust("1 second");
@@ -103,9 +92,9 @@ describe("work results (TestClock)", () => {
         const agent = yield* startAgent();
         yield* TestClock.adjust("1 second"); // the first heartbeat is out
         agent.broker.failNextPublish();
-        const first = yield* agent.broker.deliver(request("w-1", "echo", { message: "hello" }));
+        const first = yield* agent.broker.deliver(workRequest("w-1", "echo", { message: "hello" }));
         const afterFirst = resultsIn(agent.broker.published());
-        const second = yield* agent.broker.deliver(request("w-1", "echo", { message: "hello" }), { redelivered: true });
+        const second = yield* agent.broker.deliver(workRequest("w-1", "echo", { message: "hello" }), { redelivered: true });
         return { first, afterFirst, second, results: resultsIn(agent.broker.published()), runs: agent.runner.runs().length };
       })
     );
@@ -120,7 +109,7 @@ describe("work results (TestClock)", () => {
     const seen = await runTest(
       Effect.gen(function* () {
         const agent = yield* startAgent();
-        const disposition = yield* agent.broker.deliver(request("w-9", "nap", { seconds: "5" }), { redelivered: true });
+        const disposition = yield* agent.broker.deliver(workRequest("w-9", "nap", { seconds: "5" }), { redelivered: true });
         return { disposition, results: resultsIn(agent.broker.published()), runs: agent.runner.runs().length };
       })
     );
@@ -145,8 +134,8 @@ describe("work results (TestClock)", () => {
     const seen = await runTest(
       Effect.gen(function* () {
         const agent = yield* startAgent();
-        yield* agent.broker.deliver(request("w-1", "echo", { message: "hi" }));
-        const again = yield* agent.broker.deliver(request("w-1", "echo", { message: "hi" }), { redelivered: true });
+        yield* agent.broker.deliver(workRequest("w-1", "echo", { message: "hi" }));
+        const again = yield* agent.broker.deliver(workRequest("w-1", "echo", { message: "hi" }), { redelivered: true });
         return { again, results: resultsIn(agent.broker.published()).length, runs: agent.runner.runs().length };
       })
     );
@@ -154,11 +143,11 @@ describe("work results (TestClock)", () => {
   });
 
   it.each([
-    ["a kind it does not have", request("w-1", "transcode", { input: "a" }), 'unknown task kind "transcode"; this agent runs echo, nap, render'],
-    ["a missing param", request("w-1", "echo", {}), 'kind "echo": missing param "message"; the command takes "message"'],
+    ["a kind it does not have", workRequest("w-1", "transcode", { input: "a" }), 'unknown task kind "transcode"; this agent runs echo, nap, render'],
+    ["a missing param", workRequest("w-1", "echo", {}), 'kind "echo": missing param "message"; the command takes "message"'],
     [
       "a param the template has no slot for",
-      request("w-1", "echo", { message: "hi", mesage: "typo" }),
+      workRequest("w-1", "echo", { message: "hi", mesage: "typo" }),
       'kind "echo": unknown param "mesage"; the command takes "message"'
     ]
   ])("answers %s `rejected`, saying why, and runs nothing", async (_what, body, error) => {
@@ -178,8 +167,8 @@ describe("work results (TestClock)", () => {
     const seen = await runTest(
       Effect.gen(function* () {
         const agent = yield* startAgent();
-        const short = yield* Effect.forkChild(agent.broker.deliver(request("by-request", "nap", { seconds: "100" }, 10)));
-        const long = yield* Effect.forkChild(agent.broker.deliver(request("by-task", "nap", { seconds: "100" }, 100)));
+        const short = yield* Effect.forkChild(agent.broker.deliver(workRequest("by-request", "nap", { seconds: "100" }, 10)));
+        const long = yield* Effect.forkChild(agent.broker.deliver(workRequest("by-task", "nap", { seconds: "100" }, 100)));
         yield* TestClock.adjust("30 seconds");
         yield* Fiber.join(short);
         yield* Fiber.join(long);
@@ -205,7 +194,7 @@ describe("work results (TestClock)", () => {
             SSH_AUTH_SOCK: "/run/user/1000/ssh"
           }
         });
-        yield* agent.broker.deliver(request("w-1", "render", { scene: "a b; $(id).blend" }));
+        yield* agent.broker.deliver(workRequest("w-1", "render", { scene: "a b; $(id).blend" }));
         return agent.runner.runs();
       })
     );
@@ -226,8 +215,8 @@ describe("current_work in heartbeats (TestClock)", () => {
     const beats = await runTest(
       Effect.gen(function* () {
         const agent = yield* startAgent({ tasks: { nap: { command: ["sleep", "{seconds}"], timeout_seconds: 300, requires: {} } } });
-        yield* Effect.forkChild(agent.broker.deliver(request("w-a", "nap", { seconds: "45" }, 300)));
-        yield* Effect.forkChild(agent.broker.deliver(request("w-b", "nap", { seconds: "75" }, 300)));
+        yield* Effect.forkChild(agent.broker.deliver(workRequest("w-a", "nap", { seconds: "45" }, 300)));
+        yield* Effect.forkChild(agent.broker.deliver(workRequest("w-b", "nap", { seconds: "75" }, 300)));
         yield* TestClock.adjust("90 seconds");
         return agent.broker.published().flatMap((p) => (p.message.type === "work_status" ? [[p.at / 1000, p.message.payload.current_work]] : []));
       })
@@ -246,13 +235,13 @@ describe("a lost connection while work runs (TestClock)", () => {
     const seen = await runTest(
       Effect.gen(function* () {
         const agent = yield* startAgent();
-        const first = yield* Effect.forkChild(agent.broker.deliver(request("w-1", "nap", { seconds: "20" })));
+        const first = yield* Effect.forkChild(agent.broker.deliver(workRequest("w-1", "nap", { seconds: "20" })));
         yield* TestClock.adjust("5 seconds");
         yield* agent.broker.dropConnection();
         yield* TestClock.adjust(0);
         const firstDisposition = yield* Fiber.join(first);
         // The broker hands the unacked request to the new connection, flagged redelivered.
-        const again = yield* Effect.forkChild(agent.broker.deliver(request("w-1", "nap", { seconds: "20" }), { redelivered: true }));
+        const again = yield* Effect.forkChild(agent.broker.deliver(workRequest("w-1", "nap", { seconds: "20" }), { redelivered: true }));
         yield* TestClock.adjust("15 seconds");
         return {
           firstDisposition,
@@ -272,8 +261,8 @@ describe("shutdown with work running (TestClock)", () => {
     const seen = await runTest(
       Effect.gen(function* () {
         const agent = yield* startAgent({ tasks: { nap: { command: ["sleep", "{seconds}"], timeout_seconds: 300, requires: {} } } });
-        const quick = yield* Effect.forkChild(agent.broker.deliver(request("quick", "nap", { seconds: "5" })));
-        const slow = yield* Effect.forkChild(agent.broker.deliver(request("slow", "nap", { seconds: "60" })));
+        const quick = yield* Effect.forkChild(agent.broker.deliver(workRequest("quick", "nap", { seconds: "5" })));
+        const slow = yield* Effect.forkChild(agent.broker.deliver(workRequest("slow", "nap", { seconds: "60" })));
         yield* TestClock.adjust("1 second");
         const stopping = yield* Effect.forkChild(Fiber.interrupt(agent.fiber));
         yield* TestClock.adjust("8 seconds");
@@ -304,7 +293,7 @@ describe("shutdown with work running (TestClock)", () => {
     const seen = await runTest(
       Effect.gen(function* () {
         const agent = yield* startAgent();
-        yield* agent.broker.deliver(request("w-1", "echo", { message: "hi" }));
+        yield* agent.broker.deliver(workRequest("w-1", "echo", { message: "hi" }));
         yield* Fiber.interrupt(agent.fiber);
         return agent.broker.published().map((p) => [p.at / 1000, p.message.type]);
       })

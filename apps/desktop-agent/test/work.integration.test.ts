@@ -6,14 +6,12 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { randomUUID } from "node:crypto";
-import { Effect, Fiber, Layer, Redacted, Schema } from "effect";
+import { Effect, Fiber, Schema } from "effect";
 import { AgentId, workQueueTopology, type Message, type MessageOf } from "@homelab/protocol";
-import { metricsLayer } from "@homelab/metrics";
-import { readReplyQueue, runLive, serviceUrls, testQueues, type ReplyQueueReader } from "@homelab/tools/testing";
-import { runAgent, type AgentOptions } from "../src/Agent.ts";
-import { Broker } from "../src/Broker.ts";
-import { TaskRunner } from "../src/work/TaskRunner.ts";
+import { readReplyQueue, runLive, serviceUrls, testQueues, workRequest, type ReplyQueueReader } from "@homelab/tools/testing";
+import type { AgentOptions } from "../src/Agent.ts";
+import { agentOptions } from "./support/agentOptions.ts";
+import { forkAgentOnBroker } from "./support/realAgent.ts";
 
 const TASKS: AgentOptions["tasks"] = {
   echo: { command: ["echo", "{message}"], timeout_seconds: 30, requires: {} },
@@ -27,16 +25,6 @@ interface WorkAgent {
   readonly workQueue: string;
   readonly send: (request: object) => Promise<void>;
 }
-
-const request = (work_id: string, kind: string, params: Record<string, string>, timeout_seconds = 30) => ({
-  message_id: randomUUID(),
-  type: "work_request",
-  version: 1,
-  sent_at: new Date().toISOString(),
-  sender: "orchestrator",
-  correlation_id: work_id,
-  payload: { work_id, kind, params, requirements: {}, timeout_seconds }
-});
 
 const resultFor =
   (workId: string) =>
@@ -71,25 +59,15 @@ const withWorkAgent = <A>(
         reader.connection.queueDeclare({ queue: topology.queue, durable: true, arguments: { ...topology.arguments } })
       );
       if (before !== undefined) yield* Effect.promise(() => before(agent));
-      const fiber = yield* runAgent({
-        agent_id: Schema.decodeUnknownSync(AgentId)(agentId),
-        agent_type: "desktop",
-        pool_name: "desktop_pool_1",
-        reply_queue: replyQueue,
-        heartbeat_interval_seconds: 30,
-        max_concurrent_work: 1,
-        tasks: TASKS,
-        max_output_bytes: 65536,
-        shutdown_grace_seconds: 8,
-        host_env: process.env,
-        jitter: false,
-        ...overrides
-      }).pipe(
-        Effect.scoped,
-        Effect.provide(
-          Layer.mergeAll(Broker.layer(Redacted.make(serviceUrls().amqpUrl)), metricsLayer({ gpuBackend: "none" }), TaskRunner.layer)
-        ),
-        Effect.forkChild
+      const fiber = yield* forkAgentOnBroker(
+        agentOptions({
+          agent_id: Schema.decodeUnknownSync(AgentId)(agentId),
+          reply_queue: replyQueue,
+          tasks: TASKS,
+          host_env: process.env,
+          ...overrides
+        }),
+        serviceUrls().amqpUrl
       );
       const result = yield* Effect.promise(() => body(agent)).pipe(Effect.ensuring(Fiber.interrupt(fiber)));
       const left = yield* Effect.promise(() => reader.connection.queueDeclare({ queue: topology.queue, passive: true }));
@@ -108,7 +86,7 @@ afterAll(async () => {
 describe("work on the real broker", () => {
   it("runs a known kind and publishes work_result succeeded with its output, and acks the request", async () => {
     const { result, leftInQueue } = await withWorkAgent({}, async (agent) => {
-      await agent.send(request("w-echo", "echo", { message: "hello; $(id) `id` *" }));
+      await agent.send(workRequest("w-echo", "echo", { message: "hello; $(id) `id` *" }));
       return agent.reader.next(resultFor("w-echo"));
     });
     expect(result.correlation_id).toBe("w-echo");
@@ -121,7 +99,7 @@ describe("work on the real broker", () => {
 
   it("answers a kind it does not have `rejected`, naming the kinds it has, and acks the request", async () => {
     const { result, leftInQueue } = await withWorkAgent({}, async (agent) => {
-      await agent.send(request("w-unknown", "transcode", { input: "a.mkv" }));
+      await agent.send(workRequest("w-unknown", "transcode", { input: "a.mkv" }));
       return agent.reader.next(resultFor("w-unknown"));
     });
     expect(result.payload).toMatchObject({
@@ -137,7 +115,7 @@ describe("work on the real broker", () => {
   it("rejects a request whose params do not fit the kind's template, and runs nothing", async () => {
     const target = path.join(dir, "typo");
     const { result } = await withWorkAgent({}, async (agent) => {
-      await agent.send(request("w-typo", "touch", { path: target, paht: target }));
+      await agent.send(workRequest("w-typo", "touch", { path: target, paht: target }));
       return agent.reader.next(resultFor("w-typo"));
     });
     expect(result.payload).toMatchObject({ status: "rejected", error: 'kind "touch": unknown param "paht"; the command takes "path"' });
@@ -151,7 +129,7 @@ describe("work on the real broker", () => {
       (agent) => agent.reader.next(resultFor("w-again")),
       // An earlier consumer took the request and went away without acking it.
       async (agent) => {
-        await agent.send(request("w-again", "touch", { path: target }));
+        await agent.send(workRequest("w-again", "touch", { path: target }));
         const channel = await agent.reader.connection.acquire();
         const taken = await channel.basicGet({ queue: agent.workQueue });
         expect(taken).toBeDefined();
@@ -170,8 +148,8 @@ describe("work on the real broker", () => {
 
   it("runs two sleeps at once with max_concurrent_work = 2, and a heartbeat lists both in current_work", async () => {
     const { result, leftInQueue } = await withWorkAgent({ max_concurrent_work: 2, heartbeat_interval_seconds: 0.3 }, async (agent) => {
-      await agent.send(request("w-a", "nap", { seconds: "1.5" }));
-      await agent.send(request("w-b", "nap", { seconds: "1.5" }));
+      await agent.send(workRequest("w-a", "nap", { seconds: "1.5" }));
+      await agent.send(workRequest("w-b", "nap", { seconds: "1.5" }));
       const beat = await agent.reader.next(
         (m): m is MessageOf<"work_status"> => m.type === "work_status" && m.payload.current_work.length === 2
       );
@@ -188,8 +166,8 @@ describe("work on the real broker", () => {
 
   it("with max_concurrent_work = 1 runs the second request only after the first has finished", async () => {
     const { result } = await withWorkAgent({ max_concurrent_work: 1 }, async (agent) => {
-      await agent.send(request("w-1", "nap", { seconds: "0.5" }));
-      await agent.send(request("w-2", "nap", { seconds: "0.5" }));
+      await agent.send(workRequest("w-1", "nap", { seconds: "0.5" }));
+      await agent.send(workRequest("w-2", "nap", { seconds: "0.5" }));
       return { first: await agent.reader.next(resultFor("w-1")), second: await agent.reader.next(resultFor("w-2")) };
     });
     expect(Date.parse(result.second.payload.started_at)).toBeGreaterThanOrEqual(Date.parse(result.first.payload.finished_at));
@@ -197,7 +175,7 @@ describe("work on the real broker", () => {
 
   it("times a real process out at the request's timeout and reports timed_out", async () => {
     const { result } = await withWorkAgent({}, async (agent) => {
-      await agent.send(request("w-slow", "nap", { seconds: "30" }, 0.5));
+      await agent.send(workRequest("w-slow", "nap", { seconds: "30" }, 0.5));
       return agent.reader.next(resultFor("w-slow"));
     });
     expect(result.payload).toMatchObject({
@@ -211,7 +189,7 @@ describe("work on the real broker", () => {
     const { result } = await withWorkAgent(
       { host_env: { ...process.env, AMQP_URL: "amqp://agent:hunter2@broker:5672", TZ: "Europe/Berlin" } },
       async (agent) => {
-        await agent.send(request("w-env", "environment", {}));
+        await agent.send(workRequest("w-env", "environment", {}));
         return agent.reader.next(resultFor("w-env"));
       }
     );
