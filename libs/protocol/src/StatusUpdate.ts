@@ -9,6 +9,11 @@ export const AgentStatus = Schema.Literals(["online", "busy", "draining"]);
 /** The agent's own status report. */
 export type AgentStatus = typeof AgentStatus.Type;
 
+/** The most task kinds one heartbeat may advertise. */
+export const MAX_CAPABILITIES = 256;
+/** The most work ids one heartbeat may list as in progress. */
+export const MAX_CURRENT_WORK = 1024;
+
 /** The heartbeat: payload of a `work_status` message (SPEC §2). */
 export const StatusUpdate = Schema.Struct({
   agent_id: AgentId,
@@ -17,9 +22,13 @@ export const StatusUpdate = Schema.Struct({
   status: AgentStatus,
   boot_id: Uuid,
   seq: NonNegativeInt,
-  capabilities: Schema.Array(TaskKind),
+  capabilities: Schema.Array(TaskKind).check(
+    Schema.isMaxLength(MAX_CAPABILITIES, { expected: `at most ${MAX_CAPABILITIES} task kinds` })
+  ),
   resources: ResourceMetrics,
-  current_work: Schema.Array(WorkId)
+  current_work: Schema.Array(WorkId).check(
+    Schema.isMaxLength(MAX_CURRENT_WORK, { expected: `at most ${MAX_CURRENT_WORK} work ids` })
+  )
 });
 
 /** A decoded heartbeat. */

@@ -7,7 +7,12 @@ export const WorkResultStatus = Schema.Literals(["succeeded", "failed", "timed_o
 /** How a job ended. */
 export type WorkResultStatus = typeof WorkResultStatus.Type;
 
-/** Payload of a `work_result` message. `output` is already truncated by the agent. */
+/**
+ * Payload of a `work_result` message. `output` is already truncated by the
+ * agent. `output_sanitized` (optional, absent means false) says the agent
+ * replaced bytes of the program's stdout or stderr that are not text
+ * (invalid UTF-8, NUL) with U+FFFD: binary output is a normal outcome.
+ */
 export const WorkResult = Schema.Struct({
   work_id: WorkId,
   agent_id: AgentId,
@@ -16,7 +21,8 @@ export const WorkResult = Schema.Struct({
   output: Schema.String,
   error: Schema.NullOr(Schema.String),
   started_at: IsoUtc,
-  finished_at: IsoUtc
+  finished_at: IsoUtc,
+  output_sanitized: Schema.optionalKey(Schema.Boolean)
 });
 
 /** A decoded work result. */

@@ -4,6 +4,7 @@ import { DecodeError, type DecodeReason } from "./DecodeError.ts";
 import { type Message, MESSAGE_TYPES, type MessageType, messageSchemas } from "./Envelope.ts";
 import { AgentId } from "./fields.ts";
 import { problemsOf, sentence, summarize } from "./problems.ts";
+import { findUnstorableText } from "./text.ts";
 
 // The stages of decoding, each with its own reason code, run in a fixed
 // order so a message gets exactly one reason: size, UTF-8 and JSON syntax
@@ -105,7 +106,13 @@ const validate = (value: unknown): Result.Result<Message, DecodeError> => {
     if (payloadError !== undefined) return Result.fail(payloadError);
   }
   const decoded = Schema.decodeUnknownResult(messageSchemas[type])(value, parseOptions);
-  if (Result.isSuccess(decoded)) return Result.succeed(decoded.success);
+  if (Result.isSuccess(decoded)) {
+    // Every string that is kept (unknown fields are dropped by the schema).
+    const unstorable = findUnstorableText(decoded.success);
+    return unstorable === undefined
+      ? Result.succeed(decoded.success)
+      : reject("schema_violation", unstorable.path, unstorable.problem);
+  }
   return Result.fail(new DecodeError({ reason: "schema_violation", ...summarize(problemsOf(decoded.failure.issue)) }));
 };
 

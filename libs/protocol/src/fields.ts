@@ -60,15 +60,28 @@ export const isIsoUtc = (text: string): boolean => {
   return dateExists && hour <= 23 && minute <= 59 && second <= 59;
 };
 
+/** The earliest year a wire time may name: a desktop whose clock was reset reads 1970, and is still a live agent. */
+export const MIN_WIRE_YEAR = 1970;
+
 /**
  * An ISO-8601 UTC instant ending in `Z`, e.g. `2025-01-31T12:00:00.123Z`
- * (0-9 fractional digits, so both JavaScript's and Python's precision pass).
- * Kept as the wire string: the protocol never reads a clock.
+ * (0-9 fractional digits, so both JavaScript's and Python's precision pass),
+ * in the years 1970 to 9999: PostgreSQL refuses year 0000, and the
+ * registry stores these times. Kept as the wire string: the protocol never
+ * reads a clock (liveness runs on the server's).
  */
 export const IsoUtc = Schema.String.check(
-  Schema.makeFilter((text: string) => isIsoUtc(text), {
-    expected: "an ISO-8601 UTC time such as 2025-01-31T12:00:00Z"
+  Schema.makeFilter((text: string) => isIsoUtc(text) && Number(text.slice(0, 4)) >= MIN_WIRE_YEAR, {
+    expected: "an ISO-8601 UTC time between 1970 and 9999, such as 2025-01-31T12:00:00Z"
   })
+);
+
+/** The longest a heartbeat's free-text string may be (GPU names, uuids, collection errors). */
+export const MAX_HEARTBEAT_STRING = 256;
+
+/** Free text within a heartbeat: at most {@link MAX_HEARTBEAT_STRING} characters. */
+export const ShortText = Schema.String.check(
+  Schema.isMaxLength(MAX_HEARTBEAT_STRING, { expected: `a string of at most ${MAX_HEARTBEAT_STRING} characters` })
 );
 
 /** A finite number >= 0 (JSON cannot carry NaN; `1e999` parses to Infinity and is refused). */

@@ -24,9 +24,27 @@ export {
   WorkResultMessage,
   WorkStatusMessage
 } from "./Envelope.ts";
-export { AGENT_ID_PATTERN, AgentId, isIsoUtc, IsoUtc, ORCHESTRATOR_SENDER, Uuid } from "./fields.ts";
-export { CollectionError, GpuMetrics, GpuType, ResourceMetrics } from "./ResourceMetrics.ts";
-export { AgentStatus, defaultPoolName, poolNameOf, StatusUpdate } from "./StatusUpdate.ts";
+export {
+  AGENT_ID_PATTERN,
+  AgentId,
+  isIsoUtc,
+  IsoUtc,
+  MAX_HEARTBEAT_STRING,
+  MIN_WIRE_YEAR,
+  ORCHESTRATOR_SENDER,
+  Uuid
+} from "./fields.ts";
+export {
+  CollectionError,
+  GpuMetrics,
+  GpuType,
+  MAX_GPU_INDEX,
+  MAX_GPUS,
+  ResourceMetrics,
+  VRAM_SUM_TOLERANCE_GB
+} from "./ResourceMetrics.ts";
+export { AgentStatus, defaultPoolName, MAX_CAPABILITIES, MAX_CURRENT_WORK, poolNameOf, StatusUpdate } from "./StatusUpdate.ts";
+export { findUnstorableText, toStorableText, unstorableText } from "./text.ts";
 export {
   DEFAULT_DEAD_LETTER_QUEUE,
   DEFAULT_REPLY_QUEUE,

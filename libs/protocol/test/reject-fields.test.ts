@@ -76,13 +76,13 @@ describe("schema_violation: every known field is checked", () => {
       "a sent_at with an offset instead of Z",
       heartbeatWith(["sent_at"], "2025-03-01T12:00:00+00:00"),
       "sent_at",
-      'sent_at: expected an ISO-8601 UTC time such as 2025-01-31T12:00:00Z, got "2025-03-01T12:00:00+00:00"'
+      'sent_at: expected an ISO-8601 UTC time between 1970 and 9999, such as 2025-01-31T12:00:00Z, got "2025-03-01T12:00:00+00:00"'
     ],
     [
       "a collected_at on 30 February",
       heartbeatWith(resources("collected_at"), "2025-02-30T12:00:00Z"),
       "payload.resources.collected_at",
-      'payload.resources.collected_at: expected an ISO-8601 UTC time such as 2025-01-31T12:00:00Z, got "2025-02-30T12:00:00Z"'
+      'payload.resources.collected_at: expected an ISO-8601 UTC time between 1970 and 9999, such as 2025-01-31T12:00:00Z, got "2025-02-30T12:00:00Z"'
     ],
     ["a message_id that is not a UUID", heartbeatWith(["message_id"], "123"), "message_id", 'message_id: expected a UUID, got "123"'],
     ["a null payload", heartbeatWith(["payload"], null), "payload", "payload: expected object, got null"],
