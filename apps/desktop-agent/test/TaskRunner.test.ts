@@ -35,8 +35,8 @@ describe("TaskRunner with real processes", () => {
     expect(outcome).toEqual({
       _tag: "Exited",
       exitCode: 0,
-      stdout: { text: "hello world\n", droppedBytes: 0 },
-      stderr: { text: "", droppedBytes: 0 }
+      stdout: { text: "hello world\n", droppedBytes: 0, sanitized: false },
+      stderr: { text: "", droppedBytes: 0, sanitized: false }
     });
   });
 
@@ -49,8 +49,8 @@ describe("TaskRunner with real processes", () => {
     expect(outcome).toEqual({
       _tag: "Exited",
       exitCode: 3,
-      stdout: { text: "partial\n", droppedBytes: 0 },
-      stderr: { text: "disk full\n", droppedBytes: 0 }
+      stdout: { text: "partial\n", droppedBytes: 0, sanitized: false },
+      stderr: { text: "disk full\n", droppedBytes: 0, sanitized: false }
     });
   });
 

@@ -1,5 +1,5 @@
 import { Clock, Context, Effect, Layer, Ref } from "effect";
-import type { CollectionError, GpuMetrics, ResourceMetrics } from "@homelab/protocol";
+import { type CollectionError, type GpuMetrics, MAX_HEARTBEAT_STRING, type ResourceMetrics, toStorableText } from "@homelab/protocol";
 import { GpuBackend, type GpuSourceError } from "./gpu/GpuBackend.ts";
 import type { GpuReading } from "./gpu/GpuReading.ts";
 import { HostProbe, HostSourceError, type MemoryReading } from "./host/HostProbe.ts";
@@ -96,7 +96,7 @@ export class MetricsCollector extends Context.Service<MetricsCollector, MetricsC
           gpu_vram_available_gb: round(gpuEntries.reduce((sum, g) => sum + g.vram_available_gb, 0)),
           gpus: gpuEntries,
           collected_at: new Date(now).toISOString(),
-          collection_errors: errors
+          collection_errors: errors.map((e) => ({ source: wireText(e.source), message: wireText(e.message) }))
         };
         return metrics;
       });
@@ -105,6 +105,9 @@ export class MetricsCollector extends Context.Service<MetricsCollector, MetricsC
     })
   );
 }
+
+/** Text from tools and the OS as the orchestrator accepts it: no NUL, at most 256 characters. */
+const wireText = (text: string): string => toStorableText(text, MAX_HEARTBEAT_STRING);
 
 interface Cached<A> {
   readonly value: A;
@@ -123,8 +126,8 @@ const toGpuMetrics = (reading: GpuReading, errors: Array<CollectionError>): GpuM
   const total = reading.vram_total_gb ?? 0;
   return {
     index: reading.index,
-    uuid: reading.uuid,
-    name: reading.name,
+    uuid: reading.uuid === null ? null : wireText(reading.uuid),
+    name: wireText(reading.name),
     vram_total_gb: total,
     vram_used_gb: Math.min(reading.vram_used_gb ?? 0, total),
     vram_available_gb: Math.min(reading.vram_available_gb ?? 0, total),

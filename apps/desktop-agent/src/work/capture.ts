@@ -3,11 +3,37 @@
 // what does not fit is counted and dropped. stdout keeps its head (where a
 // tool prints what it did), stderr its tail (where the reason it failed is).
 
-/** Text kept from one stream and how many bytes were dropped to fit the cap. */
+import { toStorableText } from "@homelab/protocol";
+
+/**
+ * Text kept from one stream and how many bytes were dropped to fit the cap.
+ * `sanitized`: the bytes were not all text (invalid UTF-8, or NUL, which the
+ * orchestrator's database cannot store) and those were replaced by U+FFFD.
+ */
 export interface Captured {
   readonly text: string;
   readonly droppedBytes: number;
+  readonly sanitized: boolean;
 }
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The kept bytes as text: invalid UTF-8 and NUL become U+FFFD (binary output is a normal outcome). */
+const asText = (bytes: Buffer, droppedBytes: number): Captured => {
+  let text: string;
+  let sanitized = false;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch {
+    text = bytes.toString("utf8");
+    sanitized = true;
+  }
+  if (text.includes("\u0000")) {
+    text = toStorableText(text);
+    sanitized = true;
+  }
+  return { text, droppedBytes, sanitized };
+};
 
 export interface Capture {
   readonly push: (chunk: Buffer) => void;
@@ -44,7 +70,7 @@ export const headCapture = (cap: number): Capture => {
     result: () => {
       const all = Buffer.concat(chunks);
       const text = seen > kept ? all.subarray(0, all.length - incompleteTail(all)) : all;
-      return { text: text.toString("utf8"), droppedBytes: seen - text.length };
+      return asText(text, seen - text.length);
     }
   };
 };
@@ -68,7 +94,7 @@ export const tailCapture = (cap: number): Capture => {
       const truncated = seen > all.length - start;
       for (let k = 0; truncated && k < 3 && isContinuation(all[start]); k++) start++;
       const text = all.subarray(start);
-      return { text: text.toString("utf8"), droppedBytes: seen - text.length };
+      return asText(text, seen - text.length);
     }
   };
 };

@@ -10,7 +10,7 @@ import { type Captured, outputText, stderrText } from "./capture.ts";
 import type { TaskOutcome } from "./TaskRunner.ts";
 
 /** The part of a work_result that says how the work ended. */
-export type ResultFields = Pick<PayloadOf<"work_result">, "status" | "exit_code" | "output" | "error">;
+export type ResultFields = Pick<PayloadOf<"work_result">, "status" | "exit_code" | "output" | "error" | "output_sanitized">;
 
 const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))} s`;
 
@@ -23,8 +23,14 @@ const withStderr = (sentence: string, stderr: Captured): string => {
 /** The answer to a request that was not run (unknown kind, bad params, delivered again…). */
 export const rejection = (reason: string): ResultFields => ({ status: "rejected", exit_code: null, output: "", error: reason });
 
-/** How a run of `program` ended, in the result's words. */
+/** How a run of `program` ended, in the result's words; says so when stdout or stderr had to be made text. */
 export const outcomeFields = (program: string, outcome: TaskOutcome): ResultFields => {
+  const fields = endedFields(program, outcome);
+  const sanitized = outcome._tag !== "NotStarted" && (outcome.stdout.sanitized || (fields.error !== null && outcome.stderr.sanitized));
+  return sanitized ? { ...fields, output_sanitized: true } : fields;
+};
+
+const endedFields = (program: string, outcome: TaskOutcome): ResultFields => {
   switch (outcome._tag) {
     case "NotStarted":
       return { status: "failed", exit_code: null, output: "", error: outcome.reason };

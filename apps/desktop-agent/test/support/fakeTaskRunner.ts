@@ -10,13 +10,13 @@ import { TaskRunner, type TaskOutcome, type TaskSpec } from "../../src/work/Task
  */
 export const makeFakeTaskRunner = () => {
   const runs: Array<TaskSpec> = [];
-  const none = { text: "", droppedBytes: 0 };
+  const none = { text: "", droppedBytes: 0, sanitized: false };
   const run = (spec: TaskSpec): Effect.Effect<TaskOutcome> => {
     runs.push(spec);
     const [program, ...args] = spec.argv;
     const seconds = program === "sleep" ? Number(args[0]) : 0;
     const exitCode = program === "exit" ? Number(args[0]) : 0;
-    const stdout = program === "sleep" || program === "exit" ? none : { text: `${args.join(" ")}\n`, droppedBytes: 0 };
+    const stdout = program === "sleep" || program === "exit" ? none : { text: `${args.join(" ")}\n`, droppedBytes: 0, sanitized: false };
     return Effect.raceAllFirst([
       Effect.as(Effect.sleep(`${seconds} seconds`), { _tag: "Exited", exitCode, stdout, stderr: none } as const),
       Effect.as(Effect.sleep(spec.timeoutMs), { _tag: "TimedOut", timeoutMs: spec.timeoutMs, stdout: none, stderr: none } as const),
