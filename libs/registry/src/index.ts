@@ -17,6 +17,7 @@ export {
   RegistryError,
   type StatusTransition
 } from "./AgentRegistry.ts";
+export { classifyFailure, type FailureKind, sqlState } from "./errors.ts";
 export { defaultMigrationsFolder, MIGRATION_LOCK_KEY, ROUTE_LOCK_KEY, SWEEP_LOCK_KEY } from "./migrations.ts";
 export {
   ACTIVE_STATES,

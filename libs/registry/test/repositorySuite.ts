@@ -8,6 +8,7 @@ import { ingestTests } from "./suite/ingest.ts";
 import { livenessTests } from "./suite/liveness.ts";
 import { migrationAndLockTests } from "./suite/locks.ts";
 import { readingTests } from "./suite/reading.ts";
+import { refusedTests } from "./suite/refused.ts";
 import { workTests } from "./suite/work.ts";
 
 export type Services = AgentRegistry | WorkRegistry | RegistryDatabase;
@@ -71,5 +72,6 @@ export const describeRepository = <T>(
     readingTests(run);
     migrationAndLockTests(run);
     workTests(run);
+    refusedTests(run);
     more?.(suite);
   });
