@@ -3,33 +3,42 @@ import type { StatusUpdate, WorkResult } from "@homelab/protocol";
 import { AgentRegistry, type OfflineTransition, type RegistryError, type StatusTransition, WorkRegistry } from "@homelab/registry";
 import { makeBatcher } from "./Batcher.ts";
 import type { Handled, ReplyHandler } from "./ReplyConsumer.ts";
-import { databaseRetrySchedule } from "./schedules.ts";
+import { makeWritePolicy, type Refusal, writeBisecting } from "./WritePolicy.ts";
 
-type Event =
+/**
+ * One message in the ingest pipeline. `refused` is set by the write that
+ * holds it when the database cannot store it: the message is then
+ * dead-lettered instead of acked.
+ */
+type Event = (
   | { readonly _tag: "Heartbeat"; readonly update: StatusUpdate }
-  | { readonly _tag: "Shutdown"; readonly agentId: string };
+  | { readonly _tag: "Shutdown"; readonly agentId: string }
+) & { refused?: Refusal };
+
+type HeartbeatEvent = Event & { readonly _tag: "Heartbeat" };
 
 type Run =
-  | { readonly _tag: "Heartbeats"; readonly updates: ReadonlyArray<StatusUpdate> }
-  | { readonly _tag: "Shutdown"; readonly agentId: string };
+  | { readonly _tag: "Heartbeats"; readonly events: ReadonlyArray<HeartbeatEvent> }
+  | { readonly _tag: "Shutdown"; readonly event: Event & { readonly _tag: "Shutdown" } };
 
 /** Consecutive heartbeats become one write; each shutdown is a write of its own, in place. */
 const runs = (events: ReadonlyArray<Event>): ReadonlyArray<Run> => {
   const out: Array<Run> = [];
-  let pending: Array<StatusUpdate> = [];
+  let pending: Array<HeartbeatEvent> = [];
   for (const e of events) {
-    if (e._tag === "Heartbeat") pending.push(e.update);
+    if (e._tag === "Heartbeat") pending.push(e);
     else {
-      if (pending.length > 0) out.push({ _tag: "Heartbeats", updates: pending });
+      if (pending.length > 0) out.push({ _tag: "Heartbeats", events: pending });
       pending = [];
-      out.push({ _tag: "Shutdown", agentId: e.agentId });
+      out.push({ _tag: "Shutdown", event: e });
     }
   }
-  if (pending.length > 0) out.push({ _tag: "Heartbeats", updates: pending });
+  if (pending.length > 0) out.push({ _tag: "Heartbeats", events: pending });
   return out;
 };
 
 export interface IngestHooks {
+  /** Reported down only when a write failed and the ping failed too: the database is away, not one message's data. */
   readonly databaseUp: (up: boolean, detail: string) => Effect.Effect<void>;
   readonly batchCommitted: (size: number, applied: number, ignored: number, oldestReceivedAt: number, committedAt: number) => Effect.Effect<void>;
   /** Agents that went offline by agent_shutdown, with the work lost with them. */
@@ -42,8 +51,13 @@ export interface IngestHooks {
  * Turns reply-queue messages into registry writes. Heartbeats and shutdowns
  * are batched in arrival order (up to `maxBatch`, or `lingerMs` after the
  * first); consecutive heartbeats are one `applyHeartbeats` call, and each
- * message is acked only after its batch committed. While the database is away the write is retried (the
- * orchestrator is unready, not dead) and the messages stay unacked.
+ * message is acked only after its batch committed. While the database is
+ * away the write is retried (the orchestrator is unready, not dead) and the
+ * messages stay unacked. A message whose data the database refuses is
+ * dead-lettered (`unstorable`), found by writing its batch by halves so that
+ * every other message in it is applied; a write the database keeps failing
+ * for another reason is dead-lettered (`write_failed`) after a few attempts
+ * (see WritePolicy). Nothing is retried forever.
  */
 export const makeIngest = (options: {
   readonly maxBatch: number;
@@ -58,15 +72,7 @@ export const makeIngest = (options: {
     const run = Effect.runPromiseWith(yield* Effect.context<never>());
     const { hooks } = options;
 
-    /** Runs a registry write until it succeeds, reporting the database down meanwhile. */
-    const persistently = <A>(operation: Effect.Effect<A, RegistryError>) =>
-      operation.pipe(
-        Effect.tapError((e) => hooks.databaseUp(false, e.message)),
-        Effect.retry(databaseRetrySchedule),
-        // The schedule never ends, so an error cannot come out of the retry.
-        Effect.orDie,
-        Effect.tap(() => hooks.databaseUp(true, "ok"))
-      );
+    const persist = makeWritePolicy({ ping: registry.ping, databaseUp: hooks.databaseUp });
 
     const logTransitions = (transitions: ReadonlyArray<StatusTransition>) =>
       Effect.forEach(transitions, (t) => Effect.logInfo(`agent ${t.agent_id}: ${t.from ?? "new"} -> ${t.to} (${t.reason})`), {
@@ -86,33 +92,62 @@ export const makeIngest = (options: {
       exclusive: (event) => event._tag === "Shutdown",
       write: (batch) =>
         Effect.gen(function* () {
+          const oldest = Math.min(...batch.map((b) => b.receivedAt));
           for (const step of runs(batch.map((b) => b.item))) {
             if (step._tag === "Heartbeats") {
-              const result = yield* persistently(registry.applyHeartbeats(step.updates));
-              const committedAt = yield* Clock.currentTimeMillis;
-              const oldest = Math.min(...batch.map((b) => b.receivedAt));
-              yield* hooks.batchCommitted(step.updates.length, result.applied, result.ignored, oldest, committedAt);
-              yield* logTransitions(result.transitions);
-              // Work an agent lists in current_work is running.
-              yield* persistently(work.markRunning(step.updates));
+              const refusals = yield* writeBisecting(step.events, (events) => applyHeartbeats(events, oldest));
+              step.events.forEach((event, i) => {
+                const refused = refusals[i];
+                if (refused !== undefined) event.refused = refused;
+              });
             } else {
-              const transitions = yield* persistently(registry.markOffline([step.agentId], "agent_shutdown"));
-              yield* logTransitions(transitions);
-              yield* hooks.wentOffline(transitions);
+              const outcome = yield* persist(registry.markOffline([step.event.agentId], "agent_shutdown"));
+              if (outcome._tag === "Refused") step.event.refused = outcome;
+              else {
+                yield* logTransitions(outcome.value);
+                yield* hooks.wentOffline(outcome.value);
+              }
             }
           }
         })
     });
 
-    const queued = (settle: (handled: Handled) => void) => (exit: Exit.Exit<void, never>) =>
-      settle(Exit.isSuccess(exit) ? { _tag: "Ack" } : { _tag: "Requeue", why: "the write holding it did not finish" });
+    /** One write of heartbeats, with what follows a commit: figures, transitions, work now running. */
+    const applyHeartbeats = (events: ReadonlyArray<HeartbeatEvent>, oldestReceivedAt: number) =>
+      Effect.gen(function* () {
+        const updates = events.map((e) => e.update);
+        const outcome = yield* persist(registry.applyHeartbeats(updates));
+        if (outcome._tag === "Refused") return outcome;
+        const result = outcome.value;
+        const committedAt = yield* Clock.currentTimeMillis;
+        yield* hooks.batchCommitted(updates.length, result.applied, result.ignored, oldestReceivedAt, committedAt);
+        yield* logTransitions(result.transitions);
+        // Work an agent lists in current_work is running. The heartbeats are
+        // stored already: if this cannot be written, running shows later
+        // (from the next heartbeat, or the result), and the messages stand.
+        const running = yield* persist(work.markRunning(updates));
+        if (running._tag === "Refused") {
+          yield* Effect.logWarning(`could not mark listed work running (${running.reason}): ${running.detail}`);
+        }
+        return outcome;
+      });
+
+    const queued = (event: Event, settle: (handled: Handled) => void) => (exit: Exit.Exit<void, never>) => {
+      if (Exit.isFailure(exit)) return settle({ _tag: "Requeue", why: "the write holding it did not finish" });
+      const refused = event.refused;
+      settle(refused === undefined ? { _tag: "Ack" } : { _tag: "Reject", reason: refused.reason, detail: refused.detail });
+    };
 
     const handle: ReplyHandler = (message, settle) => {
       switch (message.type) {
-        case "work_status":
-          return batcher.offer({ _tag: "Heartbeat", update: message.payload }, queued(settle));
-        case "agent_shutdown":
-          return batcher.offer({ _tag: "Shutdown", agentId: message.payload.agent_id }, queued(settle));
+        case "work_status": {
+          const event: Event = { _tag: "Heartbeat", update: message.payload };
+          return batcher.offer(event, queued(event, settle));
+        }
+        case "agent_shutdown": {
+          const event: Event = { _tag: "Shutdown", agentId: message.payload.agent_id };
+          return batcher.offer(event, queued(event, settle));
+        }
         case "work_result":
           return void run(recordResult(message.payload)).then(settle, () =>
             settle({ _tag: "Requeue", why: "the result could not be stored" })
@@ -132,8 +167,10 @@ export const makeIngest = (options: {
      * a heartbeat can only move work from dispatched to running).
      */
     const recordResult = (result: WorkResult): Effect.Effect<Handled> =>
-      persistently(work.recordResult(result)).pipe(
-        Effect.flatMap((outcome): Effect.Effect<Handled> => {
+      persist(work.recordResult(result)).pipe(
+        Effect.flatMap((written): Effect.Effect<Handled> => {
+          if (written._tag === "Refused") return Effect.succeed({ _tag: "Reject", reason: written.reason, detail: written.detail });
+          const outcome = written.value;
           switch (outcome._tag) {
             case "Recorded":
               return Effect.logInfo(

@@ -8,9 +8,11 @@ import { AgentRegistry, type Liveness } from "@homelab/registry";
  * `unsupported` for a valid message of a type that does not belong on the
  * reply queue (work_request); `unknown_work` for a result whose work_id no
  * orchestrator handed out; `wrong_agent` for a result sent by another agent
- * than the one the work was booked on.
+ * than the one the work was booked on; `unstorable` for a message whose data
+ * the database refuses (SQLSTATE class 22 or 23); `write_failed` for one the
+ * database kept failing to write for another reason, after a few attempts.
  */
-export type RejectReason = DecodeReason | "unsupported" | "unknown_work" | "wrong_agent";
+export type RejectReason = DecodeReason | "unsupported" | "unknown_work" | "wrong_agent" | "unstorable" | "write_failed";
 
 /** Every reason, so each series exists (at 0) before the first rejection. */
 export const REJECT_REASONS: ReadonlyArray<RejectReason> = [
@@ -23,7 +25,9 @@ export const REJECT_REASONS: ReadonlyArray<RejectReason> = [
   "schema_violation",
   "unsupported",
   "unknown_work",
-  "wrong_agent"
+  "wrong_agent",
+  "unstorable",
+  "write_failed"
 ];
 
 /** How a `POST /work` ended. */

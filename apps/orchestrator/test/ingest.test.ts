@@ -1,0 +1,96 @@
+// Ingest against the real PostgreSQL with data the protocol would refuse
+// today but an older build, a bug or a hand-written message could still
+// bring: one bad message costs one dead letter, every other message in its
+// batch is applied exactly once, and the database is never reported down.
+import { randomUUID } from "node:crypto";
+import { Deferred, Effect, Layer, Redacted } from "effect";
+import type { Message, StatusUpdate } from "@homelab/protocol";
+import { AgentRegistry, RegistryDatabase, WorkRegistry } from "@homelab/registry";
+import { runLive, testDatabase, heartbeat as wireHeartbeat, resources } from "@homelab/tools/testing";
+import { makeIngest } from "../src/Ingest.ts";
+import type { Handled } from "../src/ReplyConsumer.ts";
+
+const BOOT = "0b6f3c1e-8d2a-4f5b-9c7e-1a2b3c4d5e6f";
+
+const heartbeat = (agentId: string, gpuName = "NVIDIA GeForce RTX 4090"): Message => {
+  const message = wireHeartbeat({ agentId, bootId: BOOT, seq: 1, capabilities: ["echo"] });
+  const base = resources();
+  const payload: StatusUpdate = { ...message.payload, resources: { ...base, gpus: base.gpus.map((g) => ({ ...g, name: gpuName })) } };
+  return { ...message, payload };
+};
+
+describe("ingest on the real database", () => {
+  it("dead-letters only the messages the database refuses (unstorable) and applies every other one in the batch", async () => {
+    const outcome = await runLive(
+      Effect.gen(function* () {
+        const db = yield* testDatabase("ingest");
+        const registry = Layer.mergeAll(AgentRegistry.layer, WorkRegistry.layer).pipe(
+          Layer.provideMerge(Layer.orDie(RegistryDatabase.layerPostgres(Redacted.make(db.url))))
+        );
+        return yield* Effect.gen(function* () {
+          const reported: Array<boolean> = [];
+          const ingest = yield* makeIngest({
+            maxBatch: 100,
+            lingerMs: 50,
+            hooks: {
+              databaseUp: (up) => Effect.sync(() => void reported.push(up)),
+              batchCommitted: () => Effect.void,
+              wentOffline: () => Effect.void,
+              workFinished: () => Effect.void
+            }
+          });
+          // A result for booked work whose started_at (year 0000) PostgreSQL cannot hold.
+          const agents = yield* AgentRegistry;
+          yield* agents.applyHeartbeats([heartbeat("worker").payload as StatusUpdate]);
+          const booked = yield* (yield* WorkRegistry).route({ work_id: randomUUID(), kind: "echo", params: {}, requirements: {}, timeout_seconds: 60 });
+          const messages: Array<Message> = Array.from({ length: 20 }, (_, i) =>
+            heartbeat(`desk-${i}`, i === 5 ? "RTX\u00004090" : i === 13 ? "RTX \ud800" : "NVIDIA GeForce RTX 4090")
+          );
+          const results: Array<Message> = [];
+          if (booked._tag !== "Booked") return yield* Effect.die(`nothing booked: ${booked.reason}`);
+          {
+            const sent = wireHeartbeat({ agentId: "worker", bootId: BOOT, seq: 2 });
+            results.push({
+              ...sent,
+              type: "work_result",
+              payload: {
+                work_id: booked.work.work_id,
+                agent_id: sent.payload.agent_id,
+                status: "succeeded",
+                exit_code: 0,
+                output: "",
+                error: null,
+                started_at: "0000-01-01T00:00:00Z",
+                finished_at: "2025-01-01T00:00:00Z"
+              }
+            } as Message);
+          }
+          const settled = yield* Effect.forEach(
+            [...messages, ...results],
+            (message) =>
+              Effect.gen(function* () {
+                const done = yield* Deferred.make<Handled>();
+                ingest.handle(message, (handled) => Deferred.doneUnsafe(done, Effect.succeed(handled)));
+                return done;
+              })
+          ).pipe(Effect.flatMap((all) => Effect.forEach(all, Deferred.await)));
+          const stored = yield* agents.listAgents({});
+          return { settled, stored: stored.map((a) => a.agent_id), reported };
+        }).pipe(Effect.provide(registry));
+      })
+    );
+    const rejected = outcome.settled.flatMap((h, i) => (h._tag === "Reject" ? [{ i, reason: h.reason, detail: h.detail }] : []));
+    expect(rejected.map((r) => [r.i, r.reason])).toEqual([
+      [5, "unstorable"],
+      [13, "unstorable"],
+      [20, "unstorable"]
+    ]);
+    expect(rejected[0]?.detail).toMatch(/^applyHeartbeats: /);
+    expect(rejected[2]?.detail).toMatch(/^recordResult: /);
+    expect(outcome.settled.filter((h) => h._tag === "Ack")).toHaveLength(18);
+    expect(outcome.stored).toHaveLength(19);
+    expect(outcome.stored).not.toContain("desk-5");
+    expect(outcome.stored).not.toContain("desk-13");
+    expect(outcome.reported).not.toContain(false);
+  });
+});
