@@ -19,10 +19,21 @@ import {
   type WorkRecord,
   WorkRow,
   type WorkState,
-  workSelect
+  workSelect,
+  workSummarySelect,
+  type WorkSummary,
+  WorkSummaryRow
 } from "./repository/work.ts";
 
-export { ACTIVE_STATES, type RouteRequest, type RouteRequirements, type WorkRecord, WORK_STATES, WorkState } from "./repository/work.ts";
+export {
+  ACTIVE_STATES,
+  type RouteRequest,
+  type RouteRequirements,
+  type WorkRecord,
+  WORK_STATES,
+  WorkState,
+  type WorkSummary
+} from "./repository/work.ts";
 
 export type RouteOutcome =
   | { readonly _tag: "Booked"; readonly work: WorkRecord }
@@ -62,7 +73,8 @@ export interface WorkRegistryShape {
   /** Active work past its timeout plus `graceSeconds` (since dispatch, by the database clock) becomes `timed_out`. */
   readonly timeOut: (graceSeconds: number) => Effect.Effect<ReadonlyArray<string>, RegistryError>;
   readonly get: (workId: string) => Effect.Effect<Option.Option<WorkRecord>, RegistryError>;
-  readonly list: (filter: WorkFilter) => Effect.Effect<ReadonlyArray<WorkRecord>, RegistryError>;
+  /** Newest first; each result without its `output` (`get` has it). */
+  readonly list: (filter: WorkFilter) => Effect.Effect<ReadonlyArray<WorkSummary>, RegistryError>;
 }
 
 const IdRow = Schema.Struct({ work_id: Schema.String });
@@ -138,9 +150,9 @@ export const makeWorkRegistry = Effect.gen(function* () {
     ].filter((c) => c !== undefined);
     const where = conditions.length === 0 ? sql`` : sql` where ${sql.join(conditions, sql` and `)}`;
     const rows = yield* use("listWork", (db) =>
-      db.execute(sql`${workSelect}${where} order by created_at desc, work_id limit ${filter.limit ?? 100}`)
+      db.execute(sql`${workSummarySelect}${where} order by created_at desc, work_id limit ${filter.limit ?? 100}`)
     );
-    return yield* decodeRows("listWork", WorkRow)(rowsOf(rows));
+    return yield* decodeRows("listWork", WorkSummaryRow)(rowsOf(rows));
   });
 
   return { route, markDispatched, fail, markRunning, recordResult, timeOut, get, list } satisfies WorkRegistryShape;

@@ -30,7 +30,8 @@ export {
   WorkRegistry,
   type WorkRegistryShape,
   WORK_STATES,
-  WorkState
+  WorkState,
+  type WorkSummary
 } from "./WorkRegistry.ts";
 export {
   type DatabaseOptions,

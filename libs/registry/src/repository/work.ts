@@ -282,6 +282,9 @@ const WORK_COLUMNS = `work_id, kind, params, requirements, timeout_seconds, agen
 
 export const workSelect = sql.raw(`select ${WORK_COLUMNS} from work`);
 
+/** The same columns with the result's `output` left out (it can be 1 MiB per job): for listings. */
+export const workSummarySelect = sql.raw(`select ${WORK_COLUMNS.replace(/\bresult\b/, "(result - 'output') as result")} from work`);
+
 const Allocation = Schema.Struct({ vram_gb: Schema.Finite, cores: Schema.Finite, memory_gb: Schema.Finite });
 
 export const WorkRow = Schema.Struct({
@@ -303,3 +306,11 @@ export const WorkRow = Schema.Struct({
   updated_at: Schema.String
 });
 export type WorkRecord = typeof WorkRow.Type;
+
+const { output: _output, ...summaryFields } = WorkResult.fields;
+/** A work_result without its `output`. */
+export const WorkResultSummary = Schema.Struct(summaryFields);
+
+/** A work row as listed: its result without `output`. */
+export const WorkSummaryRow = Schema.Struct({ ...WorkRow.fields, result: Schema.NullOr(WorkResultSummary) });
+export type WorkSummary = typeof WorkSummaryRow.Type;
