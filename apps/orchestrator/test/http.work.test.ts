@@ -1,88 +1,12 @@
 // POST /work, GET /work and GET /work/:id over the real PostgreSQL and
 // RabbitMQ: validation, the bearer token, routing with allocations, the
 // request as it lands on the agent's queue, and racing submissions.
-import { Context, Effect, Layer, Option, Redacted, Schema, type Scope } from "effect";
+import { Effect } from "effect";
 import { Connection } from "rabbitmq-client";
-import { decodeDelivered, StatusUpdate, workQueueName } from "@homelab/protocol";
-import { AgentRegistry, RegistryDatabase, WorkRegistry } from "@homelab/registry";
-import { runLive, serviceUrls, testDatabase, testQueues, uniqueName, resources } from "@homelab/tools/testing";
-import { Amqp } from "../src/Amqp.ts";
-import { ApiToken, tokensEqual } from "../src/http/auth.ts";
-import { boundPort, httpLayer } from "../src/http/index.ts";
-import { OrchestratorMetrics } from "../src/OrchestratorMetrics.ts";
-import { Readiness } from "../src/Readiness.ts";
-import { Dispatcher } from "../src/work/Dispatcher.ts";
-import { gpu } from "./support/agentRecords.ts";
-
-interface Api {
-  readonly base: string;
-  readonly agents: Context.Service.Shape<typeof AgentRegistry>;
-  readonly work: Context.Service.Shape<typeof WorkRegistry>;
-  readonly adopt: (agentId: string) => void;
-}
-
-/** The real API over a database of its own and the shared broker. */
-const startWorkApi = (token?: string): Effect.Effect<Api, unknown, Scope.Scope> =>
-  Effect.gen(function* () {
-    const database = yield* testDatabase("work_api");
-    const queues = yield* testQueues();
-    const registry = Layer.mergeAll(AgentRegistry.layer, WorkRegistry.layer).pipe(
-      Layer.provideMerge(RegistryDatabase.layerPostgres(Redacted.make(database.url)))
-    );
-    const services = Layer.mergeAll(
-      Readiness.layer,
-      OrchestratorMetrics.layer,
-      Dispatcher.layer.pipe(Layer.provideMerge(Amqp.layer(Redacted.make(serviceUrls().amqpUrl)))),
-      ApiToken.layer(token === undefined ? Option.none() : Option.some(Redacted.make(token)))
-    ).pipe(Layer.provideMerge(registry));
-    const context = yield* Layer.build(httpLayer({ host: "127.0.0.1", port: 0 }).pipe(Layer.provideMerge(services)));
-    const port = yield* boundPort.pipe(Effect.provideContext(context));
-    return {
-      base: `http://127.0.0.1:${port}`,
-      agents: Context.get(context, AgentRegistry),
-      work: Context.get(context, WorkRegistry),
-      adopt: (agentId) => void queues.adopt(workQueueName(agentId))
-    };
-  });
-
-let seq = 0;
-const online = (api: Api, agentId: string, options: { gpus?: ReadonlyArray<number>; kinds?: ReadonlyArray<string> } = {}) => {
-  api.adopt(agentId);
-  const gpus = (options.gpus ?? []).map((free, i) => gpu(i, 24, free));
-  const update = Schema.decodeUnknownSync(StatusUpdate)({
-    agent_id: agentId,
-    agent_type: "desktop",
-    status: "online",
-    boot_id: "4a0c9d7e-2b1f-4e6a-8c3d-5f7e9a1b2c3d",
-    seq: seq++,
-    capabilities: [...(options.kinds ?? ["echo"])],
-    current_work: [],
-    resources: resources({
-      gpu_type: gpus.length > 0 ? "nvidia" : "none",
-      gpu_count: gpus.length,
-      gpus,
-      gpu_vram_total_gb: 24 * gpus.length,
-      gpu_vram_available_gb: gpus.reduce((t, g) => t + g.vram_available_gb, 0)
-    })
-  });
-  return api.agents.applyHeartbeats([update]);
-};
-
-const post = (api: Api, body: unknown, headers: Record<string, string> = {}) =>
-  Effect.promise(async () => {
-    const response = await fetch(`${api.base}/work`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...headers },
-      body: typeof body === "string" ? body : JSON.stringify(body)
-    });
-    return { status: response.status, json: (await response.json()) as Record<string, unknown>, auth: response.headers.get("www-authenticate") };
-  });
-
-const getJson = (api: Api, path: string) =>
-  Effect.promise(async () => {
-    const response = await fetch(`${api.base}${path}`);
-    return { status: response.status, json: (await response.json()) as unknown };
-  });
+import { decodeDelivered, workQueueName } from "@homelab/protocol";
+import { runLive, serviceUrls, uniqueName } from "@homelab/tools/testing";
+import { tokensEqual } from "../src/http/auth.ts";
+import { getJson, online, post, startWorkApi } from "./support/workApi.ts";
 
 /** The messages waiting on an agent's work queue (taken off it); none when it has no queue. */
 const takeRequests = (agentId: string) =>
@@ -222,7 +146,7 @@ describe("POST /work", () => {
 });
 
 describe("GET /work", () => {
-  it("lists work filtered by status and agent, 404 for an unknown id, 400 for a bad filter", async () => {
+  it("lists work filtered by status and agent, 404 for an unknown id, 400 for a bad filter or an id that is not a UUID", async () => {
     const seen = await runLive(
       Effect.gen(function* () {
         const api = yield* startWorkApi();
@@ -233,7 +157,8 @@ describe("GET /work", () => {
           id: posted.json["work_id"],
           mine: yield* getJson(api, `/work?agent=${one}&status=dispatched`),
           none: yield* getJson(api, "/work?status=succeeded"),
-          missing: yield* getJson(api, "/work/nope"),
+          missing: yield* getJson(api, "/work/5f0c2a9e-1b7d-4c3e-8a6f-0d9e8c7b6a51"),
+          notAnId: yield* getJson(api, "/work/nope"),
           bad: yield* getJson(api, "/work?status=done"),
           badLimit: yield* getJson(api, "/work?limit=0")
         };
@@ -242,6 +167,7 @@ describe("GET /work", () => {
     expect((seen.mine.json as Array<{ work_id: string }>).map((w) => w.work_id)).toEqual([seen.id]);
     expect(seen.none.json).toEqual([]);
     expect(seen.missing.status).toBe(404);
+    expect(seen.notAnId).toEqual({ status: 400, json: { error: 'work_id: expected a UUID, got "nope"' } });
     expect(seen.bad.status).toBe(400);
     expect(JSON.stringify(seen.bad.json)).toMatch(/status: expected one of pending, dispatched/);
     expect(seen.badLimit.status).toBe(400);

@@ -2,7 +2,7 @@ import { Effect, Layer, Option, Schema } from "effect";
 import { HttpRouter } from "effect/http";
 import { AgentRegistry, type AgentFilter } from "@homelab/registry";
 import { databaseUnavailable, handle, jsonResponse, NotFound } from "./errors.ts";
-import { decodeQuery, NonEmpty, OneOf } from "./query.ts";
+import { AGENT_ID_PATH, decodeQuery, NonEmpty, OneOf, pathId } from "./query.ts";
 
 /** `GET /agents` query: liveness and pool filters, both optional. */
 export const AgentsQuery = Schema.Struct({
@@ -31,7 +31,7 @@ const getAgent = HttpRouter.add(
   handle(
     Effect.gen(function* () {
       yield* decodeQuery(Schema.Struct({}));
-      const { id = "" } = yield* HttpRouter.params;
+      const id = yield* pathId(AGENT_ID_PATH);
       const registry = yield* AgentRegistry;
       const found = yield* registry.getAgent(id).pipe(Effect.mapError(databaseUnavailable));
       if (Option.isNone(found)) {

@@ -14,16 +14,20 @@ export class Unavailable extends Data.TaggedError("Unavailable")<{ readonly mess
 /** A mutating request without the configured bearer token, or with another one. */
 export class Unauthorized extends Data.TaggedError("Unauthorized")<{ readonly message: string }> {}
 
+/** The body is over the size limit (refused before it is read). */
+export class PayloadTooLarge extends Data.TaggedError("PayloadTooLarge")<{ readonly message: string }> {}
+
 /** The request is valid but cannot be done in the current state (no agent has room). */
 export class Conflict extends Data.TaggedError("Conflict")<{ readonly message: string }> {}
 
-export type ApiError = BadRequest | NotFound | Unavailable | Unauthorized | Conflict;
+export type ApiError = BadRequest | NotFound | Unavailable | Unauthorized | Conflict | PayloadTooLarge;
 
 const STATUS: Record<ApiError["_tag"], number> = {
   BadRequest: 400,
   Unauthorized: 401,
   NotFound: 404,
   Conflict: 409,
+  PayloadTooLarge: 413,
   Unavailable: 503
 };
 

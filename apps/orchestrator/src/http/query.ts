@@ -1,5 +1,6 @@
 import { Effect, Schema, SchemaIssue } from "effect";
-import { HttpServerRequest } from "effect/http";
+import { HttpRouter, HttpServerRequest } from "effect/http";
+import { AGENT_ID_PATTERN, unstorableText } from "@homelab/protocol";
 import { BadRequest } from "./errors.ts";
 
 // Query-string field schemas: each decodes the raw string and names what it
@@ -82,6 +83,12 @@ export const decodeQuery = <S extends QuerySchema>(
         message: `unknown query parameter${unknown.length > 1 ? "s" : ""} ${names} (accepted: ${accepted})`
       });
     }
+    for (const [name, value] of Object.entries(params)) {
+      for (const text of Array.isArray(value) ? value : [value]) {
+        const problem = unstorableText(String(text));
+        if (problem !== undefined) return yield* new BadRequest({ message: `${name}: ${problem}` });
+      }
+    }
     const repeated = Object.keys(params).filter((name) => Array.isArray(params[name]));
     if (repeated.length > 0) {
       return yield* new BadRequest({ message: repeated.map((name) => `${name}: given more than once`).join("; ") });
@@ -89,4 +96,32 @@ export const decodeQuery = <S extends QuerySchema>(
     return yield* Schema.decodeUnknownEffect(schema)(params, { errors: "all" }).pipe(
       Effect.mapError((error) => new BadRequest({ message: problemsOf(error.issue, params).join("; ") }))
     );
+  });
+
+/** What a path segment must look like to name something: checked before any query. */
+export interface PathIdPattern {
+  readonly what: string;
+  readonly pattern: RegExp;
+  readonly expected: string;
+}
+
+export const AGENT_ID_PATH: PathIdPattern = {
+  what: "agent_id",
+  pattern: AGENT_ID_PATTERN,
+  expected: "1-128 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
+};
+
+/** Work ids are the UUIDs `POST /work` hands out. */
+export const WORK_ID_PATH: PathIdPattern = {
+  what: "work_id",
+  pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+  expected: "a UUID"
+};
+
+/** The route's `:id`, checked against `id`'s pattern; anything else is a 400 naming it (never a query). */
+export const pathId = (id: PathIdPattern): Effect.Effect<string, BadRequest, HttpRouter.RouteContext> =>
+  Effect.gen(function* () {
+    const { id: value = "" } = yield* HttpRouter.params;
+    if (id.pattern.test(value)) return value;
+    return yield* new BadRequest({ message: `${id.what}: expected ${id.expected}, got ${quote(value)}` });
   });

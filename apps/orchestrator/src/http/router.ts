@@ -1,5 +1,5 @@
 import { Effect, Layer } from "effect";
-import { HttpRouter, HttpServerRequest } from "effect/http";
+import { HttpRouter, HttpServerError, HttpServerRequest } from "effect/http";
 import { agentRoutes } from "./agents.ts";
 import { capacityRoutes } from "./capacity.ts";
 import { errorResponse, handle } from "./errors.ts";
@@ -19,11 +19,30 @@ const notFound = HttpRouter.add(
   handle(
     Effect.gen(function* () {
       const request = yield* HttpServerRequest.HttpServerRequest;
-      const path = new URL(request.url, "http://localhost").pathname;
+      // Not `new URL(...)`: a path such as "//" reads as a URL with no host and throws.
+      const path = request.url.split("?")[0] ?? request.url;
       return errorResponse(404, `no route for ${request.method} ${path}`);
     })
   )
 );
 
+/**
+ * A path the router cannot even decode (`/agents/%FF%FE`: percent-escapes
+ * that are not UTF-8), or with a segment over the router's maxParamLength,
+ * matches no route, not even the wildcard, and the router's own answer has
+ * an empty body: answer it with a JSON 400 that says why.
+ */
+const undecodablePath = HttpRouter.middleware<{ handles: HttpServerError.HttpServerError }>()(
+  (app) =>
+    app.pipe(
+      Effect.catchIf(
+        (e: unknown): e is HttpServerError.HttpServerError =>
+          HttpServerError.isHttpServerError(e) && e.reason._tag === "RouteNotFound",
+        (e) => Effect.succeed(errorResponse(400, `no route for ${e.request.method} ${JSON.stringify(e.request.url)}: the path cannot be decoded (percent-escapes that are not UTF-8) or a segment is over 1024 characters`))
+      )
+    ),
+  { global: true }
+);
+
 /** Every route of the orchestrator's HTTP API. */
-export const routes = Layer.mergeAll(healthRoutes, agentRoutes, capacityRoutes, metricsRoutes, workRoutes, notFound);
+export const routes = Layer.mergeAll(healthRoutes, agentRoutes, capacityRoutes, metricsRoutes, workRoutes, notFound, undecodablePath);

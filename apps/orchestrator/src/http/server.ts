@@ -28,7 +28,9 @@ export const httpLayer = (
   ServeError,
   AgentRegistry | WorkRegistry | Dispatcher | ApiToken | OrchestratorMetrics | Readiness
 > =>
-  HttpRouter.serve(routes).pipe(
+  // find-my-way's default maxParamLength (100) would make a valid 128-character
+  // agent_id "no route"; longer ids reach the handlers, whose pattern refuses them by name.
+  HttpRouter.serve(routes, { routerConfig: { maxParamLength: 1024 } }).pipe(
     Layer.provideMerge(NodeHttpServer.layerServer(createServer, { host: options.host, port: options.port }))
   );
 

@@ -1,38 +1,12 @@
 import { Effect, Layer, Option, Schema } from "effect";
-import { HttpRouter, HttpServerRequest } from "effect/http";
+import { HttpRouter } from "effect/http";
 import { WorkRegistry, WORK_STATES } from "@homelab/registry";
 import { OrchestratorMetrics } from "../OrchestratorMetrics.ts";
 import { submitWork, WorkSubmission } from "../work/submit.ts";
 import { requireToken } from "./auth.ts";
-import { BadRequest, Conflict, databaseUnavailable, handle, jsonResponse, NotFound, Unavailable } from "./errors.ts";
-import { decodeQuery, NonEmpty, OneOf, problemsOf } from "./query.ts";
-
-/** A job's body is a few hundred bytes; anything near this is a mistake. */
-const MAX_BODY_BYTES = 64 * 1024;
-
-/** Reads the request body as a JSON object and decodes it with `schema`; every problem is a 400 naming the field. */
-const decodeJsonBody = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S) =>
-  Effect.gen(function* () {
-    const request = yield* HttpServerRequest.HttpServerRequest;
-    const type = request.headers["content-type"] ?? "";
-    if (!/^application\/json\b/i.test(type)) {
-      return yield* new BadRequest({ message: `the body must be JSON (Content-Type: application/json), got ${JSON.stringify(type)}` });
-    }
-    const text = yield* request.text.pipe(Effect.mapError(() => new BadRequest({ message: "the request body could not be read" })));
-    if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
-      return yield* new BadRequest({ message: `the body is over ${MAX_BODY_BYTES} bytes` });
-    }
-    const body = yield* Effect.try({
-      try: (): unknown => JSON.parse(text),
-      catch: (e) => new BadRequest({ message: `the body is not valid JSON: ${e instanceof Error ? e.message : String(e)}` })
-    });
-    if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      return yield* new BadRequest({ message: "the body must be a JSON object" });
-    }
-    return yield* Schema.decodeUnknownEffect(schema)(body, { errors: "all", onExcessProperty: "error" }).pipe(
-      Effect.mapError((error) => new BadRequest({ message: problemsOf(error.issue, body).join("; ") }))
-    );
-  });
+import { decodeJsonBody } from "./body.ts";
+import { Conflict, databaseUnavailable, handle, jsonResponse, NotFound, Unavailable } from "./errors.ts";
+import { decodeQuery, NonEmpty, OneOf, pathId, WORK_ID_PATH } from "./query.ts";
 
 /**
  * `POST /work`: 202 with the booked work (its `work_id`, `agent_id`, GPU and
@@ -100,7 +74,7 @@ const getWork = HttpRouter.add(
   handle(
     Effect.gen(function* () {
       yield* decodeQuery(Schema.Struct({}));
-      const { id = "" } = yield* HttpRouter.params;
+      const id = yield* pathId(WORK_ID_PATH);
       const registry = yield* WorkRegistry;
       const found = yield* registry.get(id).pipe(Effect.mapError(databaseUnavailable));
       if (Option.isNone(found)) return yield* new NotFound({ message: `work ${JSON.stringify(id)} does not exist` });
