@@ -65,6 +65,20 @@ describe("work_result fields from an outcome", () => {
     expect(decoded._tag).toBe("Success");
   });
 
+  it("never sends an error the orchestrator refuses: a NUL quoted from the config becomes U+FFFD", () => {
+    const message = workResultMessage({
+      stamp: { message_id: "8b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e", sent_at: "2025-03-01T12:00:00Z" },
+      agentId: AgentId.make("gaming-pc"),
+      workId: "w-1",
+      fields: rejection("no such program: a\u0000b"),
+      startedAt: "2025-03-01T12:00:00Z",
+      finishedAt: "2025-03-01T12:00:01Z"
+    });
+    const decoded = decodeMessage(encodeMessage(message));
+    expect(decoded._tag).toBe("Success");
+    expect(message.payload).toMatchObject({ error: "no such program: a\uFFFDb", output_sanitized: true });
+  });
+
 
   const none = { text: "", droppedBytes: 0, sanitized: false };
   it.each([

@@ -4,7 +4,8 @@ import {
   MAX_MESSAGE_BYTES,
   type AgentId,
   type Message,
-  type PayloadOf
+  type PayloadOf,
+  toStorableText
 } from "@homelab/protocol";
 import { type Captured, outputText, stderrText } from "./capture.ts";
 import type { TaskOutcome } from "./TaskRunner.ts";
@@ -62,6 +63,13 @@ const endedFields = (program: string, outcome: TaskOutcome): ResultFields => {
   }
 };
 
+/** The fields with NUL and unpaired surrogates replaced by U+FFFD, marked as sanitized when that changed anything. */
+const storable = (fields: ResultFields): ResultFields => {
+  const output = toStorableText(fields.output);
+  const error = fields.error === null ? null : toStorableText(fields.error);
+  return output === fields.output && error === fields.error ? fields : { ...fields, output, error, output_sanitized: true };
+};
+
 const SHORTENED = "\n[shortened to fit the 1 MiB message limit]";
 
 /**
@@ -78,8 +86,11 @@ export const workResultMessage = (input: {
   readonly startedAt: string;
   readonly finishedAt: string;
 }): Message => {
-  const build = (fields: ResultFields): Message =>
-    makeEnvelope({
+  const build = (raw: ResultFields): Message => {
+    // Captured output is text already; an error sentence can still quote a
+    // config value or a program name: nothing leaves that the orchestrator refuses.
+    const fields = storable(raw);
+    return makeEnvelope({
       ...input.stamp,
       type: "work_result",
       sender: input.agentId,
@@ -92,6 +103,7 @@ export const workResultMessage = (input: {
         finished_at: input.finishedAt
       }
     });
+  };
   let output = input.fields.output;
   let error = input.fields.error ?? "";
   let cutOutput = false;

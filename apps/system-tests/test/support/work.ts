@@ -15,6 +15,7 @@ export interface WorkView {
     readonly error: string | null;
     readonly started_at: string;
     readonly finished_at: string;
+    readonly output_sanitized?: boolean;
   } | null;
 }
 
