@@ -1,64 +1,19 @@
 // Bad HTTP input over the real API (PostgreSQL and RabbitMQ behind it):
 // every bad request is a 4xx with a JSON body that says what was wrong,
 // never a 5xx, and never costs the orchestrator memory.
-import { request as httpRequest } from "node:http";
 import { Effect } from "effect";
 import fc from "fast-check";
 import { AgentId } from "@homelab/protocol";
-import { runLive } from "@homelab/tools/testing";
+import { runLive, uploadBody } from "@homelab/tools/testing";
+import { get } from "./support/startApi.ts";
 import { type Api, getJson, online, post, startWorkApi } from "./support/workApi.ts";
 
-/** Sends `total` bytes of body from one reused 64 KiB buffer (chunked unless `declare`), and reports what came back. */
 const upload = (api: Api, total: number, declare: boolean) =>
-  Effect.promise(
-    () =>
-      new Promise<{ status: number; json: unknown; sentBytes: number }>((resolve, reject) => {
-        const url = new URL(`${api.base}/work`);
-        const chunk = Buffer.alloc(64 * 1024, 0x20);
-        let sent = 0;
-        const req = httpRequest({
-          host: url.hostname,
-          port: url.port,
-          path: "/work",
-          method: "POST",
-          headers: { "content-type": "application/json", ...(declare ? { "content-length": String(total) } : {}) }
-        });
-        req.on("response", (res) => {
-          const parts: Array<Buffer> = [];
-          res.on("data", (d: Buffer) => parts.push(d));
-          res.on("end", () => {
-            req.destroy();
-            const text = Buffer.concat(parts).toString("utf8");
-            resolve({ status: res.statusCode ?? 0, json: JSON.parse(text), sentBytes: sent });
-          });
-        });
-        req.on("error", (e) => {
-          if (sent > 0) return; // the server closed on a body it refused; the response event still comes
-          reject(e);
-        });
-        const pump = () => {
-          while (sent < total && !req.destroyed) {
-            sent += chunk.length;
-            if (!req.write(chunk)) return void req.once("drain", pump);
-          }
-          if (!req.destroyed) req.end();
-        };
-        pump();
-      })
+  Effect.promise(() => uploadBody(`${api.base}/work`, total, declare)).pipe(
+    Effect.map((reply) => ({ status: reply.status, json: JSON.parse(reply.text) as unknown, sentBytes: reply.sentBytes }))
   );
 
-const rawGet = (api: Api, path: string) =>
-  Effect.promise(async () => {
-    const response = await fetch(`${api.base}${path}`);
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: response.status, json };
-  });
+const rawGet = (api: Api, path: string) => get({ baseUrl: api.base }, path);
 
 const isJson = (text: string): boolean => {
   try {
@@ -137,8 +92,8 @@ describe("HTTP: ids, text and nesting", () => {
     expect(seen.nulParam).toMatchObject({ status: 400, json: { error: "params.message: contains a NUL character (\\u0000), which cannot be stored" } });
     expect(seen.surrogateKind).toMatchObject({ status: 400, json: { error: "kind: contains an unpaired UTF-16 surrogate, which has no UTF-8 form" } });
     expect(seen.nulKey.status).toBe(400);
-    expect(seen.nulQuery).toEqual({ status: 400, json: { error: "pool: contains a NUL character (\\u0000), which cannot be stored" } });
-    expect(seen.nulWorkQuery).toEqual({ status: 400, json: { error: "agent: contains a NUL character (\\u0000), which cannot be stored" } });
+    expect(seen.nulQuery).toMatchObject({ status: 400, json: { error: "pool: contains a NUL character (\\u0000), which cannot be stored" } });
+    expect(seen.nulWorkQuery).toMatchObject({ status: 400, json: { error: "agent: contains a NUL character (\\u0000), which cannot be stored" } });
   });
 
   it("refuses a body nested 30,000 deep (arrays) or 10,000 deep (objects; all that fits in 64 KiB) with a 400, not a 500", async () => {

@@ -6,10 +6,9 @@
 // orchestrator no memory.
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
 import { Effect } from "effect";
 import { type Message, workQueueName } from "@homelab/protocol";
-import { heartbeat, replyPublisher, resources, runLive, uniqueName } from "@homelab/tools/testing";
+import { heartbeat, replyPublisher, resources, runLive, uniqueName, uploadBody } from "@homelab/tools/testing";
 import { AGENT_UP_MS, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually } from "./support/childProcess.ts";
 import { drainDeadLetters } from "./support/deadLetters.ts";
@@ -66,36 +65,9 @@ const rssMb = (pid: number): number => {
   return Number(/(\d+)/.exec(line)?.[1] ?? NaN) / 1024;
 };
 
-/** POSTs `total` bytes to /work from one reused 64 KiB buffer, chunked or with its Content-Length; the status that came back. */
+/** POSTs `total` bytes to /work, chunked or with its Content-Length: the status that came back. */
 const upload = (orchestrator: RunningOrchestrator, total: number, declare: boolean) =>
-  new Promise<number>((resolve, reject) => {
-    const url = new URL(orchestrator.baseUrl);
-    const chunk = Buffer.alloc(64 * 1024, 0x20);
-    let sent = 0;
-    const req = httpRequest({
-      host: url.hostname,
-      port: url.port,
-      path: "/work",
-      method: "POST",
-      headers: { "content-type": "application/json", ...(declare ? { "content-length": String(total) } : {}) }
-    });
-    req.on("response", (res) => {
-      res.resume();
-      res.on("end", () => {
-        req.destroy();
-        resolve(res.statusCode ?? 0);
-      });
-    });
-    req.on("error", (e) => (sent > 0 ? undefined : reject(e)));
-    const pump = () => {
-      while (sent < total && !req.destroyed) {
-        sent += chunk.length;
-        if (!req.write(chunk)) return void req.once("drain", pump);
-      }
-      if (!req.destroyed) req.end();
-    };
-    pump();
-  });
+  uploadBody(`${orchestrator.baseUrl}/work`, total, declare).then((reply) => reply.status);
 
 describe("poison.data: bad data never stalls the fleet", () => {
   it(

@@ -64,7 +64,7 @@ export const startApi = (agents: ReadonlyArray<AgentRecord> = []): Effect.Effect
   });
 
 /** A GET with Node's own fetch, so the client under test is not Effect's. */
-export const get = (api: RunningApi, path: string): Effect.Effect<Reply> =>
+export const get = (api: Pick<RunningApi, "baseUrl">, path: string): Effect.Effect<Reply> =>
   Effect.promise(async () => {
     const response = await fetch(`${api.baseUrl}${path}`);
     const text = await response.text();
