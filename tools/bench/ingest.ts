@@ -38,11 +38,11 @@ import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { ManagedRuntime, Redacted } from "effect";
+import { Layer, ManagedRuntime, Redacted } from "effect";
 import postgres from "postgres";
 import { Connection } from "rabbitmq-client";
 import { deadLetterQueueName, type StatusUpdate } from "@homelab/protocol";
-import { AgentRegistry } from "@homelab/registry";
+import { AgentRegistry, AgentRegistryLive, postgresDatabase } from "@homelab/registry";
 import {
   assertLocalUrl,
   DEFAULT_AMQP_URL,
@@ -314,7 +314,7 @@ interface DatabaseBaseline {
 const databaseAlone = async (): Promise<DatabaseBaseline> => {
   const db = await createDatabase(`bench_${suffix}_db`);
   try {
-    const runtime = ManagedRuntime.make(AgentRegistry.layerPostgres(Redacted.make(db.url)));
+    const runtime = ManagedRuntime.make(AgentRegistryLive.pipe(Layer.provide(postgresDatabase(Redacted.make(db.url)))));
     const dispose = onCleanup("dispose registry runtime (b)", () => runtime.dispose());
     try {
       const registry = await runtime.runPromise(AgentRegistry.useSync((r) => r));

@@ -27,7 +27,7 @@ import { performance } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
 import { Effect, Layer, ManagedRuntime, Redacted, Schema } from "effect";
 import { StatusUpdate, type WorkResult } from "@homelab/protocol";
-import { AgentRegistry, RegistryDatabase, type RouteRequest, WorkRegistry } from "@homelab/registry";
+import { AgentRegistry, postgresDatabase, RegistryDatabase, registryLayer, type RouteRequest, WorkRegistry } from "@homelab/registry";
 import { assertLocalUrl } from "../loadgen/agents.ts";
 import { createDatabase, errorText, fmt, log, passFail, quantile, runBench } from "./support.ts";
 
@@ -132,9 +132,7 @@ const stats = (ms: ReadonlyArray<number>) => ({ p50: quantile(ms, 0.5), p99: qua
 
 const main = async (): Promise<number> => {
   const db = await createDatabase(adminUrl, `bench_${randomBytes(4).toString("hex")}_router`);
-  const layer = Layer.mergeAll(AgentRegistry.layer, WorkRegistry.layer).pipe(
-    Layer.provideMerge(RegistryDatabase.layerPostgres(Redacted.make(db.url)))
-  );
+  const layer = registryLayer(postgresDatabase(Redacted.make(db.url)));
   const runtime = ManagedRuntime.make(layer);
   try {
     const agents = await runtime.runPromise(AgentRegistry);

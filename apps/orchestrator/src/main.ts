@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { NodeRuntime } from "@effect/platform-node";
 import { Cause, Effect, Exit, Layer, Logger, Option, References, Runtime, Schedule } from "effect";
-import { AgentRegistry, type OfflineTransition, RegistryDatabase, WorkRegistry } from "@homelab/registry";
+import { AgentRegistry, type OfflineTransition, pgliteDatabase, postgresDatabase, registryLayer, WorkRegistry } from "@homelab/registry";
 import { Amqp } from "./Amqp.ts";
 import { ApiToken } from "./http/auth.ts";
 import { boundPort, httpLayer } from "./http/index.ts";
@@ -131,10 +131,10 @@ const program = Effect.gen(function* () {
   const besideBundle = fileURLToPath(new URL("./migrations", import.meta.url));
   const migrations = existsSync(besideBundle) ? { migrationsFolder: besideBundle } : {};
   const database = Option.match(settings.database_url, {
-    onNone: () => RegistryDatabase.layerPglite(settings.data_dir, migrations),
-    onSome: (url) => RegistryDatabase.layerPostgres(url, migrations)
+    onNone: () => pgliteDatabase(settings.data_dir, migrations),
+    onSome: (url) => postgresDatabase(url, migrations)
   });
-  const registry = Layer.mergeAll(AgentRegistry.layer, WorkRegistry.layer).pipe(Layer.provide(database));
+  const registry = registryLayer(database);
   const broker = Dispatcher.layer.pipe(Layer.provideMerge(Amqp.layer(settings.amqp_url)));
   const services = Layer.mergeAll(OrchestratorMetrics.layer, Readiness.layer, broker, ApiToken.layer(settings.api_token)).pipe(
     Layer.provideMerge(registry)

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { Deferred, Effect, Layer, Redacted } from "effect";
 import type { Message, StatusUpdate } from "@homelab/protocol";
-import { AgentRegistry, RegistryDatabase, WorkRegistry } from "@homelab/registry";
+import { AgentRegistry, postgresDatabase, registryLayer, WorkRegistry } from "@homelab/registry";
 import { runLive, testDatabase, heartbeat as wireHeartbeat, resources } from "@homelab/tools/testing";
 import { makeIngest } from "../src/Ingest.ts";
 import type { Handled } from "../src/ReplyConsumer.ts";
@@ -24,9 +24,7 @@ describe("ingest on the real database", () => {
     const outcome = await runLive(
       Effect.gen(function* () {
         const db = yield* testDatabase("ingest");
-        const registry = Layer.mergeAll(AgentRegistry.layer, WorkRegistry.layer).pipe(
-          Layer.provideMerge(Layer.orDie(RegistryDatabase.layerPostgres(Redacted.make(db.url))))
-        );
+        const registry = Layer.orDie(registryLayer(postgresDatabase(Redacted.make(db.url))));
         return yield* Effect.gen(function* () {
           const reported: Array<boolean> = [];
           const ingest = yield* makeIngest({

@@ -5,7 +5,7 @@ import { Effect, Layer, Option, Redacted } from "effect";
 import { TestClock } from "effect/testing";
 import postgres from "postgres";
 import type { StatusUpdate } from "@homelab/protocol";
-import { AgentRegistry, SWEEP_LOCK_KEY } from "@homelab/registry";
+import { AgentRegistry, AgentRegistryLive, postgresDatabase, SWEEP_LOCK_KEY } from "@homelab/registry";
 import { runTest, testDatabase, heartbeat as wireHeartbeat } from "@homelab/tools/testing";
 import { makeSweep, type SweepOutcome } from "../src/OfflineSweep.ts";
 import { Readiness } from "../src/Readiness.ts";
@@ -34,7 +34,7 @@ const withRegistry = <A>(
         Effect.promise(
           () => sql`update agent_registry set last_heartbeat_at = now() - make_interval(secs => ${seconds}) where agent_id = ${agentId}`
         ).pipe(Effect.asVoid);
-      return yield* body({ age, sql }).pipe(Effect.provide(Layer.orDie(AgentRegistry.layerPostgres(Redacted.make(db.url)))));
+      return yield* body({ age, sql }).pipe(Effect.provide(Layer.orDie(AgentRegistryLive.pipe(Layer.provide(postgresDatabase(Redacted.make(db.url)))))));
     })
   );
 

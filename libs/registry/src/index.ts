@@ -14,9 +14,9 @@ export {
   type CapacityFilter,
   type Liveness,
   type OfflineTransition,
-  RegistryError,
   type StatusTransition
-} from "./AgentRegistry.ts";
+} from "./Services/AgentRegistry.ts";
+export { RegistryError } from "./errors.ts";
 export { classifyFailure, type FailureKind, sqlState } from "./errors.ts";
 export { defaultMigrationsFolder, MIGRATION_LOCK_KEY, ROUTE_LOCK_KEY, SWEEP_LOCK_KEY } from "./migrations.ts";
 export {
@@ -32,12 +32,16 @@ export {
   WORK_STATES,
   WorkState,
   type WorkSummary
-} from "./WorkRegistry.ts";
+} from "./Services/WorkRegistry.ts";
 export {
   type DatabaseOptions,
   type Db,
   type PostgresOptions,
   RegistryDatabase,
   type RegistryDatabaseShape
-} from "./RegistryDatabase.ts";
+} from "./Services/RegistryDatabase.ts";
+export { AgentRegistryLive } from "./Layers/AgentRegistry.ts";
+export { pgliteDatabase, postgresDatabase } from "./Layers/RegistryDatabase.ts";
+export { registryLayer } from "./Layers/Registry.ts";
+export { WorkRegistryLive } from "./Layers/WorkRegistry.ts";
 export { agentRegistry, agentStatusTransitions, work } from "./schema.ts";

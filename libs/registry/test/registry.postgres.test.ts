@@ -2,7 +2,7 @@ import { Context, Effect, Fiber, Layer, Option, Redacted } from "effect";
 import { TestClock } from "effect/testing";
 import postgres from "postgres";
 import { runLive, runTest, startTcpProxy, testDatabase } from "@homelab/tools/testing";
-import { AgentRegistry, RegistryDatabase, SWEEP_LOCK_KEY, WorkRegistry } from "../src/index.ts";
+import { AgentRegistry, AgentRegistryLive, postgresDatabase, registryLayer, SWEEP_LOCK_KEY, WorkRegistry } from "../src/index.ts";
 import { heartbeat, storedTransitions } from "./fixtures.ts";
 import { describeRepository } from "./repositorySuite.ts";
 
@@ -16,7 +16,7 @@ const withConnection = <A>(url: string, f: (sql: postgres.Sql) => Promise<A>) =>
 
 /** Another orchestrator's registry on the same database: its own pool, migrations applied again on start. */
 const secondOrchestrator = (url: Redacted.Redacted<string>) =>
-  Layer.build(AgentRegistry.layerPostgres(url)).pipe(Effect.map(Context.get(AgentRegistry)));
+  Layer.build(AgentRegistryLive.pipe(Layer.provide(postgresDatabase(url)))).pipe(Effect.map(Context.get(AgentRegistry)));
 
 describeRepository(
   "PostgreSQL",
@@ -24,7 +24,7 @@ describeRepository(
     const database = yield* testDatabase("registry");
     const url = Redacted.make(database.url);
     return {
-      layer: Layer.mergeAll(AgentRegistry.layer, WorkRegistry.layer).pipe(Layer.provideMerge(RegistryDatabase.layerPostgres(url))),
+      layer: registryLayer(postgresDatabase(url)),
       extra: { url }
     };
   }),
@@ -38,7 +38,7 @@ describeRepository(
           const outcome = await runTest(
             Effect.gen(function* () {
               const starting = yield* Effect.forkChild(
-                Layer.build(AgentRegistry.layerPostgres(Redacted.make(proxy.url(url.toString())))).pipe(
+                Layer.build(AgentRegistryLive.pipe(Layer.provide(postgresDatabase(Redacted.make(proxy.url(url.toString())))))).pipe(
                   Effect.flatMap((context) => Context.get(context, AgentRegistry).countOnline),
                   Effect.scoped
                 )
@@ -65,7 +65,7 @@ describeRepository(
         const url = new URL(Redacted.value(suite.extra().url));
         url.pathname = "/no_such_database_here";
         const failure = await runLive(
-          Layer.build(AgentRegistry.layerPostgres(Redacted.make(url.toString()))).pipe(Effect.flip, Effect.scoped)
+          Layer.build(AgentRegistryLive.pipe(Layer.provide(postgresDatabase(Redacted.make(url.toString()))))).pipe(Effect.flip, Effect.scoped)
         );
         expect(failure.message).toMatch(/database "no_such_database_here" does not exist/);
       });

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { type Context, Effect, Exit, Layer, Scope } from "effect";
 import { runLive } from "@homelab/tools/testing";
-import type { AgentRegistry, RegistryDatabase, RegistryError, WorkRegistry } from "../src/index.ts";
+import type { RegistryError } from "../src/index.ts";
 import { exec } from "./fixtures.ts";
 import { capacityTests } from "./suite/capacity.ts";
 import { ingestTests } from "./suite/ingest.ts";
@@ -9,17 +9,15 @@ import { livenessTests } from "./suite/liveness.ts";
 import { migrationAndLockTests } from "./suite/locks.ts";
 import { readingTests } from "./suite/reading.ts";
 import { refusedTests } from "./suite/refused.ts";
+import type { Run, Services } from "./suite/run.ts";
 import { workTests } from "./suite/work.ts";
 
-export type Services = AgentRegistry | WorkRegistry | RegistryDatabase;
+export type { Run, Services } from "./suite/run.ts";
 
 export interface Opened<T> {
   readonly layer: Layer.Layer<Services, RegistryError>;
   readonly extra: T;
 }
-
-/** Runs a test program against the file's registry (tables emptied before each test). */
-export type Run = <A, E>(effect: Effect.Effect<A, E, Services | Scope.Scope>) => Promise<A>;
 
 export interface Suite<T> {
   readonly run: Run;

@@ -2,7 +2,7 @@
 // the tests of the work endpoints and of bad input.
 import { Context, Effect, Layer, Option, Redacted, Schema, type Scope } from "effect";
 import { StatusUpdate, workQueueName } from "@homelab/protocol";
-import { AgentRegistry, RegistryDatabase, WorkRegistry } from "@homelab/registry";
+import { AgentRegistry, postgresDatabase, registryLayer, WorkRegistry } from "@homelab/registry";
 import { serviceUrls, testDatabase, testQueues, resources } from "@homelab/tools/testing";
 import { Amqp } from "../../src/Amqp.ts";
 import { ApiToken } from "../../src/http/auth.ts";
@@ -26,9 +26,7 @@ export const startWorkApi = (token?: string): Effect.Effect<Api, unknown, Scope.
   Effect.gen(function* () {
     const database = yield* testDatabase("work_api");
     const queues = yield* testQueues();
-    const registry = Layer.mergeAll(AgentRegistry.layer, WorkRegistry.layer).pipe(
-      Layer.provideMerge(RegistryDatabase.layerPostgres(Redacted.make(database.url)))
-    );
+    const registry = registryLayer(postgresDatabase(Redacted.make(database.url)));
     const services = Layer.mergeAll(
       Readiness.layer,
       OrchestratorMetrics.layer,

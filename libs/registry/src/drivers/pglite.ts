@@ -5,7 +5,7 @@ import { migrate } from "drizzle-orm/pglite/migrator";
 import { Effect, Option, Schema, Semaphore, type Scope } from "effect";
 import { type RegistryError, toRegistryError } from "../errors.ts";
 import { defaultMigrationsFolder } from "../migrations.ts";
-import type { DatabaseOptions, RegistryDatabaseShape } from "../RegistryDatabase.ts";
+import type { DatabaseOptions, RegistryDatabaseShape } from "../Services/RegistryDatabase.ts";
 import { decodeFirst, makeUse, rowsOf } from "./shared.ts";
 
 const Locked = Schema.Struct({ locked: Schema.Boolean });

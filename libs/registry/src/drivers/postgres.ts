@@ -4,7 +4,7 @@ import { Effect, Option, Redacted, Schedule, Schema, type Scope } from "effect";
 import postgres from "postgres";
 import { type RegistryError, sqlState, toRegistryError } from "../errors.ts";
 import { defaultMigrationsFolder, MIGRATION_LOCK_KEY } from "../migrations.ts";
-import type { PostgresOptions, RegistryDatabaseShape } from "../RegistryDatabase.ts";
+import type { PostgresOptions, RegistryDatabaseShape } from "../Services/RegistryDatabase.ts";
 import { decodeFirst, makeUse } from "./shared.ts";
 
 const Locked = Schema.Struct({ locked: Schema.Boolean });

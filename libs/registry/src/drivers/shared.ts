@@ -1,6 +1,6 @@
 import { Effect, Schema } from "effect";
 import { RegistryError, toRegistryError } from "../errors.ts";
-import type { Db, RegistryDatabaseShape } from "../RegistryDatabase.ts";
+import type { Db, RegistryDatabaseShape } from "../Services/RegistryDatabase.ts";
 
 /** A schema that needs no services to decode (every schema for database rows). */
 type RowSchema = Schema.Top & { readonly DecodingServices: never };

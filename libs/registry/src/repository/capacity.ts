@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import { Schema } from "effect";
 import { AgentStatus, GpuType } from "@homelab/protocol";
-import type { CapacityAnswer, CapacityFilter } from "../AgentRegistry.ts";
+import type { CapacityAnswer, CapacityFilter } from "../Services/AgentRegistry.ts";
 import { activeWork } from "./work.ts";
 
 /**

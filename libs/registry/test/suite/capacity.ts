@@ -1,7 +1,7 @@
 import { Effect } from "effect";
 import { AgentRegistry } from "../../src/index.ts";
 import { heartbeat } from "../fixtures.ts";
-import type { Run } from "../repositorySuite.ts";
+import type { Run } from "./run.ts";
 
 export const capacityTests = (run: Run): void =>
   describe("capacity", () => {

@@ -1,7 +1,7 @@
 import { Effect, Option } from "effect";
 import { AgentRegistry } from "../../src/index.ts";
 import { BOOT_1, BOOT_2, dbClock, heartbeat, storedTransitions } from "../fixtures.ts";
-import type { Run } from "../repositorySuite.ts";
+import type { Run } from "./run.ts";
 
 export const ingestTests = (run: Run): void =>
   describe("heartbeat ingest", () => {

@@ -1,7 +1,7 @@
 import { Effect, Option } from "effect";
 import { AgentRegistry } from "../../src/index.ts";
 import { ageHeartbeat, heartbeat, storedTransitions } from "../fixtures.ts";
-import type { Run } from "../repositorySuite.ts";
+import type { Run } from "./run.ts";
 
 export const livenessTests = (run: Run): void =>
   describe("liveness", () => {

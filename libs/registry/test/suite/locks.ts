@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { Effect, Option, Schema } from "effect";
 import { AgentRegistry, defaultMigrationsFolder, RegistryDatabase } from "../../src/index.ts";
 import { heartbeat, query } from "../fixtures.ts";
-import type { Run } from "../repositorySuite.ts";
+import type { Run } from "./run.ts";
 
 /** How many migrations drizzle-kit has written (its journal lists each once). */
 const MIGRATIONS: number = (

@@ -3,7 +3,7 @@ import { Effect } from "effect";
 import type { StatusUpdate, WorkResult } from "@homelab/protocol";
 import { AgentRegistry, classifyFailure, type RegistryError, WorkRegistry } from "../../src/index.ts";
 import { heartbeat } from "../fixtures.ts";
-import type { Run } from "../repositorySuite.ts";
+import type { Run } from "./run.ts";
 
 // Values the protocol refuses today, written straight to the registry as an
 // older build (or a bug) would: the database refuses them, and the failure

@@ -4,7 +4,7 @@ import { Effect, Option } from "effect";
 import type { WorkResult } from "@homelab/protocol";
 import { AgentRegistry, type RouteRequest, type RouteRequirements, WorkRegistry } from "../../src/index.ts";
 import { exec, heartbeat } from "../fixtures.ts";
-import type { Run } from "../repositorySuite.ts";
+import type { Run } from "./run.ts";
 
 const request = (requirements: RouteRequirements = {}, kind = "echo"): RouteRequest => ({
   work_id: randomUUID(),

@@ -1,12 +1,6 @@
-import { Context, type Effect, Layer, type Option, type Redacted } from "effect";
+import { Context, type Effect, type Option } from "effect";
 import type { AgentStatus, GpuType, ResourceMetrics, StatusUpdate } from "@homelab/protocol";
-import { makeAgentRegistry } from "./AgentRegistryLive.ts";
-import type { RegistryError } from "./errors.ts";
-import { type DatabaseOptions, type PostgresOptions, RegistryDatabase } from "./RegistryDatabase.ts";
-
-// Lives in errors.ts so the implementation can use it without importing this
-// file back (the layers below import the implementation).
-export { RegistryError } from "./errors.ts";
+import type { RegistryError } from "../errors.ts";
 
 /** Liveness, decided by the orchestrator alone (SPEC §5). */
 export type Liveness = "online" | "offline";
@@ -133,24 +127,5 @@ export interface AgentRegistryShape {
   readonly ping: Effect.Effect<void, RegistryError>;
 }
 
-export class AgentRegistry extends Context.Service<AgentRegistry, AgentRegistryShape>()("@homelab/registry/AgentRegistry") {
-  /** The repository over a RegistryDatabase provided by the caller (e.g. shared with the work repository). */
-  static readonly layer: Layer.Layer<AgentRegistry, never, RegistryDatabase> = Layer.effect(
-    AgentRegistry,
-    makeAgentRegistry
-  );
-
-  /** PostgreSQL through a postgres.js pool; migrations applied on start; pool ended with the scope. */
-  static readonly layerPostgres = (
-    url: Redacted.Redacted<string>,
-    options: PostgresOptions = {}
-  ): Layer.Layer<AgentRegistry, RegistryError> =>
-    AgentRegistry.layer.pipe(Layer.provide(RegistryDatabase.layerPostgres(url, options)));
-
-  /** Embedded PGlite in `dataDir` (or "memory"); migrations applied on start; closed with the scope. */
-  static readonly layerPglite = (
-    dataDir: string,
-    options: DatabaseOptions = {}
-  ): Layer.Layer<AgentRegistry, RegistryError> =>
-    AgentRegistry.layer.pipe(Layer.provide(RegistryDatabase.layerPglite(dataDir, options)));
-}
+/** The agent registry (SPEC §5); implemented by `AgentRegistryLive` (Layers/AgentRegistry.ts). */
+export class AgentRegistry extends Context.Service<AgentRegistry, AgentRegistryShape>()("@homelab/registry/AgentRegistry") {}

@@ -1,16 +1,16 @@
 import { and, asc, count, eq, lt, sql } from "drizzle-orm";
-import { Effect, Option, Schedule, Schema } from "effect";
+import { Effect, Layer, Option, Schedule, Schema } from "effect";
 import type { StatusUpdate } from "@homelab/protocol";
-import type { AgentFilter, AgentRegistryShape, CapacityFilter } from "./AgentRegistry.ts";
-import { decodeFirst, decodeRows, rowsOf } from "./drivers/shared.ts";
-import { type RegistryError, sqlState } from "./errors.ts";
-import { SWEEP_LOCK_KEY } from "./migrations.ts";
-import { RegistryDatabase } from "./RegistryDatabase.ts";
-import { capacityStatement, CapacityRow, withTotals } from "./repository/capacity.ts";
-import { ApplyRow, applyStatement, latestPerAgent } from "./repository/heartbeats.ts";
-import { markOfflineStatement, MarkOfflineRow } from "./repository/offline.ts";
-import { agentColumns, AgentRow, Count } from "./repository/rows.ts";
-import { agentRegistry } from "./schema.ts";
+import { type AgentFilter, AgentRegistry, type AgentRegistryShape, type CapacityFilter } from "../Services/AgentRegistry.ts";
+import { decodeFirst, decodeRows, rowsOf } from "../drivers/shared.ts";
+import { type RegistryError, sqlState } from "../errors.ts";
+import { SWEEP_LOCK_KEY } from "../migrations.ts";
+import { RegistryDatabase } from "../Services/RegistryDatabase.ts";
+import { capacityStatement, CapacityRow, withTotals } from "../repository/capacity.ts";
+import { ApplyRow, applyStatement, latestPerAgent } from "../repository/heartbeats.ts";
+import { markOfflineStatement, MarkOfflineRow } from "../repository/offline.ts";
+import { agentColumns, AgentRow, Count } from "../repository/rows.ts";
+import { agentRegistry } from "../schema.ts";
 
 const AgentIdRow = Schema.Struct({ agent_id: Schema.String });
 
@@ -120,3 +120,6 @@ export const makeAgentRegistry = Effect.gen(function* () {
     ping
   } satisfies AgentRegistryShape;
 });
+
+/** The repository over a RegistryDatabase provided by the caller (shared with the work repository). */
+export const AgentRegistryLive: Layer.Layer<AgentRegistry, never, RegistryDatabase> = Layer.effect(AgentRegistry, makeAgentRegistry);

@@ -1,8 +1,6 @@
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
-import { Context, type Effect, Layer, type Option, type Redacted } from "effect";
-import { makePglite } from "./drivers/pglite.ts";
-import { makePostgres } from "./drivers/postgres.ts";
-import type { RegistryError } from "./errors.ts";
+import { Context, type Effect, type Option } from "effect";
+import type { RegistryError } from "../errors.ts";
 
 /** Drizzle over either driver: the repositories are written once against this. */
 export type Db = PgDatabase<PgQueryResultHKT>;
@@ -41,20 +39,9 @@ export interface RegistryDatabaseShape {
 
 /**
  * The registry's database, migrated: PostgreSQL through a postgres.js pool,
- * or PGlite (embedded PostgreSQL in WASM) in a folder or in memory. Closed
- * when the layer's scope closes.
+ * or PGlite (embedded PostgreSQL in WASM) in a folder or in memory; built by
+ * `postgresDatabase` / `pgliteDatabase` (Layers/RegistryDatabase.ts).
  */
 export class RegistryDatabase extends Context.Service<RegistryDatabase, RegistryDatabaseShape>()(
   "@homelab/registry/RegistryDatabase"
-) {
-  static readonly layerPostgres = (
-    url: Redacted.Redacted<string>,
-    options: PostgresOptions = {}
-  ): Layer.Layer<RegistryDatabase, RegistryError> => Layer.effect(RegistryDatabase, makePostgres(url, options));
-
-  /** `dataDir` is a folder (created if missing) or "memory" for a database that lives as long as the layer. */
-  static readonly layerPglite = (
-    dataDir: string,
-    options: DatabaseOptions = {}
-  ): Layer.Layer<RegistryDatabase, RegistryError> => Layer.effect(RegistryDatabase, makePglite(dataDir, options));
-}
+) {}
