@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Effect } from "effect";
-import { makeFakeGpuTools, runLive, type FakeGpuTools } from "@homelab/tools/testing";
+import { fixturesPolicy, gpuFixturesDir, makeFakeGpuTools, missingFixturesError, runLive, type FakeGpuTools } from "@homelab/tools/testing";
 import { AGENT_UP_MS, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually, observeFor, repoRoot, type Child } from "./support/childProcess.ts";
 import { agentMatching, agentStatus, getAgent, listAgents, type RunningOrchestrator } from "./support/orchestratorProcess.ts";
@@ -21,15 +21,15 @@ const SWEEP_SECONDS = 1;
 const MARGIN_MS = 3000;
 
 // As the GPU conformance suite finds them: CI clones the repository next to shared/.
-const FIXTURES = process.env["GPU_FIXTURES_DIR"] ?? path.resolve(repoRoot, "../shared/fixtures/gpu");
-const fixturesPresent = existsSync(FIXTURES);
-if (!fixturesPresent) {
-  console.warn(
-    `GPU fixtures not found at ${FIXTURES}: the fleet system tests are SKIPPED. Clone shared/ beside the repository or set GPU_FIXTURES_DIR.`
-  );
+const FIXTURES = gpuFixturesDir(repoRoot);
+const policy = fixturesPolicy(FIXTURES, "the fleet system tests");
+if (policy === "fail") {
+  it("finds the GPU fixtures the fleet's fake GPUs print", () => {
+    throw missingFixturesError(FIXTURES);
+  });
 }
 /** Runs the fleet's describe blocks only where the fixtures their fake GPUs print are present. */
-const describeFleet = fixturesPresent ? describe : describe.skip;
+const describeFleet = policy === "run" ? describe : describe.skip;
 
 interface ExpectedGpu {
   readonly index: number;
@@ -112,7 +112,7 @@ const fleetSuite = () => suiteResources(
   }),
   90_000
 );
-const suite = fixturesPresent
+const suite = policy === "run"
   ? fleetSuite()
   : () => {
       throw new Error(`GPU fixtures missing at ${FIXTURES}`);

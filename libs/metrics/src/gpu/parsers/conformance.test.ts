@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Result, Schema } from "effect";
+import { fixturesPolicy, gpuFixturesDir, missingFixturesError } from "@homelab/tools/testing";
 import type { GpuReading } from "../GpuReading.ts";
 import type { GpuParseError } from "./errors.ts";
 import { parseNvidiaCsv } from "./nvidiaCsv.ts";
@@ -18,8 +19,7 @@ const findRepoRoot = (from: string): string => {
   return findRepoRoot(parent);
 };
 
-// CI clones the repository next to shared/, so the fixtures sit at ../shared from its root.
-const fixturesDir = process.env["GPU_FIXTURES_DIR"] ?? path.resolve(findRepoRoot(__dirname), "../shared/fixtures/gpu");
+const fixturesDir = gpuFixturesDir(findRepoRoot(__dirname));
 
 const ExpectedGpu = Schema.Struct({
   index: Schema.Number,
@@ -113,11 +113,14 @@ const check = (relative: string) => {
 };
 
 describe("GPU parsers against real tool outputs", () => {
-  if (!existsSync(fixturesDir)) {
-    console.warn(
-      `GPU conformance fixtures not found at ${fixturesDir}: the conformance suite is SKIPPED. ` +
-        "Clone shared/ beside the repository or set GPU_FIXTURES_DIR to the fixtures/gpu folder."
-    );
+  const policy = fixturesPolicy(fixturesDir, "the conformance suite");
+  if (policy === "fail") {
+    it("finds the conformance fixtures", () => {
+      throw missingFixturesError(fixturesDir);
+    });
+    return;
+  }
+  if (policy === "skip") {
     it.skip(`conformance fixtures (missing: ${fixturesDir})`, () => undefined);
     return;
   }
