@@ -11,7 +11,7 @@ import { execFile } from "node:child_process";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { ManagedRuntime } from "effect";
 import { CommandRunner, MetricsCollector, metricsLayer, type MetricsSettings } from "@homelab/metrics";
-import { makeFakeGpuTools, nvidiaCsv, RTX_3060, RTX_4090 } from "@homelab/tools/testing";
+import { makeFakeGpuTools, nvidiaCsv, RTX_3060, RTX_4090 } from "@homelab/testing";
 
 const runs = Number(process.argv[2] ?? 200);
 

@@ -105,7 +105,7 @@ export const createDatabase = async (adminUrl: string, name: string): Promise<{ 
   return { url: withUrlDatabase(adminUrl, name), drop };
 };
 
-export { freePort } from "../testing/ports.ts";
+export { freePort } from "@homelab/testing";
 
 /** Runs a benchmark's main: exit code 2 when the run itself broke, cleanup always. */
 export const runBench = (main: () => Promise<number>): void =>

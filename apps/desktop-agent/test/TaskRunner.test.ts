@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Effect, Result } from "effect";
-import { runLive } from "@homelab/tools/testing";
+import { runLive } from "@homelab/testing";
 import { TaskRunner, type TaskOutcome, type TaskSpec } from "../src/work/TaskRunner.ts";
 import { taskEnvironment } from "../src/work/taskEnv.ts";
 import { expandCommand } from "../src/work/template.ts";

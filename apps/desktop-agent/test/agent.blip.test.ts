@@ -2,7 +2,7 @@
 // owns is cut and restored; the agent must come back by itself.
 import { Effect, Fiber, Schema } from "effect";
 import { AgentId, workQueueTopology, type Message, type MessageOf } from "@homelab/protocol";
-import { brokerProxy, readReplyQueue, runLive, serviceUrls, testQueues, workRequest } from "@homelab/tools/testing";
+import { brokerProxy, readReplyQueue, runLive, serviceUrls, testQueues, workRequest } from "@homelab/testing";
 import { agentOptions } from "./support/agentOptions.ts";
 import { forkAgentOnBroker } from "./support/realAgent.ts";
 

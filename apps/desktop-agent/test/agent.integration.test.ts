@@ -14,7 +14,7 @@ import {
   testQueues,
   type FakeGpuTools,
   type ReplyQueueReader
-} from "@homelab/tools/testing";
+} from "@homelab/testing";
 import { runAgent, type AgentOptions } from "../src/Agent.ts";
 import { Broker } from "../src/Broker.ts";
 import { TaskRunner } from "../src/work/TaskRunner.ts";

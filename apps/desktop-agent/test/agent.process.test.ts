@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Effect } from "effect";
 import { workQueueTopology, type Message, type MessageOf } from "@homelab/protocol";
-import { readReplyQueue, runLive, serviceUrls, testQueues, workRequest } from "@homelab/tools/testing";
+import { readReplyQueue, runLive, serviceUrls, testQueues, workRequest } from "@homelab/testing";
 import { alive } from "./support/processes.ts";
 
 const root = path.resolve(__dirname, "../../..");

@@ -1,7 +1,7 @@
 import { Effect, Exit, Fiber, Layer, Ref, Runtime } from "effect";
 import { TestClock } from "effect/testing";
 import type { Message } from "@homelab/protocol";
-import { runTest } from "@homelab/tools/testing";
+import { runTest } from "@homelab/testing";
 import { MetricsCollector } from "@homelab/metrics";
 import { BrokerUnreachable, runAgent, type AgentOptions, type AgentStats } from "../src/Agent.ts";
 import { makeTestBroker } from "./support/TestBroker.ts";

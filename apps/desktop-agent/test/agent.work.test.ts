@@ -5,7 +5,7 @@
 import { Effect, Fiber, Layer } from "effect";
 import { TestClock } from "effect/testing";
 import type { Message } from "@homelab/protocol";
-import { runTest, workRequest } from "@homelab/tools/testing";
+import { runTest, workRequest } from "@homelab/testing";
 import { runAgent, type AgentOptions } from "../src/Agent.ts";
 import { REDELIVERED_REASON } from "../src/WorkConsumer.ts";
 import { makeFakeTaskRunner } from "./support/fakeTaskRunner.ts";

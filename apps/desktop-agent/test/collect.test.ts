@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { decodeMessageValue } from "@homelab/protocol";
-import { makeFakeGpuTools, nvidiaCsv, RTX_4090 } from "@homelab/tools/testing";
+import { makeFakeGpuTools, nvidiaCsv, RTX_4090 } from "@homelab/testing";
 
 const appRoot = path.resolve(__dirname, "..");
 const tsx = path.resolve(appRoot, "../../node_modules/.bin/tsx");

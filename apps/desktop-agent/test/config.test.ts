@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Effect, Redacted, Runtime } from "effect";
-import { runLive } from "@homelab/tools/testing";
+import { runLive } from "@homelab/testing";
 import { type AgentConfigInput, loadAgentConfig } from "../src/config/AgentConfig.ts";
 
 // The file text of SPEC §4's example, as an operator would write it.

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Effect, Fiber, Schema } from "effect";
 import { AgentId, workQueueTopology, type Message, type MessageOf } from "@homelab/protocol";
-import { readReplyQueue, runLive, serviceUrls, testQueues, workRequest, type ReplyQueueReader } from "@homelab/tools/testing";
+import { readReplyQueue, runLive, serviceUrls, testQueues, workRequest, type ReplyQueueReader } from "@homelab/testing";
 import type { AgentOptions } from "../src/Agent.ts";
 import { agentOptions } from "./support/agentOptions.ts";
 import { forkAgentOnBroker } from "./support/realAgent.ts";

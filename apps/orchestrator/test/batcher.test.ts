@@ -1,6 +1,6 @@
 import { Effect, Exit, Fiber } from "effect";
 import { TestClock } from "effect/testing";
-import { runTest } from "@homelab/tools/testing";
+import { runTest } from "@homelab/testing";
 import { makeBatcher } from "../src/Batcher.ts";
 
 /** Lets forked fibers (the writes) run before the test looks. */

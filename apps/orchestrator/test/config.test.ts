@@ -1,5 +1,5 @@
 import { Effect, Option, Redacted, Runtime } from "effect";
-import { runLive } from "@homelab/tools/testing";
+import { runLive } from "@homelab/testing";
 import { loadOrchestratorConfig } from "../src/OrchestratorConfig.ts";
 
 const files = (entries: Record<string, string>) => (path: string) =>

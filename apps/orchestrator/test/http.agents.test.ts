@@ -1,5 +1,5 @@
 import { Effect } from "effect";
-import { runLive } from "@homelab/tools/testing";
+import { runLive } from "@homelab/testing";
 import { agentRecord, gpu } from "./support/agentRecords.ts";
 import { get, startApi } from "./support/startApi.ts";
 

@@ -4,7 +4,7 @@
 import { Effect } from "effect";
 import fc from "fast-check";
 import { AgentId } from "@homelab/protocol";
-import { runLive, uploadBody } from "@homelab/tools/testing";
+import { runLive, uploadBody } from "@homelab/testing";
 import { get } from "./support/startApi.ts";
 import { type Api, getJson, online, post, startWorkApi } from "./support/workApi.ts";
 

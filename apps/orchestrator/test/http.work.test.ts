@@ -4,7 +4,7 @@
 import { Effect } from "effect";
 import { Connection } from "rabbitmq-client";
 import { decodeDelivered, workQueueName } from "@homelab/protocol";
-import { runLive, serviceUrls, uniqueName } from "@homelab/tools/testing";
+import { runLive, serviceUrls, uniqueName } from "@homelab/testing";
 import { tokensEqual } from "../src/http/auth.ts";
 import { getJson, online, post, startWorkApi } from "./support/workApi.ts";
 

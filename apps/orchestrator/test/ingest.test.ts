@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { Deferred, Effect, Layer, Redacted } from "effect";
 import type { Message, StatusUpdate } from "@homelab/protocol";
 import { AgentRegistry, postgresDatabase, registryLayer, WorkRegistry } from "@homelab/registry";
-import { runLive, testDatabase, heartbeat as wireHeartbeat, resources } from "@homelab/tools/testing";
+import { runLive, testDatabase, heartbeat as wireHeartbeat, resources } from "@homelab/testing";
 import { makeIngest } from "../src/Ingest.ts";
 import type { Handled } from "../src/ReplyConsumer.ts";
 

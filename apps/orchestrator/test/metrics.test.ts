@@ -1,5 +1,5 @@
 import { Effect, Layer } from "effect";
-import { runLive } from "@homelab/tools/testing";
+import { runLive } from "@homelab/testing";
 import { OrchestratorMetrics, REJECT_REASONS, type OrchestratorMetricsShape } from "../src/OrchestratorMetrics.ts";
 import { agentRecord } from "./support/agentRecords.ts";
 import { makeTestRegistry, type TestRegistryControl } from "./support/TestRegistry.ts";

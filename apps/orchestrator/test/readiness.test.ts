@@ -1,6 +1,6 @@
 import { Effect, Option } from "effect";
 import { TestClock } from "effect/testing";
-import { runTest } from "@homelab/tools/testing";
+import { runTest } from "@homelab/testing";
 import { Readiness } from "../src/Readiness.ts";
 
 describe("Readiness.readySince", () => {

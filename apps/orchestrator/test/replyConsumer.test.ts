@@ -4,7 +4,7 @@
 import { Effect, Redacted } from "effect";
 import { Connection } from "rabbitmq-client";
 import type { Message } from "@homelab/protocol";
-import { runLive, serviceUrls, testQueues } from "@homelab/tools/testing";
+import { runLive, serviceUrls, testQueues } from "@homelab/testing";
 import { Amqp } from "../src/Amqp.ts";
 import { consumeReplies, type RejectReason } from "../src/ReplyConsumer.ts";
 

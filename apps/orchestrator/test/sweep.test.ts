@@ -6,7 +6,7 @@ import { TestClock } from "effect/testing";
 import postgres from "postgres";
 import type { StatusUpdate } from "@homelab/protocol";
 import { AgentRegistry, AgentRegistryLive, postgresDatabase, SWEEP_LOCK_KEY } from "@homelab/registry";
-import { runTest, testDatabase, heartbeat as wireHeartbeat } from "@homelab/tools/testing";
+import { runTest, testDatabase, heartbeat as wireHeartbeat } from "@homelab/testing";
 import { makeSweep, type SweepOutcome } from "../src/OfflineSweep.ts";
 import { Readiness } from "../src/Readiness.ts";
 

@@ -1,7 +1,7 @@
 import { Effect, Fiber } from "effect";
 import { TestClock } from "effect/testing";
 import { RegistryError } from "@homelab/registry";
-import { runTest } from "@homelab/tools/testing";
+import { runTest } from "@homelab/testing";
 import { makeWritePolicy, writeBisecting, type WriteOutcome } from "../src/WritePolicy.ts";
 
 const failure = (code: string) =>

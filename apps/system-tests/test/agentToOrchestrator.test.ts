@@ -3,7 +3,7 @@
 // through the orchestrator's HTTP API and its database (SPEC §4, §5).
 import os from "node:os";
 import { Effect } from "effect";
-import { runLive } from "@homelab/tools/testing";
+import { runLive } from "@homelab/testing";
 import { AGENT_UP_MS, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually, within } from "./support/childProcess.ts";
 import { agentMatching, agentStatus, capacityAgentIds, listAgents, type AgentView } from "./support/orchestratorProcess.ts";

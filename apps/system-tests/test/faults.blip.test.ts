@@ -2,7 +2,7 @@
 // agent reaches the (shared) broker through a TCP proxy the test owns; the
 // other agents connect directly. Cutting the proxy breaks only that link.
 import { Effect } from "effect";
-import { brokerProxy, runLive, serviceUrls } from "@homelab/tools/testing";
+import { brokerProxy, runLive, serviceUrls } from "@homelab/testing";
 import { AGENT_UP_MS, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually, observeFor, type Child } from "./support/childProcess.ts";
 import { agentStatus, getAgent } from "./support/orchestratorProcess.ts";

@@ -2,7 +2,7 @@
 // of the test's own (its own name, ports and data), never the shared one.
 import { randomUUID } from "node:crypto";
 import { Effect } from "effect";
-import { heartbeat, replyPublisher, runLive, testDatabase, uniqueName } from "@homelab/tools/testing";
+import { heartbeat, replyPublisher, runLive, testDatabase, uniqueName } from "@homelab/testing";
 import { AGENT_UP_MS, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually, observeFor, type Child } from "./support/childProcess.ts";
 import { agentStatus, getAgent, listAgents, startOrchestrator } from "./support/orchestratorProcess.ts";

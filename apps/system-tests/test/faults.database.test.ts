@@ -3,7 +3,7 @@
 // the shared one; the broker is the shared one with the test's own queues.
 import { randomUUID } from "node:crypto";
 import { Effect } from "effect";
-import { heartbeat, replyPublisher, runLive, testQueues, uniqueName } from "@homelab/tools/testing";
+import { heartbeat, replyPublisher, runLive, testQueues, uniqueName } from "@homelab/testing";
 import { workQueueName } from "@homelab/protocol";
 import { AGENT_UP_MS, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually, observeFor, type Child } from "./support/childProcess.ts";

@@ -4,7 +4,7 @@
 // with its own database and queues.
 import { Effect } from "effect";
 import { workQueueName } from "@homelab/protocol";
-import { runLive, testDatabase, testQueues, uniqueName } from "@homelab/tools/testing";
+import { runLive, testDatabase, testQueues, uniqueName } from "@homelab/testing";
 import { AGENT_UP_MS, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually, observeFor, type Child } from "./support/childProcess.ts";
 import { getAgent, listAgents, metricValue, startOrchestrator, type RunningOrchestrator } from "./support/orchestratorProcess.ts";

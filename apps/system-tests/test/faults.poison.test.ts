@@ -2,7 +2,7 @@
 // mixed into 10,000 valid heartbeats on the real orchestrator's reply queue.
 import { randomUUID } from "node:crypto";
 import { Effect } from "effect";
-import { heartbeat, replyPublisher, runLive, testDatabase, testQueues, uniqueName } from "@homelab/tools/testing";
+import { heartbeat, replyPublisher, runLive, testDatabase, testQueues, uniqueName } from "@homelab/testing";
 import { eventually } from "./support/childProcess.ts";
 import { badMessages, drainDeadLetters, rejectedCounts } from "./support/deadLetters.ts";
 import { metricValue, startOrchestrator } from "./support/orchestratorProcess.ts";

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Effect } from "effect";
-import { fixturesPolicy, gpuFixturesDir, makeFakeGpuTools, missingFixturesError, runLive, type FakeGpuTools } from "@homelab/tools/testing";
+import { fixturesPolicy, gpuFixturesDir, makeFakeGpuTools, missingFixturesError, runLive, type FakeGpuTools } from "@homelab/testing";
 import { AGENT_UP_MS, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually, observeFor, repoRoot, type Child } from "./support/childProcess.ts";
 import { agentMatching, agentStatus, getAgent, listAgents, type RunningOrchestrator } from "./support/orchestratorProcess.ts";

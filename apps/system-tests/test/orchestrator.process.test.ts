@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { Effect, Fiber } from "effect";
 import { MAX_MESSAGE_BYTES } from "@homelab/protocol";
-import { runLive, testDatabase, testQueues, uniqueName, heartbeat, replyPublisher, resources, shutdown } from "@homelab/tools/testing";
+import { runLive, testDatabase, testQueues, uniqueName, heartbeat, replyPublisher, resources, shutdown } from "@homelab/testing";
 import { eventually, observeFor, within } from "./support/childProcess.ts";
 import { appliedOrRejected, badMessages, drainDeadLetters, rejectedCounts } from "./support/deadLetters.ts";
 import { capacityAgentIds, getAgent, metricValue, startOrchestrator, type AgentView, type RunningOrchestrator } from "./support/orchestratorProcess.ts";

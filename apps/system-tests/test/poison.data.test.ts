@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Effect } from "effect";
 import { type Message, workQueueName } from "@homelab/protocol";
-import { heartbeat, replyPublisher, resources, runLive, uniqueName, uploadBody } from "@homelab/tools/testing";
+import { heartbeat, replyPublisher, resources, runLive, uniqueName, uploadBody } from "@homelab/testing";
 import { AGENT_UP_MS, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually } from "./support/childProcess.ts";
 import { drainDeadLetters } from "./support/deadLetters.ts";

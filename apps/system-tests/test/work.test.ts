@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { Effect } from "effect";
 import { workQueueName } from "@homelab/protocol";
-import { runLive, uniqueName, heartbeat, replyPublisher, resources } from "@homelab/tools/testing";
+import { runLive, uniqueName, heartbeat, replyPublisher, resources } from "@homelab/testing";
 import { AGENT_UP_MS, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually } from "./support/childProcess.ts";
 import { agentStatus, getAgent } from "./support/orchestratorProcess.ts";

@@ -11,7 +11,7 @@ import {
   runLive,
   runTest,
   type FakeGpuTools
-} from "@homelab/tools/testing";
+} from "@homelab/testing";
 import { MetricsCollector, metricsLayer, type MetricsSettings } from "../src/index.ts";
 
 let fakes: FakeGpuTools;

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { Effect, Fiber } from "effect";
 import { TestClock } from "effect/testing";
-import { runLive, runTest } from "@homelab/tools/testing";
+import { runLive, runTest } from "@homelab/testing";
 import { CommandRunner, type CommandSpec } from "../src/index.ts";
 
 const run = (spec: Partial<CommandSpec> & Pick<CommandSpec, "command" | "args">) =>

@@ -1,7 +1,7 @@
 import { Context, Effect, Fiber, Layer, Option, Redacted } from "effect";
 import { TestClock } from "effect/testing";
 import postgres from "postgres";
-import { runLive, runTest, startTcpProxy, testDatabase } from "@homelab/tools/testing";
+import { runLive, runTest, startTcpProxy, testDatabase } from "@homelab/testing";
 import { AgentRegistry, AgentRegistryLive, postgresDatabase, registryLayer, SWEEP_LOCK_KEY, WorkRegistry } from "../src/index.ts";
 import { heartbeat, storedTransitions } from "./fixtures.ts";
 import { describeRepository } from "./repositorySuite.ts";

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { type Context, Effect, Exit, Layer, Scope } from "effect";
-import { runLive } from "@homelab/tools/testing";
+import { runLive } from "@homelab/testing";
 import type { RegistryError } from "../src/index.ts";
 import { exec } from "./fixtures.ts";
 import { capacityTests } from "./suite/capacity.ts";

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Effect, type Scope } from "effect";
-import { serviceUrls } from "@homelab/tools/testing";
+import { serviceUrls } from "@homelab/testing";
 import { repoRoot, spawnScoped, type Child } from "./childProcess.ts";
 
 /** The desktop agent as deployed: the bundle `npx nx run desktop-agent:build` writes. */

@@ -70,7 +70,7 @@ export const spawnScoped = (
       })
   );
 
-export { freePort } from "@homelab/tools/testing";
+export { freePort } from "@homelab/testing";
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Connection } from "rabbitmq-client";
 import { encodeMessageString, MAX_MESSAGE_BYTES } from "@homelab/protocol";
-import { heartbeat, serviceUrls, workRequest, workResult } from "@homelab/tools/testing";
+import { heartbeat, serviceUrls, workRequest, workResult } from "@homelab/testing";
 import { eventually } from "./childProcess.ts";
 import { getAgent, type RunningOrchestrator } from "./orchestratorProcess.ts";
 

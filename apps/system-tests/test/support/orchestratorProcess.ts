@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { Effect, Schema, type Scope } from "effect";
-import { serviceUrls } from "@homelab/tools/testing";
+import { serviceUrls } from "@homelab/testing";
 import path from "node:path";
 import { eventually, freePort, repoRoot, spawnScoped, type Child } from "./childProcess.ts";
 

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { Effect, type Scope } from "effect";
 import net from "node:net";
-import { freePort } from "@homelab/tools/testing";
+import { freePort } from "@homelab/testing";
 import { eventually, within } from "./childProcess.ts";
 
 export interface PrivateService {

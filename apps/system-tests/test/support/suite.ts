@@ -1,5 +1,5 @@
 import { Effect, type Scope } from "effect";
-import { runLive } from "@homelab/tools/testing";
+import { runLive } from "@homelab/testing";
 
 /**
  * Acquires `resources` once for a describe block (in beforeAll) and releases

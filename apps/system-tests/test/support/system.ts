@@ -1,6 +1,6 @@
 import { Effect, type Scope } from "effect";
 import { workQueueName } from "@homelab/protocol";
-import { testDatabase, testQueues, uniqueName, type TestQueues } from "@homelab/tools/testing";
+import { testDatabase, testQueues, uniqueName, type TestQueues } from "@homelab/testing";
 import { requireAgentBundle } from "./agentProcess.ts";
 import { startOrchestrator, type OrchestratorOptions, type RunningOrchestrator } from "./orchestratorProcess.ts";
 import { registryDb, type RegistryDb } from "./registryDb.ts";

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Result, Schema } from "effect";
-import { fixturesPolicy, gpuFixturesDir, missingFixturesError } from "@homelab/tools/testing";
+import { fixturesPolicy, gpuFixturesDir, missingFixturesError } from "@homelab/testing";
 import type { GpuReading } from "../GpuReading.ts";
 import type { GpuParseError } from "./errors.ts";
 import { parseNvidiaCsv } from "./nvidiaCsv.ts";
