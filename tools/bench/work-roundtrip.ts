@@ -26,6 +26,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { Connection } from "rabbitmq-client";
 import { deadLetterQueueName, workQueueName } from "@homelab/protocol";
+import { eventually } from "@homelab/testing";
 import { assertLocalUrl, DEFAULT_AMQP_URL } from "../loadgen/agents.ts";
 import {
   children,
@@ -63,15 +64,6 @@ const startApp = (name: string, bundle: string, env: NodeJS.ProcessEnv) => {
   return { child, stderr };
 };
 
-const until = async <A>(what: string, probe: () => Promise<A>, done: (a: A) => boolean, timeoutMs: number, intervalMs = 50): Promise<A> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(intervalMs);
-  }
-};
 
 const main = async (): Promise<number> => {
   const db = await createDatabase(adminUrl, `bench_${suffix}_work`);
@@ -100,7 +92,7 @@ const main = async (): Promise<number> => {
     ORCHESTRATOR_CONFIG: "",
     API_TOKEN: ""
   });
-  await until("orchestrator ready", async () => (await fetch(`${base}/readyz`)).status, (s) => s === 200, 60_000).catch((e: unknown) => {
+  await eventually("orchestrator ready", async () => (await fetch(`${base}/readyz`)).status, (s) => s === 200, 60_000).catch((e: unknown) => {
     throw new Error(`${errorText(e)}\n${orchestrator.stderr.text()}`);
   });
   const agent = startApp("agent", "dist/apps/desktop-agent/main.mjs", {
@@ -112,7 +104,7 @@ const main = async (): Promise<number> => {
     HEARTBEAT_INTERVAL_SECONDS: "5",
     LOG_LEVEL: "warn"
   });
-  await until("agent online", async () => (await fetch(`${base}/agents/${agentId}`)).status, (s) => s === 200, 30_000).catch((e: unknown) => {
+  await eventually("agent online", async () => (await fetch(`${base}/agents/${agentId}`)).status, (s) => s === 200, 30_000).catch((e: unknown) => {
     throw new Error(`${errorText(e)}\n${agent.stderr.text()}`);
   });
 

@@ -1,34 +1,7 @@
 import { Context, Effect, Layer } from "effect";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { DecodeReason } from "@homelab/protocol";
+import { REJECT_REASONS, type RejectReason } from "@homelab/protocol";
 import { AgentRegistry, type Liveness } from "@homelab/registry";
-
-/**
- * Why a message from the reply queue was dead-lettered: a decode failure;
- * `unsupported` for a valid message of a type that does not belong on the
- * reply queue (work_request); `unknown_work` for a result whose work_id no
- * orchestrator handed out; `wrong_agent` for a result sent by another agent
- * than the one the work was booked on; `unstorable` for a message whose data
- * the database refuses (SQLSTATE class 22 or 23); `write_failed` for one the
- * database kept failing to write for another reason, after a few attempts.
- */
-export type RejectReason = DecodeReason | "unsupported" | "unknown_work" | "wrong_agent" | "unstorable" | "write_failed";
-
-/** Every reason, so each series exists (at 0) before the first rejection. */
-export const REJECT_REASONS: ReadonlyArray<RejectReason> = [
-  "oversized",
-  "not_utf8",
-  "malformed_json",
-  "unknown_type",
-  "unsupported_version",
-  "invalid_agent_id",
-  "schema_violation",
-  "unsupported",
-  "unknown_work",
-  "wrong_agent",
-  "unstorable",
-  "write_failed"
-];
 
 /** How a `POST /work` ended. */
 export type SubmitOutcome = "dispatched" | "no_fit" | "unavailable";

@@ -1,10 +1,9 @@
 import { Deferred, Effect, Schedule, type Scope } from "effect";
 import type { AsyncMessage, Channel, Connection } from "rabbitmq-client";
-import { decodeMessage, type Message, replyQueueTopology } from "@homelab/protocol";
+import { decodeMessage, type Message, type RejectReason, replyQueueTopology } from "@homelab/protocol";
 import { makeAckTracker, type Settlement } from "./AckTracker.ts";
-import type { RejectReason } from "./OrchestratorMetrics.ts";
 
-export type { RejectReason } from "./OrchestratorMetrics.ts";
+export type { RejectReason } from "@homelab/protocol";
 
 export type Handled =
   | { readonly _tag: "Ack" }

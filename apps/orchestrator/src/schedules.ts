@@ -11,3 +11,9 @@ export const sweepSchedule = (intervalSeconds: number) => Schedule.spaced(Durati
 export const databaseRetrySchedule = Schedule.exponential(Duration.millis(100), 2).pipe(
   Schedule.modifyDelay((meta) => Effect.succeed(Duration.min(meta.duration, Duration.seconds(5))))
 );
+
+/** Work past its timeout plus the grace is looked for on the sweep's interval. */
+export const workTimeoutSchedule = sweepSchedule;
+
+/** How often the database is pinged for /readyz while no heartbeat write says how it is. */
+export const databasePingSchedule = Schedule.spaced(Duration.seconds(5));

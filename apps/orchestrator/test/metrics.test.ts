@@ -1,6 +1,7 @@
 import { Effect, Layer } from "effect";
 import { runLive } from "@homelab/testing";
-import { OrchestratorMetrics, REJECT_REASONS, type OrchestratorMetricsShape } from "../src/OrchestratorMetrics.ts";
+import { REJECT_REASONS } from "@homelab/protocol";
+import { OrchestratorMetrics, type OrchestratorMetricsShape } from "../src/OrchestratorMetrics.ts";
 import { agentRecord } from "./support/agentRecords.ts";
 import { makeTestRegistry, type TestRegistryControl } from "./support/TestRegistry.ts";
 

@@ -10,6 +10,7 @@ import {
   RTX_4090,
   runLive,
   runTest,
+  until,
   type FakeGpuTools
 } from "@homelab/testing";
 import { MetricsCollector, metricsLayer, type MetricsSettings } from "../src/index.ts";
@@ -200,11 +201,5 @@ const isZombie = (pid: number): boolean => {
 };
 
 /** Polls a real-world condition (a process started, a process gone), up to 5 s. */
-const waitFor = async (condition: () => boolean): Promise<void> => {
-  const deadline = Date.now() + 5000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met within 5 s");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+const waitFor = (condition: () => boolean) => until("condition", condition, 5000);
 

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { Effect, Fiber } from "effect";
 import { TestClock } from "effect/testing";
-import { runLive, runTest } from "@homelab/testing";
+import { runLive, runTest, until } from "@homelab/testing";
 import { CommandRunner, type CommandSpec } from "../src/index.ts";
 
 const run = (spec: Partial<CommandSpec> & Pick<CommandSpec, "command" | "args">) =>
@@ -31,13 +31,7 @@ const gone = (pid: number): boolean => {
  * a deadline for a receipt, generous because CI runs other suites (and the
  * system tests' processes) beside this one; it costs time only on failure.
  */
-const waitFor = async (condition: () => boolean, what: string): Promise<void> => {
-  const deadline = Date.now() + 15_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within 15 s`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+const waitFor = (condition: () => boolean, what: string) => until(what, condition, 15_000);
 
 describe("CommandRunner", () => {
   it("passes arguments as argv, never through a shell", async () => {

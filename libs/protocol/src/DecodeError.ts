@@ -29,3 +29,29 @@ export class DecodeError extends Schema.TaggedError<DecodeError>()("DecodeError"
   path: Schema.String,
   message: Schema.String
 }) {}
+
+/**
+ * Why a message from the reply queue was dead-lettered (the
+ * `x-reject-reason` header, and the `reason` label of
+ * `messages_rejected_total`): a decode failure ({@link DecodeReason}), or
+ * - `unsupported`: a valid message of a type that does not belong on the
+ *   reply queue (work_request);
+ * - `unknown_work`: a result whose work_id no orchestrator handed out;
+ * - `wrong_agent`: a result sent by another agent than the one the work was
+ *   booked on;
+ * - `unstorable`: a message whose data the database refuses (SQLSTATE class
+ *   22 or 23, or a value the driver cannot send);
+ * - `write_failed`: one the database kept failing to write for another
+ *   reason while it answered, after a few attempts.
+ */
+export const REJECT_REASONS = [
+  ...DecodeReason.literals,
+  "unsupported",
+  "unknown_work",
+  "wrong_agent",
+  "unstorable",
+  "write_failed"
+] as const;
+
+/** Why a message was dead-lettered. */
+export type RejectReason = (typeof REJECT_REASONS)[number];

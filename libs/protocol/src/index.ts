@@ -6,7 +6,7 @@
 export { AgentShutdown } from "./AgentShutdown.ts";
 export { CONTENT_TYPE, MAX_MESSAGE_BYTES, PERSISTENT_DELIVERY_MODE, PROTOCOL_VERSION } from "./constants.ts";
 export { decodeDelivered, decodeMessage, decodeMessageEffect, decodeMessageValue } from "./decode.ts";
-export { DecodeError, DecodeReason } from "./DecodeError.ts";
+export { DecodeError, DecodeReason, REJECT_REASONS, type RejectReason } from "./DecodeError.ts";
 export { encodeMessage, encodeMessageString } from "./encode.ts";
 export {
   AgentShutdownMessage,

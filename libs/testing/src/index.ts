@@ -21,6 +21,7 @@ export {
 export { readReplyQueue, type ReplyQueueReader } from "./replyQueue.ts";
 export { brokerProxy, startTcpProxy, type TcpProxy } from "./tcpProxy.ts";
 export { freePort } from "./ports.ts";
+export { eventually, until } from "./eventually.ts";
 export { fixturesPolicy, gpuFixturesDir, missingFixturesError } from "./fixtures.ts";
 export { uploadBody, type UploadReply } from "./upload.ts";
 export {

@@ -70,7 +70,7 @@ export const spawnScoped = (
       })
   );
 
-export { freePort } from "@homelab/testing";
+export { eventually, freePort } from "@homelab/testing";
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -82,44 +82,6 @@ export const within = <A>(promise: Promise<A>, ms: number): Promise<A | "timed o
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 };
-
-/**
- * Polls `probe` until `done` holds for its answer, and returns that answer:
- * a receipt with a deadline. On timeout it fails with the last answer seen,
- * so a failing test says what it saw instead of what it waited for.
- */
-export function eventually<A, B extends A>(
-  what: string,
-  probe: () => Promise<A>,
-  done: (a: A) => a is B,
-  timeoutMs: number,
-  intervalMs?: number
-): Promise<B>;
-export function eventually<A>(what: string, probe: () => Promise<A>, done: (a: A) => boolean, timeoutMs: number, intervalMs?: number): Promise<A>;
-export async function eventually<A>(
-  what: string,
-  probe: () => Promise<A>,
-  done: (a: A) => boolean,
-  timeoutMs: number,
-  intervalMs = 50
-): Promise<A> {
-  const deadline = Date.now() + timeoutMs;
-  let last: A | undefined;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      last = await probe();
-      if (done(last)) return last;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline) {
-      const seen = last === undefined ? `error: ${String(lastError)}` : JSON.stringify(last)?.slice(0, 2000);
-      throw new Error(`${what}: not within ${timeoutMs} ms; last seen ${seen}`);
-    }
-    await delay(intervalMs);
-  }
-}
 
 /**
  * Records `probe` every `intervalMs` for `durationMs`: for behaviour that

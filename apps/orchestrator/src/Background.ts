@@ -1,0 +1,68 @@
+import { Effect, Layer } from "effect";
+import { AgentRegistry, WorkRegistry } from "@homelab/registry";
+import { makeSweep } from "./OfflineSweep.ts";
+import { reportOffline } from "./OfflineEvents.ts";
+import { OrchestratorMetrics } from "./OrchestratorMetrics.ts";
+import { Readiness } from "./Readiness.ts";
+import { databasePingSchedule, workTimeoutSchedule } from "./schedules.ts";
+
+// The orchestrator's loops, each a layer that runs for the life of its scope.
+
+/** The offline sweep (SPEC §5), with the grace Readiness gives after an outage. */
+export const offlineSweepLayer = (options: { readonly heartbeatTimeoutSeconds: number; readonly sweepIntervalSeconds: number }) =>
+  Layer.effectDiscard(
+    Effect.gen(function* () {
+      const readiness = yield* Readiness;
+      const metrics = yield* OrchestratorMetrics;
+      const sweep = yield* makeSweep({
+        ...options,
+        wentOffline: (transitions) => reportOffline(transitions).pipe(Effect.provideService(OrchestratorMetrics, metrics)),
+        listeningSince: readiness.readySince
+      });
+      yield* Effect.forkScoped(sweep.run);
+    })
+  );
+
+/** Work with no result by its timeout plus the grace is timed out (SPEC §5), checked on the sweep's interval. */
+export const workTimeoutLayer = (options: { readonly graceSeconds: number; readonly intervalSeconds: number }) =>
+  Layer.effectDiscard(
+    Effect.gen(function* () {
+      const work = yield* WorkRegistry;
+      const metrics = yield* OrchestratorMetrics;
+      yield* Effect.forkScoped(
+        work.timeOut(options.graceSeconds).pipe(
+          Effect.tap((ids) =>
+            ids.length === 0
+              ? Effect.void
+              : Effect.logWarning(`work timed out with no result: ${ids.join(", ")}`).pipe(
+                  Effect.andThen(metrics.workFinished("timed_out", ids.length))
+                )
+          ),
+          Effect.catch((e) => Effect.logWarning(`work timeout sweep failed: ${e.message}`)),
+          Effect.repeat(workTimeoutSchedule(options.intervalSeconds))
+        )
+      );
+    })
+  );
+
+/**
+ * The database is up once the registry layer has migrated it; from then on
+ * a ping on `databasePingSchedule` keeps /readyz true while no heartbeat
+ * arrives to say so.
+ */
+export const databaseProbeLayer = Layer.effectDiscard(
+  Effect.gen(function* () {
+    const readiness = yield* Readiness;
+    const registry = yield* AgentRegistry;
+    yield* readiness.set("database", true, "migrations applied");
+    yield* Effect.forkScoped(
+      registry.ping.pipe(
+        Effect.matchEffect({
+          onFailure: (e) => readiness.set("database", false, e.message),
+          onSuccess: () => readiness.set("database", true, "ok")
+        }),
+        Effect.repeat(databasePingSchedule)
+      )
+    );
+  })
+);
