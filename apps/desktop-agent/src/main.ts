@@ -4,15 +4,13 @@
  * Exit codes: 0 after a signal, 78 invalid configuration, 69 broker
  * unreachable after every reconnect attempt.
  */
-import { NodeRuntime } from "@effect/platform-node";
-import { Cause, Effect, Exit, Layer, Logger, References, Runtime } from "effect";
+import { Effect, Layer } from "effect";
+import { runApp, withLogLevel } from "@homelab/config";
 import { metricsLayer } from "@homelab/metrics";
 import { runAgent } from "./Agent.ts";
 import { Broker } from "./Broker.ts";
 import { loadProcessConfig } from "./processConfig.ts";
 import { TaskRunner } from "./work/TaskRunner.ts";
-
-const LOG_LEVELS = { trace: "Trace", debug: "Debug", info: "Info", warn: "Warn", error: "Error" } as const;
 
 const program = Effect.gen(function* () {
   const settings = yield* loadProcessConfig;
@@ -33,21 +31,8 @@ const program = Effect.gen(function* () {
     shutdown_grace_seconds: settings.shutdown_grace_seconds,
     host_env: process.env,
     jitter: true
-  }).pipe(
-    Effect.scoped,
-    Effect.provide(layers),
-    Effect.provideService(References.MinimumLogLevel, LOG_LEVELS[settings.log_level])
-  );
-}).pipe(
-  // Errors that end the process are printed as one line.
-  Effect.tapError((e) => Effect.sync(() => console.error(e.message)))
-);
-
-/** A signal is the normal way to stop the agent: exit 0 (SPEC §4). */
-const teardown: Runtime.Teardown = (exit, onExit) =>
-  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit);
-
-NodeRuntime.runMain(program.pipe(Effect.provideService(Logger.LogToStderr, true)), {
-  teardown,
-  disableErrorReporting: true
+  }).pipe(Effect.scoped, Effect.provide(layers), withLogLevel(settings.log_level));
 });
+
+// A signal is the normal way to stop the agent: exit 0 (SPEC §4).
+runApp(program);

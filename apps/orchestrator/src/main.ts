@@ -7,8 +7,8 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { NodeRuntime } from "@effect/platform-node";
-import { Cause, Effect, Exit, Layer, Logger, Option, References, Runtime } from "effect";
+import { Effect, Layer, Option } from "effect";
+import { runApp, withLogLevel } from "@homelab/config";
 import { pgliteDatabase, postgresDatabase, registryLayer } from "@homelab/registry";
 import { Amqp } from "./Amqp.ts";
 import { announceLayer } from "./Announce.ts";
@@ -20,8 +20,6 @@ import { OrchestratorMetrics } from "./OrchestratorMetrics.ts";
 import { Readiness } from "./Readiness.ts";
 import { Ingest, replyConsumerLayer } from "./ReplyIntake.ts";
 import { Dispatcher } from "./work/Dispatcher.ts";
-
-const LOG_LEVELS = { trace: "Trace", debug: "Debug", info: "Info", warn: "Warn", error: "Error" } as const;
 
 const program = Effect.gen(function* () {
   const settings = yield* loadOrchestratorConfig({
@@ -55,11 +53,8 @@ const program = Effect.gen(function* () {
     Layer.provideMerge(httpLayer({ host: settings.http_host, port: settings.http_port })),
     Layer.provideMerge(services)
   );
-  return yield* Layer.launch(app).pipe(Effect.provideService(References.MinimumLogLevel, LOG_LEVELS[settings.log_level]));
-}).pipe(Effect.tapError((e) => Effect.sync(() => console.error(e.message))));
+  return yield* Layer.launch(app).pipe(withLogLevel(settings.log_level));
+});
 
-/** A signal is the normal way to stop: exit 0. */
-const teardown: Runtime.Teardown = (exit, onExit) =>
-  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit);
-
-NodeRuntime.runMain(program.pipe(Effect.provideService(Logger.LogToStderr, true)), { teardown, disableErrorReporting: true });
+// A signal is the normal way to stop: exit 0.
+runApp(program);

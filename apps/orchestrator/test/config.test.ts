@@ -58,12 +58,25 @@ describe("orchestrator configuration", () => {
     expect(e[Runtime.errorExitCode]).toBe(78);
   });
 
-  it("names an unknown key in the file and a file it cannot read", async () => {
+  it("names an unknown key in the file (with the key it was probably meant to be) and a file it cannot read", async () => {
     expect((await failure({ ORCHESTRATOR_CONFIG: "/o.yaml" }, [], { "/o.yaml": "http_prot: 1\n" })).message).toBe(
-      "invalid configuration: /o.yaml: unknown key http_prot; known keys: amqp_url, reply_queue, log_level, database_url, data_dir, http_host, http_port, heartbeat_timeout_seconds, offline_sweep_interval_seconds, work_result_grace_seconds, api_token"
+      "invalid configuration: /o.yaml: http_prot: unknown key; did you mean http_port?"
     );
     expect((await failure({}, ["--config=/missing.yaml"])).message).toBe(
       "invalid configuration: cannot read /missing.yaml: ENOENT: no such file or directory, open '/missing.yaml'"
     );
+  });
+
+  it("takes everything after the first = of --config=PATH as the path", async () => {
+    const s = await load({}, ["--config=/etc/a=b.yaml"], { "/etc/a=b.yaml": "http_port: 7\n" });
+    expect(s.http_port).toBe(7);
+  });
+
+  it("never echoes the API token or a URL's password, whatever their characters", async () => {
+    const token = await failure({ ORCHESTRATOR_CONFIG: "/o.yaml" }, [], { "/o.yaml": "api_token: 42\n" });
+    expect(token.message).toBe("invalid configuration: /o.yaml: api_token: expected a non-empty token, got (hidden)");
+    const url = await failure({ DATABASE_URL: "mysql://root:p@ss/w:rd@db/x" });
+    expect(url.message).toBe('invalid configuration: DATABASE_URL (env): expected a postgres: or postgresql: URL, got "mysql://root:***@db/x"');
+    expect(url.message).not.toContain("ss/w");
   });
 });

@@ -1,4 +1,5 @@
 import { Effect, Schema } from "effect";
+import { type FieldDoc, LOG_LEVELS } from "@homelab/config";
 import { GPU_BACKEND_CHOICES } from "@homelab/metrics";
 import { AgentId, GpuType } from "@homelab/protocol";
 
@@ -6,9 +7,6 @@ import { AgentId, GpuType } from "@homelab/protocol";
 // Static defaults live here; the two that depend on the machine or on another
 // setting (agent_id = hostname, pool_name = <agent_type>_pool_1) are filled in
 // by loadAgentConfig before decoding.
-
-/** Log levels the agent accepts, quietest last. */
-export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const;
 
 export const DEFAULT_AGENT_TYPE = "desktop";
 export const DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672";
@@ -85,17 +83,6 @@ export const AgentSettings = Schema.Struct({
   tasks: Schema.Record(Schema.String.check(Schema.isPattern(TASK_KIND_NAME)), TaskKind).pipe(withDefault({}))
 });
 export type AgentSettings = typeof AgentSettings.Type;
-
-/**
- * What each field expects, in words, for error messages. Shaped like the
- * schemas above (`fields` for a struct, `entries` for a record), and typed
- * against their field names so the two cannot drift apart.
- */
-export interface FieldDoc {
-  readonly expected: string;
-  readonly fields?: Readonly<Record<string, FieldDoc>>;
-  readonly entries?: { readonly key: string; readonly value: FieldDoc };
-}
 
 const SHORT_NAME_TEXT = "1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit";
 const NUMBER_AT_LEAST_0 = { expected: "a number >= 0" };

@@ -1,10 +1,33 @@
 import { Predicate, type SchemaIssue } from "effect";
-import { type FieldDoc, SETTINGS_DOC } from "./AgentSettings.ts";
 import { closestKey, redactUrl, renderValue } from "./wording.ts";
 
 // Turns the first schema issue of a decode into words. The schema's own
 // messages ("Expected number") do not say what the field wants, so the words
-// come from SETTINGS_DOC, found by walking the issue's path through it.
+// come from the app's FieldDoc, found by walking the issue's path through it.
+
+/**
+ * What each field expects, in words, for error messages. Shaped like the
+ * settings schema (`fields` for a struct, `entries` for a record); an app
+ * types its docs against its schema's field names so the two cannot drift.
+ */
+export interface FieldDoc {
+  readonly expected: string;
+  readonly fields?: Readonly<Record<string, FieldDoc>>;
+  readonly entries?: { readonly key: string; readonly value: FieldDoc };
+}
+
+/** Top-level fields whose values are never quoted as given: URLs lose their password, secrets are hidden whole. */
+export interface Redaction {
+  readonly urls: ReadonlyArray<string>;
+  readonly secrets: ReadonlyArray<string>;
+}
+
+/** How a value is quoted in a message: a secret never, a URL without its password, whatever their characters. */
+export const quoteValue = (field: PropertyKey | undefined, value: unknown, redaction: Redaction): string => {
+  const name = String(field);
+  if (redaction.secrets.includes(name) && value !== undefined) return "(hidden)";
+  return redaction.urls.includes(name) && typeof value === "string" ? renderValue(redactUrl(value)) : renderValue(value);
+};
 
 /** Where the first problem is and what kind of leaf it is. */
 export interface FirstLeaf {
@@ -64,8 +87,13 @@ export const valueAt = (input: unknown, path: ReadonlyArray<PropertyKey>): unkno
  * value (an element of `command`) is reported at that field. `valueOf` gives
  * the value to quote for a field path (the raw text when it came from env).
  */
-export const describeLeaf = (leaf: FirstLeaf, valueOf: (where: ReadonlyArray<PropertyKey>) => unknown): Located => {
-  let doc = SETTINGS_DOC;
+export const describeLeaf = (
+  leaf: FirstLeaf,
+  root: FieldDoc,
+  redaction: Redaction,
+  valueOf: (where: ReadonlyArray<PropertyKey>) => unknown
+): Located => {
+  let doc = root;
   let depth = 0;
   for (; depth < leaf.path.length; depth++) {
     const key = String(leaf.path[depth]);
@@ -84,7 +112,5 @@ export const describeLeaf = (leaf: FirstLeaf, valueOf: (where: ReadonlyArray<Pro
   const where = leaf.path.slice(0, depth);
   const expected = doc.expected;
   if (leaf.tag === "MissingKey" && depth === leaf.path.length) return { where, text: `missing; expected ${expected}`, expected };
-  const value = valueOf(where);
-  const quoted = where[0] === "amqp_url" && typeof value === "string" ? renderValue(redactUrl(value)) : renderValue(value);
-  return { where, text: `expected ${expected}, got ${quoted}`, expected };
+  return { where, text: `expected ${expected}, got ${quoteValue(where[0], valueOf(where), redaction)}`, expected };
 };

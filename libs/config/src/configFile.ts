@@ -1,6 +1,6 @@
 import { Effect, Predicate } from "effect";
 import YAML from "yaml";
-import { InvalidConfig } from "../InvalidConfig.ts";
+import { InvalidConfig } from "./InvalidConfig.ts";
 import { causeText, renderValue } from "./wording.ts";
 
 /** A one-line InvalidConfig; every config failure goes through here. */
@@ -8,12 +8,14 @@ export const invalid = (text: string): InvalidConfig => new InvalidConfig({ mess
 
 /**
  * The config file named by `--config <path>` / `--config=<path>` (the last one
- * wins, nothing after `--` counts), else by AGENT_CONFIG; undefined when
- * neither names one.
+ * wins, nothing after `--` counts; everything after the first `=` is the
+ * path, so `--config=/a=b.yaml` names `/a=b.yaml`), else by the env var
+ * `configEnv`; undefined when neither names one.
  */
 export const configPathOf = (
   argv: ReadonlyArray<string>,
-  env: Readonly<Record<string, string | undefined>>
+  env: Readonly<Record<string, string | undefined>>,
+  configEnv: string
 ): Effect.Effect<string | undefined, InvalidConfig> => {
   let found: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -31,7 +33,7 @@ export const configPathOf = (
       if (found === "") return Effect.fail(invalid("--config: expected a file path after ="));
     }
   }
-  const fromEnv = env["AGENT_CONFIG"];
+  const fromEnv = env[configEnv];
   return Effect.succeed(found ?? (fromEnv === "" ? undefined : fromEnv));
 };
 
