@@ -43,6 +43,7 @@ import postgres from "postgres";
 import { Connection } from "rabbitmq-client";
 import { deadLetterQueueName, type StatusUpdate } from "@homelab/protocol";
 import { AgentRegistry, AgentRegistryLive, postgresDatabase } from "@homelab/registry";
+import { histogramBuckets, metricSum, type Scrape, parseMetrics } from "@homelab/testing";
 import {
   assertLocalUrl,
   DEFAULT_AMQP_URL,
@@ -140,35 +141,8 @@ const postgresGroups = (database: string): Array<CpuGroup> => [
 // ---------------------------------------------------------------------------
 // Prometheus text
 
-type Scrape = ReadonlyMap<string, number>;
-
-const parseMetrics = (text: string): Scrape => {
-  const out = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const space = line.lastIndexOf(" ");
-    out.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return out;
-};
-
-const sumOf = (scrape: Scrape, name: string): number => {
-  let total = 0;
-  for (const [series, value] of scrape) {
-    if (series === name || series.startsWith(`${name}{`)) total += value;
-  }
-  return total;
-};
-
-/** The cumulative buckets of a histogram as [upper bound, count], ascending. */
-const bucketsOf = (scrape: Scrape, name: string): Array<[number, number]> => {
-  const out: Array<[number, number]> = [];
-  for (const [series, value] of scrape) {
-    const m = new RegExp(`^${name}_bucket\\{.*le="([^"]+)".*\\}$`).exec(series);
-    if (m?.[1] !== undefined) out.push([m[1] === "+Inf" ? Number.POSITIVE_INFINITY : Number(m[1]), value]);
-  }
-  return out.sort((a, b) => a[0] - b[0]);
-};
+const sumOf = metricSum;
+const bucketsOf = histogramBuckets;
 
 /** Buckets of `end` minus those of `start` (the window's observations). */
 const bucketDelta = (end: Scrape, start: Scrape, name: string): Array<[number, number]> => {

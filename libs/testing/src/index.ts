@@ -22,6 +22,7 @@ export { readReplyQueue, type ReplyQueueReader } from "./replyQueue.ts";
 export { brokerProxy, startTcpProxy, type TcpProxy } from "./tcpProxy.ts";
 export { freePort } from "./ports.ts";
 export { eventually, until } from "./eventually.ts";
+export { histogramBuckets, metricByLabel, metricSum, parseMetrics, type Scrape } from "./prometheus.ts";
 export { fixturesPolicy, gpuFixturesDir, missingFixturesError } from "./fixtures.ts";
 export { uploadBody, type UploadReply } from "./upload.ts";
 export {

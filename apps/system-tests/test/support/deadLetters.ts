@@ -1,16 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { Connection } from "rabbitmq-client";
 import { encodeMessageString, MAX_MESSAGE_BYTES } from "@homelab/protocol";
-import { heartbeat, serviceUrls, workRequest, workResult } from "@homelab/testing";
+import { heartbeat, metricByLabel, parseMetrics, serviceUrls, workRequest, workResult } from "@homelab/testing";
 import { eventually } from "./childProcess.ts";
 import { getAgent, type RunningOrchestrator } from "./orchestratorProcess.ts";
 
 /** messages_rejected_total by reason, from GET /metrics. */
 export const rejectedCounts = async (orchestrator: RunningOrchestrator): Promise<Record<string, number>> => {
-  const text = await orchestrator.getText("/metrics");
-  return Object.fromEntries(
-    [...text.matchAll(/^messages_rejected_total\{reason="([a-z0-9_]+)"\} (\d+)$/gm)].map((m) => [m[1] ?? "", Number(m[2])])
-  );
+  return { ...metricByLabel(parseMetrics(await orchestrator.getText("/metrics")), "messages_rejected_total", "reason") };
 };
 
 /**

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { Effect, Schema, type Scope } from "effect";
-import { serviceUrls } from "@homelab/testing";
+import { metricSum, parseMetrics, serviceUrls } from "@homelab/testing";
 import path from "node:path";
 import { eventually, freePort, repoRoot, spawnScoped, type Child } from "./childProcess.ts";
 
@@ -142,8 +142,5 @@ export const capacityAgentIds = async (orchestrator: RunningOrchestrator): Promi
   return answer.agents.map((a) => a.agent_id);
 };
 
-/** One sample of a Prometheus text exposition: `name{labels} value`; NaN when the series is absent. */
-export const metricValue = (text: string, series: string): number => {
-  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
-  return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
-};
+/** A metric's value in a `/metrics` answer (summed over its label sets); NaN when it is absent. */
+export const metricValue = (text: string, name: string): number => metricSum(parseMetrics(text), name);
