@@ -5,6 +5,7 @@
 //
 //   scope:protocol  pure data: imports only `effect` (tests may use more)
 //   scope:config    the settings loader both apps use; depends on no other project
+//   scope:broker    rabbitmq-client for both apps; may use protocol
 //   scope:metrics   may use protocol
 //   scope:registry  may use protocol (metrics and registry never import each other)
 //   type:testing    test helpers: may use protocol; only tests and tools use them
@@ -28,6 +29,7 @@ const under = (roots) => (roots.length === 0 ? "^$" : `^(${roots.map((r) => r.re
 const depConstraints = [
   { sourceTag: "scope:protocol", onlyDependOnLibsWithTags: [] },
   { sourceTag: "scope:config", onlyDependOnLibsWithTags: ["type:testing"] },
+  { sourceTag: "scope:broker", onlyDependOnLibsWithTags: ["scope:protocol", "type:testing"] },
   { sourceTag: "scope:metrics", onlyDependOnLibsWithTags: ["scope:protocol", "type:testing"] },
   { sourceTag: "scope:registry", onlyDependOnLibsWithTags: ["scope:protocol", "type:testing"] },
   { sourceTag: "type:testing", onlyDependOnLibsWithTags: ["scope:protocol"] },

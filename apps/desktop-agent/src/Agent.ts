@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Data, Deferred, Duration, Effect, Exit, Ref, Runtime } from "effect";
 import { makeEnvelope, replyQueueTopology, type AgentId, type AgentStatus, type Message } from "@homelab/protocol";
-import { Broker, type BrokerConnection } from "./Broker.ts";
+import { Broker, type BrokerConnection } from "@homelab/broker";
 import { makeHeartbeatSource, type AgentIdentity } from "./Heartbeat.ts";
 import { publishMessage, stamp } from "./Outbox.ts";
 import { connectRoundDelay, heartbeatSchedule, RECONNECT_ATTEMPTS, reconnectSchedule } from "./schedules.ts";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Clock, Effect } from "effect";
-import { encodeMessage, type Message } from "@homelab/protocol";
-import { PublishFailed, type BrokerConnection } from "./Broker.ts";
+import { type BrokerConnection, PublishFailed } from "@homelab/broker";
+import type { Message } from "@homelab/protocol";
 
 /** A fresh message id and the send time by our clock, for `makeEnvelope`. */
 export const stamp: Effect.Effect<{ readonly message_id: string; readonly sent_at: string }> = Effect.map(
@@ -17,10 +17,7 @@ export const publishMessage = (
   deadlineMs: number
 ): Effect.Effect<void, PublishFailed> =>
   conn
-    .publish(queue, encodeMessage(message), {
-      messageId: message.message_id,
-      ...(message.correlation_id === undefined ? {} : { correlationId: message.correlation_id })
-    })
+    .publish(queue, message)
     .pipe(
       Effect.timeoutOrElse({
         duration: deadlineMs,

@@ -26,7 +26,7 @@ import {
   type PayloadOf,
   type ResourceMetrics
 } from "@homelab/protocol";
-import type { BrokerConnection, Delivery, Disposition } from "./Broker.ts";
+import type { BrokerConnection, Delivery, Disposition } from "@homelab/broker";
 import type { TaskKind } from "./config/AgentSettings.ts";
 import { publishMessage, stamp } from "./Outbox.ts";
 import { taskEnvironment } from "./work/taskEnv.ts";

@@ -8,7 +8,7 @@ import { Effect, Layer } from "effect";
 import { runApp, withLogLevel } from "@homelab/config";
 import { metricsLayer } from "@homelab/metrics";
 import { runAgent } from "./Agent.ts";
-import { Broker } from "./Broker.ts";
+import { Broker } from "@homelab/broker";
 import { loadProcessConfig } from "./processConfig.ts";
 import { TaskRunner } from "./work/TaskRunner.ts";
 

@@ -16,7 +16,7 @@ import {
   type ReplyQueueReader
 } from "@homelab/testing";
 import { runAgent, type AgentOptions } from "../src/Agent.ts";
-import { Broker } from "../src/Broker.ts";
+import { Broker } from "@homelab/broker";
 import { TaskRunner } from "../src/work/TaskRunner.ts";
 
 const isStatus = (m: Message): m is MessageOf<"work_status"> => m.type === "work_status";

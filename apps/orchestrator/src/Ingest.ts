@@ -2,7 +2,7 @@ import { Clock, Effect, Exit, type Scope } from "effect";
 import type { StatusUpdate, WorkResult } from "@homelab/protocol";
 import { AgentRegistry, type OfflineTransition, type RegistryError, type StatusTransition, WorkRegistry } from "@homelab/registry";
 import { makeBatcher } from "./Batcher.ts";
-import type { Handled, ReplyHandler } from "./ReplyConsumer.ts";
+import type { Handled, ReplyHandler } from "@homelab/broker";
 import { makeWritePolicy, type Refusal, writeBisecting } from "./WritePolicy.ts";
 
 /**

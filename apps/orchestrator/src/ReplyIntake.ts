@@ -1,10 +1,9 @@
 import { Context, Effect, Layer } from "effect";
-import { Amqp } from "./Amqp.ts";
+import { Amqp, consumeReplies, type ReplyHandler } from "@homelab/broker";
 import { makeIngest } from "./Ingest.ts";
 import { reportOffline } from "./OfflineEvents.ts";
 import { OrchestratorMetrics } from "./OrchestratorMetrics.ts";
 import { Readiness } from "./Readiness.ts";
-import { consumeReplies, type ReplyHandler } from "./ReplyConsumer.ts";
 
 /** Ingest batches: up to this many heartbeats, or this long after the first; this many batch writes at once. */
 export const INGEST_TUNING = { maxBatch: 500, lingerMs: 20, writeConcurrency: 2 } as const;

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { Effect, Layer, Option } from "effect";
 import { runApp, withLogLevel } from "@homelab/config";
 import { pgliteDatabase, postgresDatabase, registryLayer } from "@homelab/registry";
-import { Amqp } from "./Amqp.ts";
+import { Amqp } from "@homelab/broker";
 import { announceLayer } from "./Announce.ts";
 import { databaseProbeLayer, offlineSweepLayer, workTimeoutLayer } from "./Background.ts";
 import { ApiToken } from "./http/auth.ts";

@@ -8,7 +8,7 @@ import type { Message, StatusUpdate } from "@homelab/protocol";
 import { AgentRegistry, postgresDatabase, registryLayer, WorkRegistry } from "@homelab/registry";
 import { runLive, testDatabase, heartbeat as wireHeartbeat, resources } from "@homelab/testing";
 import { makeIngest } from "../src/Ingest.ts";
-import type { Handled } from "../src/ReplyConsumer.ts";
+import type { Handled } from "@homelab/broker";
 
 const BOOT = "0b6f3c1e-8d2a-4f5b-9c7e-1a2b3c4d5e6f";
 

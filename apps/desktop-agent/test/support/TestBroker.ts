@@ -1,5 +1,5 @@
 import { Clock, Deferred, Effect, Layer, Ref } from "effect";
-import { decodeMessage, type Message } from "@homelab/protocol";
+import { decodeMessage, encodeMessage, type Message } from "@homelab/protocol";
 import {
   Broker,
   ConnectFailed,
@@ -7,7 +7,7 @@ import {
   type BrokerConnection,
   type Delivery,
   type Disposition
-} from "../../src/Broker.ts";
+} from "@homelab/broker";
 
 /**
  * An in-memory Broker for unit tests under a TestClock: records every connect
@@ -55,13 +55,14 @@ export const makeTestBroker = Effect.gen(function* () {
     yield* Effect.acquireRelease(Ref.set(current, state), () => Ref.set(current, undefined));
     const conn: BrokerConnection = {
       declare: () => Effect.void,
-      publish: (queue, body) =>
+      publish: (queue, sent) =>
         Effect.gen(function* () {
           if (failPublish) {
             failPublish = false;
             return yield* Effect.fail(new PublishFailed({ queue, message: "write ECONNRESET" }));
           }
-          const decoded = decodeMessage(body);
+          // As the wire carries it: encoded, then decoded as the orchestrator would.
+          const decoded = decodeMessage(encodeMessage(sent));
           if (decoded._tag === "Failure") {
             return yield* Effect.die(new Error(`agent published an invalid message: ${decoded.failure.message}`));
           }

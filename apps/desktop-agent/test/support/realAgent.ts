@@ -1,7 +1,7 @@
 import { Effect, Layer, Redacted } from "effect";
 import { metricsLayer } from "@homelab/metrics";
 import { runAgent, type AgentOptions } from "../../src/Agent.ts";
-import { Broker } from "../../src/Broker.ts";
+import { Broker } from "@homelab/broker";
 import { TaskRunner } from "../../src/work/TaskRunner.ts";
 
 /**

@@ -1,6 +1,6 @@
 import { Context, Data, Effect, Layer } from "effect";
-import { CONTENT_TYPE, encodeMessage, type Message, workQueueTopology } from "@homelab/protocol";
-import { Amqp } from "../Amqp.ts";
+import { Amqp, messageBody, messageProperties } from "@homelab/broker";
+import { type Message, workQueueTopology } from "@homelab/protocol";
 
 /** The request could not be put on the agent's queue (broker away, not confirmed in time). */
 export class DispatchFailed extends Data.TaggedError("DispatchFailed")<{ readonly message: string }> {}
@@ -30,17 +30,7 @@ export class Dispatcher extends Context.Service<
         return Effect.tryPromise({
           try: async () => {
             await connection.queueDeclare({ queue: topology.queue, durable: true, arguments: { ...topology.arguments } });
-            await publisher.send(
-              {
-                routingKey: topology.queue,
-                durable: true,
-                contentType: CONTENT_TYPE,
-                messageId: message.message_id,
-                ...(message.correlation_id === undefined ? {} : { correlationId: message.correlation_id })
-              },
-              // A Buffer: rabbitmq-client would JSON-encode any other object (a Uint8Array too).
-              Buffer.from(encodeMessage(message))
-            );
+            await publisher.send({ routingKey: topology.queue, ...messageProperties(message) }, messageBody(message));
           },
           catch: (e) => new DispatchFailed({ message: e instanceof Error ? e.message : String(e) })
         }).pipe(

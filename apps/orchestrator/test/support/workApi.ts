@@ -4,7 +4,7 @@ import { Context, Effect, Layer, Option, Redacted, Schema, type Scope } from "ef
 import { StatusUpdate, workQueueName } from "@homelab/protocol";
 import { AgentRegistry, postgresDatabase, registryLayer, WorkRegistry } from "@homelab/registry";
 import { serviceUrls, testDatabase, testQueues, resources } from "@homelab/testing";
-import { Amqp } from "../../src/Amqp.ts";
+import { Amqp } from "@homelab/broker";
 import { ApiToken } from "../../src/http/auth.ts";
 import { boundPort, httpLayer } from "../../src/http/index.ts";
 import { OrchestratorMetrics } from "../../src/OrchestratorMetrics.ts";

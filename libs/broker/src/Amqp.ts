@@ -6,7 +6,7 @@ import { Connection } from "rabbitmq-client";
  * itself), shared by the reply consumer and the work dispatcher; closed with
  * the layer. `noDelay`: without it every confirmed publish waits ~20 ms.
  */
-export class Amqp extends Context.Service<Amqp, { readonly connection: Connection }>()("@homelab/orchestrator/Amqp") {
+export class Amqp extends Context.Service<Amqp, { readonly connection: Connection }>()("@homelab/broker/Amqp") {
   static readonly layer = (url: Redacted.Redacted<string>): Layer.Layer<Amqp> =>
     Layer.effect(
       Amqp,

@@ -2,6 +2,7 @@ import { Deferred, Effect, Schedule, type Scope } from "effect";
 import type { AsyncMessage, Channel, Connection } from "rabbitmq-client";
 import { decodeMessage, type Message, type RejectReason, replyQueueTopology } from "@homelab/protocol";
 import { makeAckTracker, type Settlement } from "./AckTracker.ts";
+import { contentTypeOf, keepRawBodies, rawBytes } from "./rawBodies.ts";
 
 export type { RejectReason } from "@homelab/protocol";
 
@@ -30,41 +31,6 @@ export interface ReplyConsumerOptions {
   /** On close, how long to wait for the messages in hand to be handled (default 8 s). */
   readonly drainTimeoutMs?: number;
 }
-
-// Bodies stay raw on this consumer's channels (see keepRawBodies): a Buffer
-// is used as it is, never copied; anything else is a bug upstream, kept as bytes.
-const rawBytes = (body: unknown): Buffer =>
-  Buffer.isBuffer(body) ? body : body instanceof Uint8Array ? Buffer.from(body) : Buffer.from(typeof body === "string" ? body : JSON.stringify(body) ?? "");
-
-/**
- * rabbitmq-client (5.0.8) decodes `application/json` and `text/plain` bodies
- * itself when a message's last frame arrives (`JSON.parse(body.toString())`):
- * invalid UTF-8 would become U+FFFD unseen and the 1 MiB limit could only be
- * checked on re-encoded JSON. On this consumer's channels the content type is
- * renamed (`RAW_PREFIX` + type) as the header frame arrives, before that, so
- * the body stays the bytes that were sent; `contentTypeOf` gives the real one
- * back. If a new version of the library no longer has the hook, start-up fails
- * with that sentence rather than silently decoding lossily.
- */
-const RAW_PREFIX = "x-raw;";
-interface HeaderFrame {
-  readonly fields: { contentType?: string };
-}
-const keepRawBodies = (channel: Channel): Effect.Effect<void, Error> =>
-  Effect.try({
-    try: () => {
-      const internal = channel as unknown as { _onHeader?: (frame: HeaderFrame) => void };
-      const onHeader = internal._onHeader;
-      if (typeof onHeader !== "function") throw new Error("rabbitmq-client has no Channel._onHeader: cannot keep message bodies raw");
-      internal._onHeader = (frame) => {
-        if (frame.fields.contentType !== undefined) frame.fields.contentType = RAW_PREFIX + frame.fields.contentType;
-        onHeader.call(channel, frame);
-      };
-    },
-    catch: (e) => (e instanceof Error ? e : new Error(String(e)))
-  });
-const contentTypeOf = (msg: AsyncMessage): string | undefined =>
-  msg.contentType?.startsWith(RAW_PREFIX) === true ? msg.contentType.slice(RAW_PREFIX.length) : msg.contentType;
 
 const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));
 

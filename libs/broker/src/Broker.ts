@@ -1,7 +1,7 @@
 import { Context, Data, Deferred, Effect, type Exit, Layer, Redacted, Scope } from "effect";
-import type { QueueDeclaration } from "@homelab/protocol";
-import { CONTENT_TYPE } from "@homelab/protocol";
+import type { Message, QueueDeclaration } from "@homelab/protocol";
 import { Connection, ConsumerStatus } from "rabbitmq-client";
+import { messageBody, messageProperties } from "./publish.ts";
 
 /** One connection attempt failed (refused, timed out, bad credentials…). */
 export class ConnectFailed extends Data.TaggedError("ConnectFailed")<{ readonly message: string }> {}
@@ -38,11 +38,8 @@ export interface ConsumeOptions {
 /** A live connection; everything it opened is closed with the scope it was made in. */
 export interface BrokerConnection {
   readonly declare: (queue: QueueDeclaration) => Effect.Effect<void, PublishFailed>;
-  readonly publish: (
-    queue: string,
-    body: Uint8Array,
-    properties: { readonly messageId: string; readonly correlationId?: string }
-  ) => Effect.Effect<void, PublishFailed>;
+  /** Publishes a protocol message to `queue` (default exchange), confirmed by the broker. */
+  readonly publish: (queue: string, message: Message) => Effect.Effect<void, PublishFailed>;
   /**
    * Consumes until the scope closes, running up to `prefetch` handlers at
    * once; closing stops deliveries, then waits for handlers in flight.
@@ -58,7 +55,7 @@ export interface BrokerConnection {
 export class Broker extends Context.Service<
   Broker,
   { readonly connect: Effect.Effect<BrokerConnection, ConnectFailed, Scope.Scope> }
->()("@homelab/desktop-agent/Broker") {
+>()("@homelab/broker/Broker") {
   /**
    * rabbitmq-client with `noDelay` (without it every confirmed publish waits
    * ~20 ms on Nagle). Reconnection is ours, not the client's: on a drop the
@@ -88,19 +85,9 @@ const connectLive = (url: Redacted.Redacted<string>, timeoutMs: number) =>
           try: () => conn.queueDeclare({ queue: q.queue, durable: q.durable, arguments: { ...q.arguments } }),
           catch: (e) => new PublishFailed({ queue: q.queue, message: `declare ${q.queue}: ${reason(e)}` })
         }).pipe(Effect.asVoid),
-      publish: (queue, body, properties) =>
+      publish: (queue, message) =>
         Effect.tryPromise({
-          try: () =>
-            publisher.send(
-              {
-                routingKey: queue,
-                durable: true,
-                contentType: CONTENT_TYPE,
-                messageId: properties.messageId,
-                ...(properties.correlationId === undefined ? {} : { correlationId: properties.correlationId })
-              },
-              Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-            ),
+          try: () => publisher.send({ routingKey: queue, ...messageProperties(message) }, messageBody(message)),
           catch: (e) => new PublishFailed({ queue, message: reason(e) })
         }),
       consume: (options, handler) =>
