@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { Data, Deferred, Duration, Effect, Exit, Ref, Runtime } from "effect";
 import { makeEnvelope, replyQueueTopology, type AgentId, type AgentStatus, type Message } from "@homelab/protocol";
-import { Broker, type BrokerConnection } from "@homelab/broker";
+import { Broker, type BrokerConnection, connectRoundDelay, RECONNECT_ATTEMPTS, reconnectSchedule } from "@homelab/broker";
 import { makeHeartbeatSource, type AgentIdentity } from "./Heartbeat.ts";
 import { publishMessage, stamp } from "./Outbox.ts";
-import { connectRoundDelay, heartbeatSchedule, RECONNECT_ATTEMPTS, reconnectSchedule } from "./schedules.ts";
+import { heartbeatSchedule } from "./schedules.ts";
 import type { TaskKind } from "./config/AgentSettings.ts";
 import { makeWorkPool } from "./work/WorkPool.ts";
 import { consumeWork } from "./WorkConsumer.ts";

@@ -18,4 +18,12 @@ export {
   PublishFailed
 } from "./Broker.ts";
 export { messageBody, messageProperties } from "./publish.ts";
+export {
+  connectRoundDelay,
+  RECONNECT_ATTEMPTS,
+  RECONNECT_BASE,
+  RECONNECT_CAP,
+  type ReconnectOptions,
+  reconnectSchedule
+} from "./schedules.ts";
 export { consumeReplies, type Handled, type ReplyConsumerOptions, type ReplyHandler } from "./ReplyConsumer.ts";
