@@ -6,7 +6,8 @@
 //   scope:protocol  pure data: imports only `effect` (tests may use more)
 //   scope:config    the settings loader both apps use; depends on no other project
 //   scope:broker    rabbitmq-client for both apps; may use protocol
-//   scope:metrics   may use protocol
+//   scope:process   runs programs (no shell, process groups, worker thread); may use protocol
+//   scope:metrics   may use protocol and process
 //   scope:registry  may use protocol (metrics and registry never import each other)
 //   type:testing    test helpers: may use protocol; only tests and tools use them
 //   type:app        may use libs; never another app
@@ -30,7 +31,8 @@ const depConstraints = [
   { sourceTag: "scope:protocol", onlyDependOnLibsWithTags: [] },
   { sourceTag: "scope:config", onlyDependOnLibsWithTags: ["type:testing"] },
   { sourceTag: "scope:broker", onlyDependOnLibsWithTags: ["scope:protocol", "type:testing"] },
-  { sourceTag: "scope:metrics", onlyDependOnLibsWithTags: ["scope:protocol", "type:testing"] },
+  { sourceTag: "scope:metrics", onlyDependOnLibsWithTags: ["scope:protocol", "scope:process", "type:testing"] },
+  { sourceTag: "scope:process", onlyDependOnLibsWithTags: ["scope:protocol", "type:testing"] },
   { sourceTag: "scope:registry", onlyDependOnLibsWithTags: ["scope:protocol", "type:testing"] },
   { sourceTag: "type:testing", onlyDependOnLibsWithTags: ["scope:protocol"] },
   { sourceTag: "type:app", onlyDependOnLibsWithTags: ["type:lib", "type:testing"] }

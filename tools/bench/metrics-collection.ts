@@ -10,7 +10,8 @@
 import { execFile } from "node:child_process";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { ManagedRuntime } from "effect";
-import { CommandRunner, MetricsCollector, metricsLayer, type MetricsSettings } from "@homelab/metrics";
+import { MetricsCollector, metricsLayer, type MetricsSettings } from "@homelab/metrics";
+import { CommandRunner } from "@homelab/process";
 import { makeFakeGpuTools, nvidiaCsv, RTX_3060, RTX_4090 } from "@homelab/testing";
 
 const runs = Number(process.argv[2] ?? 200);

@@ -31,7 +31,7 @@ import type { TaskKind } from "./config/AgentSettings.ts";
 import { publishMessage, stamp } from "./Outbox.ts";
 import { taskEnvironment } from "./work/taskEnv.ts";
 import { expandCommand } from "./work/template.ts";
-import { TaskRunner, type TaskSpec } from "./work/TaskRunner.ts";
+import { TaskRunner, type TaskSpec } from "@homelab/process";
 import type { WorkEntry, WorkPool } from "./work/WorkPool.ts";
 import { unmetRequirements } from "./work/requirements.ts";
 import { outcomeFields, rejection, workResultMessage, type ResultFields } from "./work/workResult.ts";

@@ -10,7 +10,7 @@ import { metricsLayer } from "@homelab/metrics";
 import { runAgent } from "./Agent.ts";
 import { Broker } from "@homelab/broker";
 import { loadProcessConfig } from "./processConfig.ts";
-import { TaskRunner } from "./work/TaskRunner.ts";
+import { TaskRunner } from "@homelab/process";
 
 const program = Effect.gen(function* () {
   const settings = yield* loadProcessConfig;

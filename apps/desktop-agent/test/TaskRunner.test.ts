@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Effect, Result } from "effect";
 import { runLive } from "@homelab/testing";
-import { TaskRunner, type TaskOutcome, type TaskSpec } from "../src/work/TaskRunner.ts";
+import { TaskRunner, type TaskOutcome, type TaskSpec } from "@homelab/process";
 import { taskEnvironment } from "../src/work/taskEnv.ts";
 import { expandCommand } from "../src/work/template.ts";
 import { goneWithin } from "./support/processes.ts";

@@ -17,7 +17,7 @@ import {
 } from "@homelab/testing";
 import { runAgent, type AgentOptions } from "../src/Agent.ts";
 import { Broker } from "@homelab/broker";
-import { TaskRunner } from "../src/work/TaskRunner.ts";
+import { TaskRunner } from "@homelab/process";
 
 const isStatus = (m: Message): m is MessageOf<"work_status"> => m.type === "work_status";
 

@@ -1,6 +1,6 @@
 import { Schema } from "effect";
 import { AgentId, decodeMessage, encodeMessage, MAX_MESSAGE_BYTES } from "@homelab/protocol";
-import { headCapture, outputText, stderrText, tailCapture } from "../src/work/capture.ts";
+import { headCapture, outputText, stderrText, tailCapture } from "@homelab/process";
 import { outcomeFields, rejection, workResultMessage } from "../src/work/workResult.ts";
 
 const capture = (make: typeof headCapture, cap: number, chunks: ReadonlyArray<string>) => {

@@ -17,8 +17,6 @@ export { gpuBackendLayer, detectGpuType, resolveGpuType } from "./gpu/selectBack
 export { readNvidia, readNvidiaInventory } from "./gpu/nvidia.ts";
 export { readAmd, readAmdgpuSysfs } from "./gpu/amd.ts";
 export { readIntel } from "./gpu/intel.ts";
-export { CommandRunner, type CommandRunnerShape, type CommandSpec, type CommandOutput } from "./command/CommandRunner.ts";
-export * from "./command/errors.ts";
 export * from "./gpu/parsers/index.ts";
 
 import { Layer } from "effect";
@@ -26,7 +24,7 @@ import { MetricsCollector } from "./MetricsCollector.ts";
 import { MetricsConfig, type MetricsSettings } from "./MetricsConfig.ts";
 import { HostProbe } from "./host/HostProbe.ts";
 import { gpuBackendLayer } from "./gpu/selectBackend.ts";
-import { CommandRunner } from "./command/CommandRunner.ts";
+import { CommandRunner } from "@homelab/process";
 
 /** The collector for this machine: host probe + the configured GPU backend. */
 export const metricsLayer = (settings: Partial<MetricsSettings> = {}): Layer.Layer<MetricsCollector> =>

@@ -4,8 +4,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Effect } from "effect";
 import { makeFakeGpuTools, nvidiaCsv, NVIDIA_DRIVER_FAILURE, RTX_4090, runLive, type FakeGpuTools } from "@homelab/testing";
+import { CommandRunner } from "@homelab/process";
 import {
-  CommandRunner,
   defaultMetricsSettings,
   detectGpuType as detectWith,
   MetricsCollector,

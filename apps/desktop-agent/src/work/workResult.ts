@@ -7,8 +7,7 @@ import {
   type PayloadOf,
   toStorableText
 } from "@homelab/protocol";
-import { type Captured, outputText, stderrText } from "./capture.ts";
-import type { TaskOutcome } from "./TaskRunner.ts";
+import { type Captured, outputText, stderrText, type TaskOutcome } from "@homelab/process";
 
 /** The part of a work_result that says how the work ended. */
 export type ResultFields = Pick<PayloadOf<"work_result">, "status" | "exit_code" | "output" | "error" | "output_sanitized">;

@@ -1,5 +1,5 @@
 import { Effect, Layer } from "effect";
-import { TaskRunner, type TaskOutcome, type TaskSpec } from "../../src/work/TaskRunner.ts";
+import { TaskRunner, type TaskOutcome, type TaskSpec } from "@homelab/process";
 
 /**
  * A TaskRunner for unit tests under a TestClock, where programs take logical

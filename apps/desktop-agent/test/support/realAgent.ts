@@ -2,7 +2,7 @@ import { Effect, Layer, Redacted } from "effect";
 import { metricsLayer } from "@homelab/metrics";
 import { runAgent, type AgentOptions } from "../../src/Agent.ts";
 import { Broker } from "@homelab/broker";
-import { TaskRunner } from "../../src/work/TaskRunner.ts";
+import { TaskRunner } from "@homelab/process";
 
 /**
  * The agent loop on a real broker (`amqpUrl`: the shared one, or a proxy in

@@ -1,5 +1,5 @@
 import { Context, Data, Effect } from "effect";
-import type { CommandError } from "../command/errors.ts";
+import type { CommandError } from "@homelab/process";
 import type { GpuReading } from "./GpuReading.ts";
 
 export type GpuType = "nvidia" | "amd" | "intel" | "none";

@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { Effect } from "effect";
-import type { CommandRunner } from "../command/CommandRunner.ts";
+import type { CommandRunner } from "@homelab/process";
 import type { MetricsSettings } from "../MetricsConfig.ts";
 import { GpuSourceError, toSourceError } from "./GpuBackend.ts";
 import { runTool } from "./runTool.ts";

@@ -1,5 +1,5 @@
 import { Effect } from "effect";
-import type { CommandRunner } from "../command/CommandRunner.ts";
+import type { CommandRunner } from "@homelab/process";
 import type { MetricsSettings } from "../MetricsConfig.ts";
 import { toSourceError, type GpuSourceError } from "./GpuBackend.ts";
 import { runTool } from "./runTool.ts";

@@ -1,6 +1,5 @@
 import type { Effect } from "effect";
-import { CommandRunner, type CommandOutput } from "../command/CommandRunner.ts";
-import type { CommandError } from "../command/errors.ts";
+import { type CommandError, type CommandOutput, CommandRunner } from "@homelab/process";
 import type { MetricsSettings } from "../MetricsConfig.ts";
 
 /** Runs a GPU tool with the metrics settings' deadline, output cap and environment. */

@@ -1,5 +1,5 @@
 import { Effect, Layer } from "effect";
-import { CommandRunner } from "../command/CommandRunner.ts";
+import { CommandRunner } from "@homelab/process";
 import { MetricsConfig, type GpuBackendChoice, type MetricsSettings } from "../MetricsConfig.ts";
 import { readAmd } from "./amd.ts";
 import { GpuBackend, type GpuBackendShape, type GpuSourceError, type GpuType } from "./GpuBackend.ts";

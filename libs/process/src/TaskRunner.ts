@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { stat } from "node:fs/promises";
 import { Context, Deferred, Duration, Effect, Layer } from "effect";
 import { type Capture, type Captured, headCapture, tailCapture } from "./capture.ts";
+import { errorCode, killGroup as killPidGroup, spawnGroup } from "./group.ts";
 
 /** One run of a task's program; argv is already expanded. */
 export interface TaskSpec {
@@ -37,7 +38,7 @@ export type TaskOutcome =
 export class TaskRunner extends Context.Service<
   TaskRunner,
   { readonly run: (spec: TaskSpec) => Effect.Effect<TaskOutcome> }
->()("@homelab/desktop-agent/TaskRunner") {
+>()("@homelab/process/TaskRunner") {
   /** Process groups still alive when the layer is released (a defect, a hard stop) are killed. */
   static readonly layer: Layer.Layer<TaskRunner> = Layer.effect(
     TaskRunner,
@@ -72,15 +73,11 @@ interface Started {
 const killGroup = (s: Started): void => {
   if (s.groupKilled) return;
   s.groupKilled = true;
-  try {
-    process.kill(-s.pid, "SIGKILL");
-  } catch {
-    // ESRCH: the group is already empty.
-  }
+  killPidGroup(s.pid);
 };
 
 const notStarted = (program: string, error: unknown): TaskOutcome => {
-  const code = typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
+  const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
   const reason =
     code === "ENOENT"
@@ -105,13 +102,7 @@ const start = (spec: TaskSpec, maxOutputBytes: number): Effect.Effect<Started | 
     const [program = "", ...args] = spec.argv;
     let child: ChildProcess;
     try {
-      child = spawn(program, args, {
-        shell: false,
-        detached: true,
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { ...spec.env },
-        ...(spec.cwd === undefined ? {} : { cwd: spec.cwd })
-      });
+      child = spawnGroup(program, args, { env: spec.env, cwd: spec.cwd });
     } catch (error) {
       resume(Effect.succeed(notStarted(program, error)));
       return;

@@ -1,3 +1,6 @@
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { Context, Duration, Effect, Layer, Result, Schema } from "effect";
 import {
@@ -7,7 +10,8 @@ import {
   CommandTimedOut,
   type CommandError
 } from "./errors.ts";
-import { COMMAND_WORKER_SOURCE } from "./workerSource.ts";
+import type { RunCommand } from "./commandMessages.ts";
+import { killGroup } from "./group.ts";
 
 export interface CommandSpec {
   readonly command: string;
@@ -49,17 +53,24 @@ const decodeReply = Schema.decodeUnknownResult(WorkerReply);
 const WorkerStarted = Schema.Struct({ id: Schema.Number, started: Schema.Number });
 const decodeStarted = Schema.decodeUnknownResult(WorkerStarted);
 
-/** SIGKILL to a child's whole process group (it was spawned detached, as group leader). */
-const killGroup = (pid: number): void => {
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
+/**
+ * Where the worker's code is: `commandWorker.mjs` beside the bundle an app's
+ * build writes (esbuild, from the same module as the rest), else the
+ * TypeScript module itself, imported through tsx's API (from source: tests,
+ * `nx run desktop-agent:collect`, benchmarks; a worker does not inherit the
+ * main thread's loader).
+ */
+const workerEntry = (): URL => {
+  const bundled = new URL("./commandWorker.mjs", import.meta.url);
+  if (existsSync(fileURLToPath(bundled))) return bundled;
+  const module = new URL("./commandWorker.ts", import.meta.url).href;
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api")).href;
+  const load = `import { tsImport } from ${JSON.stringify(tsx)};\nawait tsImport(${JSON.stringify(module)}, ${JSON.stringify(module)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(load)}`);
 };
 
 interface WorkerPool {
-  readonly send: (message: object, onReply: (reply: WorkerReply) => void) => number;
+  readonly send: (message: Omit<RunCommand, "id">, onReply: (reply: WorkerReply) => void) => number;
   readonly cancel: (id: number) => void;
   readonly close: () => Promise<void>;
 }
@@ -80,7 +91,7 @@ const makeWorkerPool = (): WorkerPool => {
   };
   const ensure = (): Worker => {
     if (worker !== undefined) return worker;
-    const w = new Worker(COMMAND_WORKER_SOURCE, { eval: true });
+    const w = new Worker(workerEntry());
     w.on("message", (message: unknown) => {
       const started = decodeStarted(message);
       if (Result.isSuccess(started)) {
@@ -136,7 +147,7 @@ const makeWorkerPool = (): WorkerPool => {
 };
 
 export class CommandRunner extends Context.Service<CommandRunner, CommandRunnerShape>()(
-  "@homelab/metrics/CommandRunner"
+  "@homelab/process/CommandRunner"
 ) {
   /** One worker thread per layer, started on first use and terminated with the scope. */
   static readonly layer: Layer.Layer<CommandRunner> = Layer.effect(

@@ -1,0 +1,6 @@
+"use strict";
+module.exports = {
+  ...require("../../jest.preset.cjs"),
+  displayName: "process",
+  rootDir: __dirname
+};
