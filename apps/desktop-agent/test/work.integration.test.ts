@@ -24,6 +24,8 @@ interface WorkAgent {
   readonly reader: ReplyQueueReader;
   readonly workQueue: string;
   readonly send: (request: object) => Promise<void>;
+  /** Publishes these bytes as an application/json body, as they are. */
+  readonly sendBytes: (body: Buffer) => Promise<void>;
 }
 
 const resultFor =
@@ -54,7 +56,12 @@ const withWorkAgent = <A>(
         await publisher.send({ routingKey: topology.queue, contentType: "application/json", durable: true }, body);
         await publisher.close();
       };
-      const agent: WorkAgent = { reader, workQueue: topology.queue, send };
+      const sendBytes = async (body: Buffer) => {
+        const publisher = reader.connection.createPublisher({ confirm: true });
+        await publisher.send({ routingKey: topology.queue, contentType: "application/json", durable: true }, body);
+        await publisher.close();
+      };
+      const agent: WorkAgent = { reader, workQueue: topology.queue, send, sendBytes };
       yield* Effect.promise(() =>
         reader.connection.queueDeclare({ queue: topology.queue, durable: true, arguments: { ...topology.arguments } })
       );
@@ -94,6 +101,20 @@ describe("work on the real broker", () => {
     expect(result.payload).toMatchObject({ work_id: "w-echo", status: "succeeded", exit_code: 0, output: "hello; $(id) `id` *\n", error: null });
     expect(result.payload.started_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(Date.parse(result.payload.finished_at)).toBeGreaterThanOrEqual(Date.parse(result.payload.started_at));
+    expect(leftInQueue).toBe(0);
+  });
+
+  it("reads a request as the bytes that were sent: invalid UTF-8 is refused and dropped, never run as U+FFFD", async () => {
+    const { result, leftInQueue } = await withWorkAgent({}, async (agent) => {
+      const text = JSON.stringify(workRequest("w-bytes", "echo", { message: "PLACEHOLDER" }));
+      const [before = "", after = ""] = text.split("PLACEHOLDER");
+      await agent.sendBytes(Buffer.concat([Buffer.from(before), Buffer.from([0xff, 0xfe]), Buffer.from(after)]));
+      await agent.send(workRequest("w-after", "echo", { message: "next" }));
+      const next = await agent.reader.next(resultFor("w-after"));
+      return { next, bytes: agent.reader.messages().filter(resultFor("w-bytes")) };
+    });
+    expect(result.next.payload).toMatchObject({ status: "succeeded", output: "next\n" });
+    expect(result.bytes).toEqual([]);
     expect(leftInQueue).toBe(0);
   });
 

@@ -1,7 +1,8 @@
 import { Context, Data, Deferred, Effect, type Exit, Layer, Redacted, Scope } from "effect";
 import type { Message, QueueDeclaration } from "@homelab/protocol";
-import { Connection, ConsumerStatus } from "rabbitmq-client";
+import { type AsyncMessage, Connection } from "rabbitmq-client";
 import { messageBody, messageProperties } from "./publish.ts";
+import { keepRawBodies, rawBytes } from "./rawBodies.ts";
 
 /** One connection attempt failed (refused, timed out, bad credentials…). */
 export class ConnectFailed extends Data.TaggedError("ConnectFailed")<{ readonly message: string }> {}
@@ -14,7 +15,7 @@ export type Disposition = "ack" | "requeue" | "drop";
 
 /** One message as the broker delivered it. */
 export interface Delivery {
-  /** The body as the client hands it over (decode it with decodeDelivered). */
+  /** The body as the bytes that were sent (decode it with decodeMessage / decodeDelivered). */
   readonly body: unknown;
   /**
    * AMQP's `redelivered` flag: the broker delivered this message before and it
@@ -94,37 +95,59 @@ const connectLive = (url: Redacted.Redacted<string>, timeoutMs: number) =>
         Effect.gen(function* () {
           const context = yield* Effect.context<never>();
           const run = Effect.runPromiseWith(context);
+          // A channel of its own with the bodies kept as the bytes that were
+          // sent (rawBodies.ts): decodeMessage sees invalid UTF-8 and measures
+          // the real size, as on the orchestrator's reply queue.
+          const channel = yield* Effect.acquireRelease(
+            Effect.tryPromise({ try: () => conn.acquire(), catch: (e) => new Error(reason(e)) }),
+            (ch) => Effect.promise(() => ch.close().catch(() => undefined))
+          ).pipe(Effect.orDie);
+          yield* keepRawBodies(channel).pipe(Effect.orDie);
+          const q = options.queue;
+          yield* Effect.promise(() => channel.queueDeclare({ queue: q.queue, durable: q.durable, arguments: { ...q.arguments } }));
+          yield* Effect.promise(() => channel.basicQos({ prefetchCount: options.prefetch }));
+          let closing = false;
+          let inFlight = 0;
+          let drained: (() => void) | undefined;
+          const settle = (deliveryTag: number, disposition: Disposition) => {
+            inFlight -= 1;
+            if (channel.active) {
+              const done =
+                disposition === "ack"
+                  ? channel.basicAck({ deliveryTag })
+                  : channel.basicNack({ deliveryTag, requeue: disposition === "requeue" });
+              // An ack after the connection went (a handler that outlived it): the broker delivers it again.
+              void Promise.resolve(done).catch((e: unknown) => run(Effect.logWarning(`work consumer: ${reason(e)}`)));
+            }
+            if (inFlight === 0) drained?.();
+          };
+          const onDelivery = (msg: AsyncMessage) => {
+            inFlight += 1;
+            // Closing: deliveries already on their way go back to the queue, unhandled.
+            if (closing) return settle(msg.deliveryTag, "requeue");
+            void run(handler({ body: rawBytes(msg.body), redelivered: msg.redelivered })).then(
+              (disposition) => settle(msg.deliveryTag, disposition),
+              () => settle(msg.deliveryTag, "requeue")
+            );
+          };
+          // The channel closing under us (the queue deleted, a channel error) is a lost connection: the caller reconnects.
+          channel.once("close", () => {
+            if (!closing) void run(Deferred.succeed(lost, "work consumer channel closed"));
+          });
           yield* Effect.acquireRelease(
-            Effect.sync(() => {
-              const consumer = conn.createConsumer(
-                {
-                  queue: options.queue.queue,
-                  queueOptions: { durable: options.queue.durable, arguments: { ...options.queue.arguments } },
-                  qos: { prefetchCount: options.prefetch },
-                  concurrency: options.prefetch,
-                  requeue: true
-                },
-                async (msg) => {
-                  const disposition = await run(handler({ body: msg.body, redelivered: msg.redelivered }));
-                  return disposition === "ack"
-                    ? ConsumerStatus.ACK
-                    : disposition === "requeue"
-                      ? ConsumerStatus.REQUEUE
-                      : ConsumerStatus.DROP;
-                }
-              );
-              // An ack or nack after the connection went (a handler that
-              // outlived it) is reported here; unheard, it would crash the process.
-              consumer.on("error", (e) => void run(Effect.logWarning(`work consumer: ${reason(e)}`)));
-              return consumer;
-            }),
-            (consumer, exit) =>
+            Effect.promise(() => channel.basicConsume({ queue: q.queue }, onDelivery)),
+            ({ consumerTag }, exit) =>
               Effect.gen(function* () {
-                // close() stops handing out deliveries at once (later ones go
-                // back to the queue), then cancels and waits for the handlers.
-                const closed = consumer.close().catch(() => undefined);
+                // Stop deliveries at once, then wait for the handlers in flight.
+                closing = true;
+                if (channel.active) yield* Effect.promise(() => channel.basicCancel(consumerTag).catch(() => undefined));
                 if (options.onClosing !== undefined) yield* options.onClosing(exit);
-                yield* Effect.promise(() => closed);
+                if (inFlight > 0) {
+                  yield* Effect.callback<void>((resume) => {
+                    drained = () => resume(Effect.void);
+                    if (inFlight === 0) resume(Effect.void);
+                  });
+                }
               })
           );
         }),
