@@ -132,7 +132,25 @@ describe("poison.data: bad data never stalls the fleet", () => {
               100
             )
           );
+          // The simulated agents stay alive (a heartbeat a second each) while the victim is watched:
+          // fallen silent together with it, they would be most of the fleet, and the sweep's
+          // mass-offline rule would rightly hold the victim one more sweep for confirmation.
+          const keepAlive = { on: true, seq: SEQS };
+          const alive = yield* Effect.acquireRelease(
+            Effect.sync(() =>
+              (async () => {
+                while (keepAlive.on) {
+                  keepAlive.seq += 1;
+                  await Promise.all(simulated.map((a) => publisher.send(heartbeat({ ...a, seq: keepAlive.seq })))).catch(() => undefined);
+                  await new Promise((r) => setTimeout(r, 1000));
+                }
+              })()
+            ),
+            (running) => Effect.promise(() => ((keepAlive.on = false), running))
+          );
           const victimOffline = yield* Effect.promise(() => agentStatus(orchestrator, victimId, "offline", 15_000));
+          keepAlive.on = false;
+          yield* Effect.promise(() => alive);
           // Both times by the database clock: its last heartbeat as stored, and the offline transition.
           const lastHeartbeatMs = (yield* Effect.promise(() => db.agent(victimId)))?.last_heartbeat_ms ?? Number.NaN;
           const wentOffline = (yield* Effect.promise(() => db.timedTransitions(victimId))).find((t) => t.to_status === "offline");
