@@ -64,6 +64,8 @@ describe("reply consumer on the real broker", () => {
           ["unknown_type", json({ ...heartbeat("a", 97), type: "agent_reboot" })],
           ["invalid_agent_id", json({ ...heartbeat("bad id!", 96), sender: "bad id!" })],
           ["schema_violation", json({ ...heartbeat("a", 95), payload: { ...heartbeat("a", 95).payload, seq: -1 } })],
+          // Another process speaking for agent "a" (a forged heartbeat).
+          ["sender_mismatch", json({ ...heartbeat("a", 93), sender: "rogue" })],
           [
             "unsupported",
             json({
@@ -108,9 +110,9 @@ describe("reply consumer on the real broker", () => {
       }).pipe(Effect.scoped, Effect.provide(Amqp.layer(Redacted.make(serviceUrls().amqpUrl))))
     );
     const seqs = outcome.handled.flatMap((m) => (m.type === "work_status" ? [m.payload.seq] : []));
-    expect(seqs).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(seqs).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(outcome.rejected.sort()).toEqual(
-      ["malformed_json", "oversized", "not_utf8", "unsupported_version", "unknown_type", "invalid_agent_id", "schema_violation", "unsupported"].sort()
+      ["malformed_json", "oversized", "not_utf8", "unsupported_version", "unknown_type", "invalid_agent_id", "schema_violation", "sender_mismatch", "unsupported"].sort()
     );
     expect(outcome.dead.map((d) => d.reason).sort()).toEqual([...outcome.rejected].sort());
     for (const d of outcome.dead) expect(typeof d.detail === "string" && d.detail.length > 0).toBe(true);

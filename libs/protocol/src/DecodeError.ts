@@ -4,7 +4,8 @@ import { Schema } from "effect";
  * Why a message was refused; the orchestrator counts dead letters by it.
  * Checked in this order, the first that applies wins: oversized, not_utf8,
  * malformed_json, unsupported_version, unknown_type, invalid_agent_id,
- * schema_violation.
+ * schema_violation, sender_mismatch (an agent's message whose envelope
+ * `sender` is not its `payload.agent_id`: an agent speaks only for itself).
  */
 export const DecodeReason = Schema.Literals([
   "oversized",
@@ -13,7 +14,8 @@ export const DecodeReason = Schema.Literals([
   "unsupported_version",
   "unknown_type",
   "invalid_agent_id",
-  "schema_violation"
+  "schema_violation",
+  "sender_mismatch"
 ]);
 
 /** A rejection reason code. */

@@ -109,11 +109,23 @@ const validate = (value: unknown): Result.Result<Message, DecodeError> => {
   if (Result.isSuccess(decoded)) {
     // Every string that is kept (unknown fields are dropped by the schema).
     const unstorable = findUnstorableText(decoded.success);
-    return unstorable === undefined
-      ? Result.succeed(decoded.success)
-      : reject("schema_violation", unstorable.path, unstorable.problem);
+    if (unstorable !== undefined) return reject("schema_violation", unstorable.path, unstorable.problem);
+    return senderMismatch(decoded.success) ?? Result.succeed(decoded.success);
   }
   return Result.fail(new DecodeError({ reason: "schema_violation", ...summarize(problemsOf(decoded.failure.issue)) }));
+};
+
+/** An agent's message must be sent by that agent: its envelope `sender` is its `payload.agent_id`. */
+const senderMismatch = (message: Message): Result.Result<never, DecodeError> | undefined => {
+  if (message.type === "work_request") return undefined;
+  const agentId = message.payload.agent_id;
+  return message.sender === agentId
+    ? undefined
+    : reject(
+        "sender_mismatch",
+        "sender",
+        `sender ${JSON.stringify(message.sender)} is not payload.agent_id ${JSON.stringify(agentId)}: an agent speaks only for itself`
+      );
 };
 
 // Only a bug in this library (or a value no JSON parser produces, such as a

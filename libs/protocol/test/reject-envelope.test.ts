@@ -1,5 +1,5 @@
 import { MAX_MESSAGE_BYTES } from "../src/index.ts";
-import { pythonHeartbeatJson, pythonShutdownJson, pythonWorkResultJson } from "./fixtures.ts";
+import { pythonHeartbeatJson, pythonShutdownJson, pythonWorkRequestJson, pythonWorkResultJson } from "./fixtures.ts";
 import { decodeErr, decodeOk, withField, withoutField } from "./helpers.ts";
 
 // The checks before the payload schema, one reason each (SPEC §6). Each case
@@ -148,6 +148,22 @@ describe("invalid_agent_id: sender-side agent ids must match the agent_id patter
   it("accepts the longest and the oddest valid agent ids", () => {
     const longest = `A${"._-9".repeat(31)}xyz`;
     expect(longest).toHaveLength(128);
-    expect(decodeOk(heartbeatWith(["payload", "agent_id"], longest)).type).toBe("work_status");
+    expect(decodeOk(withField(heartbeatWith(["payload", "agent_id"], longest), ["sender"], longest)).type).toBe("work_status");
+  });
+});
+
+describe("sender_mismatch: an agent speaks only for itself", () => {
+  it.each([
+    ["a heartbeat", pythonHeartbeatJson],
+    ["a work result", pythonWorkResultJson],
+    ["a shutdown", pythonShutdownJson]
+  ])("refuses %s whose sender is another agent than payload.agent_id", (_name, wire) => {
+    const error = decodeErr(withField(wire, ["sender"], "rogue"));
+    expect({ reason: error.reason, path: error.path }).toEqual({ reason: "sender_mismatch", path: "sender" });
+    expect(error.message).toBe('sender: sender "rogue" is not payload.agent_id "gaming-pc": an agent speaks only for itself');
+  });
+
+  it("does not ask it of a work request (sent by the orchestrator, for an agent)", () => {
+    expect(decodeOk(pythonWorkRequestJson).type).toBe("work_request");
   });
 });
