@@ -1,4 +1,4 @@
-import { Clock, Effect, Exit, type Scope } from "effect";
+import { Clock, Effect, Exit, Option, type Scope } from "effect";
 import type { StatusUpdate, WorkResult } from "@homelab/protocol";
 import { AgentRegistry, type OfflineTransition, type RegistryError, type StatusTransition, WorkRegistry } from "@homelab/registry";
 import { makeBatcher } from "./Batcher.ts";
@@ -12,7 +12,7 @@ import { makeWritePolicy, type Refusal, writeBisecting } from "./WritePolicy.ts"
  */
 type Event = (
   | { readonly _tag: "Heartbeat"; readonly update: StatusUpdate }
-  | { readonly _tag: "Shutdown"; readonly agentId: string }
+  | { readonly _tag: "Shutdown"; readonly agentId: string; readonly bootId: string }
 ) & { refused?: Refusal };
 
 type HeartbeatEvent = Event & { readonly _tag: "Heartbeat" };
@@ -43,6 +43,8 @@ export interface IngestHooks {
   readonly batchCommitted: (size: number, applied: number, ignored: number, oldestReceivedAt: number, committedAt: number) => Effect.Effect<void>;
   /** Agents that went offline by agent_shutdown, with the work lost with them. */
   readonly wentOffline: (transitions: ReadonlyArray<OfflineTransition>) => Effect.Effect<void>;
+  /** An agent_shutdown named another boot than the registered one, and changed nothing. */
+  readonly shutdownIgnored: (agentId: string, bootId: string, registeredBoot: string) => Effect.Effect<void>;
   /** A work result was stored (its work ended in that state). */
   readonly workFinished: (state: WorkResult["status"]) => Effect.Effect<void>;
 }
@@ -101,11 +103,19 @@ export const makeIngest = (options: {
                 if (refused !== undefined) event.refused = refused;
               });
             } else {
-              const outcome = yield* persist(registry.markOffline([step.event.agentId], "agent_shutdown"));
+              const { agentId, bootId } = step.event;
+              const outcome = yield* persist(registry.markOffline([agentId], "agent_shutdown", { bootId }));
               if (outcome._tag === "Refused") step.event.refused = outcome;
-              else {
+              else if (outcome.value.length > 0) {
                 yield* logTransitions(outcome.value);
                 yield* hooks.wentOffline(outcome.value);
+              } else {
+                // Nothing changed: already offline, unknown, or (counted) a shutdown from another boot.
+                const held = yield* registry.getAgent(agentId).pipe(Effect.option);
+                const registered = Option.flatten(held);
+                if (Option.isSome(registered) && registered.value.boot_id !== bootId) {
+                  yield* hooks.shutdownIgnored(agentId, bootId, registered.value.boot_id);
+                }
               }
             }
           }
@@ -145,7 +155,7 @@ export const makeIngest = (options: {
           return batcher.offer(event, queued(event, settle));
         }
         case "agent_shutdown": {
-          const event: Event = { _tag: "Shutdown", agentId: message.payload.agent_id };
+          const event: Event = { _tag: "Shutdown", agentId: message.payload.agent_id, bootId: message.payload.boot_id };
           return batcher.offer(event, queued(event, settle));
         }
         case "work_result":

@@ -23,6 +23,8 @@ export interface OrchestratorMetricsShape {
   readonly recordBatch: (size: number, latencySeconds: number) => Effect.Effect<void>;
   /** `n` agents went offline (sweep or agent_shutdown). */
   readonly offline: (n: number) => Effect.Effect<void>;
+  /** An agent_shutdown from another boot than the registered one was ignored. */
+  readonly shutdownIgnored: Effect.Effect<void>;
   /** One `POST /work` answered. */
   readonly workSubmitted: (outcome: SubmitOutcome) => Effect.Effect<void>;
   /** Seconds one routing decision (choose and book, under the routing lock) took. */
@@ -103,6 +105,11 @@ export const makeMetrics = <E>(countAgents: Effect.Effect<Record<Liveness, numbe
     help: "Agents marked offline (heartbeat timeout or agent_shutdown)",
     registers
   });
+  const shutdownsIgnored = new Counter({
+    name: "shutdowns_ignored_total",
+    help: "agent_shutdown messages ignored: from another boot than the one the registry holds",
+    registers
+  });
   const workSubmitted = new Counter({
     name: "work_submitted_total",
     help: "POST /work requests by outcome (dispatched, no_fit = 409, unavailable = 503)",
@@ -158,6 +165,7 @@ export const makeMetrics = <E>(countAgents: Effect.Effect<Record<Liveness, numbe
     offline: Effect.fn("OrchestratorMetrics.offline")(function* (n: number) {
       if (n > 0) offlineTransitions.inc(n);
     }),
+    shutdownIgnored: Effect.sync(() => shutdownsIgnored.inc()),
     workSubmitted: (outcome) => Effect.sync(() => workSubmitted.inc({ outcome })),
     routed: (seconds) => Effect.sync(() => routeSeconds.observe(seconds)),
     workFinished: (state, n = 1) => Effect.sync(() => void (n > 0 && workFinished.inc({ state }, n))),

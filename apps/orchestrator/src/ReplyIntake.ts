@@ -25,6 +25,12 @@ export class Ingest extends Context.Service<Ingest, { readonly handle: ReplyHand
           batchCommitted: (size, applied, ignored, oldestReceivedAt, committedAt) =>
             metrics.recordBatch(size, (committedAt - oldestReceivedAt) / 1000).pipe(Effect.andThen(metrics.applied(applied, ignored))),
           wentOffline: (transitions) => reportOffline(transitions).pipe(Effect.provideService(OrchestratorMetrics, metrics)),
+          shutdownIgnored: (agentId, bootId, registeredBoot) =>
+            metrics.shutdownIgnored.pipe(
+              Effect.andThen(
+                Effect.logWarning(`agent_shutdown for ${agentId} from boot ${bootId} ignored: the registry holds boot ${registeredBoot}`)
+              )
+            ),
           workFinished: (state) => metrics.workFinished(state)
         }
       });

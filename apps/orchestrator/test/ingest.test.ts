@@ -3,14 +3,15 @@
 // bring: one bad message costs one dead letter, every other message in its
 // batch is applied exactly once, and the database is never reported down.
 import { randomUUID } from "node:crypto";
-import { Deferred, Effect, Layer, Redacted } from "effect";
+import { Deferred, Effect, Layer, Option, Redacted } from "effect";
 import type { Message, StatusUpdate } from "@homelab/protocol";
 import { AgentRegistry, postgresDatabase, registryLayer, WorkRegistry } from "@homelab/registry";
-import { runLive, testDatabase, heartbeat as wireHeartbeat, resources } from "@homelab/testing";
+import { runLive, testDatabase, heartbeat as wireHeartbeat, resources, shutdown as wireShutdown } from "@homelab/testing";
 import { makeIngest } from "../src/Ingest.ts";
 import type { Handled } from "@homelab/broker";
 
 const BOOT = "0b6f3c1e-8d2a-4f5b-9c7e-1a2b3c4d5e6f";
+const OTHER_BOOT = "9d2c1b0a-8e7f-4a6b-b5c4-d3e2f1a0b902";
 
 const heartbeat = (agentId: string, gpuName = "NVIDIA GeForce RTX 4090"): Message => {
   const message = wireHeartbeat({ agentId, bootId: BOOT, seq: 1, capabilities: ["echo"] });
@@ -34,6 +35,7 @@ describe("ingest on the real database", () => {
               databaseUp: (up) => Effect.sync(() => void reported.push(up)),
               batchCommitted: () => Effect.void,
               wentOffline: () => Effect.void,
+              shutdownIgnored: () => Effect.void,
               workFinished: () => Effect.void
             }
           });
@@ -90,5 +92,41 @@ describe("ingest on the real database", () => {
     expect(outcome.stored).not.toContain("desk-5");
     expect(outcome.stored).not.toContain("desk-13");
     expect(outcome.reported).not.toContain(false);
+  });
+
+  it("takes an agent offline on agent_shutdown only from the boot the registry holds; another boot's is ignored and counted", async () => {
+    const outcome = await runLive(
+      Effect.gen(function* () {
+        const db = yield* testDatabase("ingest_shutdown");
+        return yield* Effect.gen(function* () {
+          const ignored: Array<string> = [];
+          const ingest = yield* makeIngest({
+            maxBatch: 10,
+            lingerMs: 10,
+            hooks: {
+              databaseUp: () => Effect.void,
+              batchCommitted: () => Effect.void,
+              wentOffline: () => Effect.void,
+              shutdownIgnored: (agentId, bootId, registered) => Effect.sync(() => void ignored.push(`${agentId} ${bootId} ${registered}`)),
+              workFinished: () => Effect.void
+            }
+          });
+          const handle = (message: Message) =>
+            Effect.callback<Handled>((resume) => ingest.handle(message, (handled) => resume(Effect.succeed(handled))));
+          const agents = yield* AgentRegistry;
+          yield* handle(heartbeat("victim"));
+          const forged = yield* handle(wireShutdown("victim", OTHER_BOOT));
+          const afterForged = Option.getOrThrow(yield* agents.getAgent("victim")).status;
+          const real = yield* handle(wireShutdown("victim", BOOT));
+          const afterReal = Option.getOrThrow(yield* agents.getAgent("victim")).status;
+          return { forged, afterForged, real, afterReal, ignored };
+        }).pipe(Effect.provide(Layer.orDie(registryLayer(postgresDatabase(Redacted.make(db.url))))));
+      })
+    );
+    expect(outcome.forged).toEqual({ _tag: "Ack" });
+    expect(outcome.afterForged).toBe("online");
+    expect(outcome.ignored).toEqual([`victim ${OTHER_BOOT} ${BOOT}`]);
+    expect(outcome.real).toEqual({ _tag: "Ack" });
+    expect(outcome.afterReal).toBe("offline");
   });
 });

@@ -53,11 +53,11 @@ export const makeAgentRegistry = Effect.gen(function* () {
   const markOffline = Effect.fn("AgentRegistry.markOffline")(function* (
     agentIds: ReadonlyArray<string>,
     reason: string,
-    options?: { readonly silentForSeconds?: number }
+    options?: { readonly silentForSeconds?: number; readonly bootId?: string }
   ) {
     if (agentIds.length === 0) return [];
     const result = yield* retryDeadlock(
-      use("markOffline", (db) => db.execute(markOfflineStatement(agentIds, reason, options?.silentForSeconds)))
+      use("markOffline", (db) => db.execute(markOfflineStatement(agentIds, reason, options?.silentForSeconds, options?.bootId)))
     );
     const { result: changed } = yield* decodeFirst("markOffline", MarkOfflineRow, rowsOf(result));
     return changed.map(({ transition, lost_work }) => ({ ...transition, lost_work }));

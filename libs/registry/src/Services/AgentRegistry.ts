@@ -102,12 +102,13 @@ export interface AgentRegistryShape {
    * transitions; work still active on them becomes `lost` in the same statement.
    * `silentForSeconds` (the sweep): only those whose last heartbeat is still
    * older than that when the rows are locked; one that heartbeated since the
-   * list was read stays online.
+   * list was read stays online. `bootId` (agent_shutdown): only an agent whose
+   * registered boot is that one; a shutdown from another boot changes nothing.
    */
   readonly markOffline: (
     agentIds: ReadonlyArray<string>,
     reason: string,
-    options?: { readonly silentForSeconds?: number }
+    options?: { readonly silentForSeconds?: number; readonly bootId?: string }
   ) => Effect.Effect<ReadonlyArray<OfflineTransition>, RegistryError>;
   readonly countOnline: Effect.Effect<number, RegistryError>;
   readonly listAgents: (filter: AgentFilter) => Effect.Effect<ReadonlyArray<AgentRecord>, RegistryError>;

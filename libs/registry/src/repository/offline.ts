@@ -11,15 +11,25 @@ import { activeList } from "./work.ts";
  * Work still active on an agent that goes offline becomes `lost` in the same
  * statement (SPEC §5: never left running forever). With `silentForSeconds`
  * only agents whose last heartbeat is older than that, by the database clock
- * at this statement, are marked.
+ * at this statement, are marked; with `bootId` only an agent whose registered
+ * boot is that one.
  */
-export const markOfflineStatement = (agentIds: ReadonlyArray<string>, reason: string, silentForSeconds?: number): SQL => {
+export const markOfflineStatement = (
+  agentIds: ReadonlyArray<string>,
+  reason: string,
+  silentForSeconds?: number,
+  bootId?: string
+): SQL => {
   // The sweep's list was read a moment ago: an agent that heartbeated since
   // is no longer silent, and the condition is checked again on the locked row.
-  const silent =
-    silentForSeconds === undefined
-      ? sql``
-      : sql`and r.last_heartbeat_at < now() - make_interval(secs => ${silentForSeconds}::float8)`;
+  // A shutdown names the boot that is stopping: only that boot goes offline.
+  const silent = sql.join(
+    [
+      silentForSeconds === undefined ? sql`` : sql`and r.last_heartbeat_at < now() - make_interval(secs => ${silentForSeconds}::float8)`,
+      bootId === undefined ? sql`` : sql`and r.boot_id = ${bootId}::text`
+    ],
+    sql` `
+  );
   return sql`
 with ids as (
   select jsonb_array_elements_text(${JSON.stringify(agentIds)}::text::jsonb) as agent_id
