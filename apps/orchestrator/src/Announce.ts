@@ -8,9 +8,11 @@ export const announceLayer = (settings: OrchestratorSettings) =>
     Effect.gen(function* () {
       const port = yield* boundPort;
       const registry = Option.isSome(settings.database_url) ? "PostgreSQL (DATABASE_URL)" : `PGlite in ${settings.data_dir}`;
-      const token = Option.isSome(settings.api_token) ? "needs the API_TOKEN bearer token" : "is open (no API_TOKEN)";
+      const token = Option.isSome(settings.api_token)
+        ? "every endpoint but /healthz, /readyz and /metrics needs the API_TOKEN bearer token"
+        : "no API_TOKEN: read-only except from this machine (loopback)";
       yield* Effect.logInfo(
-        `orchestrator listening on http://${settings.http_host}:${port}; registry: ${registry}; reply queue ${settings.reply_queue}; POST /work ${token}`
+        `orchestrator listening on http://${settings.http_host}:${port}; registry: ${registry}; reply queue ${settings.reply_queue}; ${token}`
       );
     })
   );

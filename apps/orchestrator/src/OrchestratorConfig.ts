@@ -13,6 +13,10 @@ export interface OrchestratorSettings {
   readonly heartbeat_timeout_seconds: number;
   readonly offline_sweep_interval_seconds: number;
   readonly api_token: Option.Option<Redacted.Redacted<string>>;
+  /** Set: /metrics needs it as a bearer token. */
+  readonly metrics_token: Option.Option<Redacted.Redacted<string>>;
+  /** Set: requests whose Host header is not one of these are refused. */
+  readonly http_allowed_hosts: Option.Option<ReadonlyArray<string>>;
   /** Work with no result this long after its timeout_seconds becomes timed_out. */
   readonly work_result_grace_seconds: number;
 }
@@ -40,7 +44,11 @@ export const OrchestratorFile = Schema.Struct({
   heartbeat_timeout_seconds: between(0.1, 86400).pipe(withDefault(90)),
   offline_sweep_interval_seconds: between(0.1, 86400).pipe(withDefault(30)),
   work_result_grace_seconds: between(0, 86400).pipe(withDefault(30)),
-  api_token: Schema.optionalKey(Schema.RedactedFromValue(NonEmpty, { label: "api_token" }))
+  api_token: Schema.optionalKey(Schema.RedactedFromValue(NonEmpty, { label: "api_token" })),
+  metrics_token: Schema.optionalKey(Schema.RedactedFromValue(NonEmpty, { label: "metrics_token" })),
+  http_allowed_hosts: Schema.optionalKey(
+    Schema.String.check(Schema.isPattern(/^\s*[A-Za-z0-9.:\-\[\]]+(\s*,\s*[A-Za-z0-9.:\-\[\]]+)*\s*$/))
+  )
 });
 
 const DOC: FieldDoc = {
@@ -56,7 +64,9 @@ const DOC: FieldDoc = {
     heartbeat_timeout_seconds: { expected: "a number from 0.1 to 86400" },
     offline_sweep_interval_seconds: { expected: "a number from 0.1 to 86400" },
     work_result_grace_seconds: { expected: "a number from 0 to 86400" },
-    api_token: { expected: "a non-empty token" }
+    api_token: { expected: "a non-empty token" },
+    metrics_token: { expected: "a non-empty token" },
+    http_allowed_hosts: { expected: "host names separated by commas (e.g. fleet.lan,localhost)" }
   } satisfies Record<keyof typeof OrchestratorFile.fields, FieldDoc>
 };
 
@@ -75,9 +85,11 @@ const SPEC: SettingsSpec<typeof OrchestratorFile> = {
     ["heartbeat_timeout_seconds", "HEARTBEAT_TIMEOUT_SECONDS", "number"],
     ["offline_sweep_interval_seconds", "OFFLINE_SWEEP_INTERVAL_SECONDS", "number"],
     ["work_result_grace_seconds", "WORK_RESULT_GRACE_SECONDS", "number"],
-    ["api_token", "API_TOKEN", "string"]
+    ["api_token", "API_TOKEN", "string"],
+    ["metrics_token", "METRICS_TOKEN", "string"],
+    ["http_allowed_hosts", "HTTP_ALLOWED_HOSTS", "string"]
   ],
-  redaction: { urls: ["amqp_url", "database_url"], secrets: ["api_token"] }
+  redaction: { urls: ["amqp_url", "database_url"], secrets: ["api_token", "metrics_token"] }
 };
 
 /**
@@ -91,6 +103,10 @@ export const loadOrchestratorConfig = (input: ConfigInput): Effect.Effect<Orches
     Effect.map((file) => ({
       ...file,
       database_url: Option.fromNullishOr(file.database_url),
-      api_token: Option.fromNullishOr(file.api_token)
+      api_token: Option.fromNullishOr(file.api_token),
+      metrics_token: Option.fromNullishOr(file.metrics_token),
+      http_allowed_hosts: Option.map(Option.fromNullishOr(file.http_allowed_hosts), (list) =>
+        list.split(",").map((host) => host.trim().toLowerCase().replace(/^\[(.*)\]$/, "$1"))
+      )
     }))
   );

@@ -13,7 +13,7 @@ import { pgliteDatabase, postgresDatabase, registryLayer } from "@homelab/regist
 import { Amqp } from "@homelab/broker";
 import { announceLayer } from "./Announce.ts";
 import { databaseProbeLayer, offlineSweepLayer, workTimeoutLayer } from "./Background.ts";
-import { ApiToken } from "./http/auth.ts";
+import { HttpAccess } from "./http/auth.ts";
 import { httpLayer } from "./http/index.ts";
 import { loadOrchestratorConfig } from "./OrchestratorConfig.ts";
 import { OrchestratorMetrics } from "./OrchestratorMetrics.ts";
@@ -36,7 +36,7 @@ const program = Effect.gen(function* () {
   });
   const registry = registryLayer(database);
   const broker = Dispatcher.layer.pipe(Layer.provideMerge(Amqp.layer(settings.amqp_url)));
-  const services = Layer.mergeAll(OrchestratorMetrics.layer, Readiness.layer, broker, ApiToken.layer(settings.api_token)).pipe(
+  const services = Layer.mergeAll(OrchestratorMetrics.layer, Readiness.layer, broker, HttpAccess.layer({ apiToken: settings.api_token, metricsToken: settings.metrics_token, allowedHosts: settings.http_allowed_hosts })).pipe(
     Layer.provideMerge(registry)
   );
   const loops = Layer.mergeAll(

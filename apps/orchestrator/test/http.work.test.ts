@@ -1,7 +1,8 @@
 // POST /work, GET /work and GET /work/:id over the real PostgreSQL and
 // RabbitMQ: validation, the bearer token, routing with allocations, the
 // request as it lands on the agent's queue, and racing submissions.
-import { Effect } from "effect";
+import { request as httpRequest } from "node:http";
+import { Effect, Option, Redacted } from "effect";
 import { Connection } from "rabbitmq-client";
 import { decodeDelivered, workQueueName } from "@homelab/protocol";
 import { runLive, serviceUrls, uniqueName } from "@homelab/testing";
@@ -26,6 +27,29 @@ const takeRequests = (agentId: string) =>
     await reader.close();
     return out;
   });
+
+const getStatus = (api: { readonly base: string }, path: string, headers: Record<string, string> = {}) =>
+  Effect.promise(async () => {
+    const response = await fetch(`${api.base}${path}`, { headers });
+    await response.text();
+    return response.status;
+  });
+
+/** A GET with a Host header of the test's choosing (fetch would not send one). */
+const rawStatus = (api: { readonly base: string }, path: string, host: string) =>
+  Effect.promise(
+    () =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const url = new URL(api.base);
+        const req = httpRequest({ host: url.hostname, port: url.port, path, headers: { host } }, (res) => {
+          const parts: Array<Buffer> = [];
+          res.on("data", (d: Buffer) => parts.push(d));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(parts).toString("utf8") }));
+        });
+        req.on("error", reject);
+        req.end();
+      })
+  );
 
 describe("POST /work", () => {
   it("books the agent with the most free VRAM on one GPU, puts the work_request on its queue and answers 202", async () => {
@@ -124,7 +148,7 @@ describe("POST /work", () => {
     expect(replies.array.json["error"]).toMatch(/JSON object/);
   });
 
-  it("requires the bearer token when API_TOKEN is set: 401 without it or with another, 202 with it", async () => {
+  it("requires the bearer token when API_TOKEN is set, for reads too: 401 without it or with another, 2xx with it; health and metrics stay open", async () => {
     const seen = await runLive(
       Effect.gen(function* () {
         const api = yield* startWorkApi("s3cret-token");
@@ -134,14 +158,41 @@ describe("POST /work", () => {
           wrong: yield* post(api, { kind: "echo" }, { authorization: "Bearer s3cret-tokeN" }),
           basic: yield* post(api, { kind: "echo" }, { authorization: "Basic czNjcmV0LXRva2Vu" }),
           right: yield* post(api, { kind: "echo" }, { authorization: "Bearer s3cret-token" }),
-          readOpen: yield* getJson(api, "/work")
+          reads: yield* Effect.forEach(["/work", "/agents", "/capacity"], (path) => getStatus(api, path)),
+          readsWithToken: yield* Effect.forEach(["/work", "/agents", "/capacity"], (path) =>
+            getStatus(api, path, { authorization: "Bearer s3cret-token" })
+          ),
+          open: yield* Effect.forEach(["/healthz", "/metrics"], (path) => getStatus(api, path))
         };
       })
     );
     expect([seen.none.status, seen.wrong.status, seen.basic.status, seen.right.status]).toEqual([401, 401, 401, 202]);
     expect(seen.none.auth).toMatch(/^Bearer/);
-    expect(seen.wrong.json["error"]).toMatch(/bearer token is not the one/);
-    expect(seen.readOpen.status).toBe(200);
+    expect(seen.wrong.json["error"]).toBe("the bearer token is not the API_TOKEN this orchestrator was configured with");
+    expect(seen.reads).toEqual([401, 401, 401]);
+    expect(seen.readsWithToken).toEqual([200, 200, 200]);
+    expect(seen.open).toEqual([200, 200]);
+  });
+
+  it("protects /metrics with METRICS_TOKEN when set, and refuses a Host not in HTTP_ALLOWED_HOSTS before any route", async () => {
+    const seen = await runLive(
+      Effect.gen(function* () {
+        const api = yield* startWorkApi(undefined, {
+          metricsToken: Option.some(Redacted.make("scrape-me")),
+          allowedHosts: Option.some(["127.0.0.1", "fleet.lan"])
+        });
+        return {
+          metrics: yield* getStatus(api, "/metrics"),
+          metricsWithToken: yield* getStatus(api, "/metrics", { authorization: "Bearer scrape-me" }),
+          rebound: yield* rawStatus(api, "/agents", "evil.example:8080"),
+          named: yield* rawStatus(api, "/agents", "fleet.lan:8080")
+        };
+      })
+    );
+    expect(seen.metrics).toBe(401);
+    expect(seen.metricsWithToken).toBe(200);
+    expect(seen.rebound).toEqual({ status: 403, text: '{"error":"Host \\"evil.example\\" is not in HTTP_ALLOWED_HOSTS (127.0.0.1, fleet.lan)"}' });
+    expect(seen.named.status).toBe(200);
   });
 });
 

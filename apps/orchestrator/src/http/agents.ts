@@ -1,6 +1,7 @@
 import { Effect, Layer, Option, Schema } from "effect";
 import { HttpRouter } from "effect/http";
 import { AgentRegistry, type AgentFilter } from "@homelab/registry";
+import { requireReadToken } from "./auth.ts";
 import { databaseUnavailable, handle, jsonResponse, NotFound } from "./errors.ts";
 import { AGENT_ID_PATH, decodeQuery, NonEmpty, OneOf, pathId } from "./query.ts";
 
@@ -16,6 +17,7 @@ const listAgents = HttpRouter.add(
   "/agents",
   handle(
     Effect.gen(function* () {
+      yield* requireReadToken;
       const filter: AgentFilter = yield* decodeQuery(AgentsQuery);
       const registry = yield* AgentRegistry;
       const agents = yield* registry.listAgents(filter).pipe(Effect.mapError(databaseUnavailable));
@@ -30,6 +32,7 @@ const getAgent = HttpRouter.add(
   "/agents/:id",
   handle(
     Effect.gen(function* () {
+      yield* requireReadToken;
       yield* decodeQuery(Schema.Struct({}));
       const id = yield* pathId(AGENT_ID_PATH);
       const registry = yield* AgentRegistry;

@@ -3,6 +3,7 @@ import { HttpRouter } from "effect/http";
 import { GpuType } from "@homelab/protocol";
 import { AgentRegistry, type CapacityFilter } from "@homelab/registry";
 import { databaseUnavailable, handle, jsonResponse } from "./errors.ts";
+import { requireReadToken } from "./auth.ts";
 import { decodeQuery, NonEmpty, NonNegativeNumber, OneOf } from "./query.ts";
 
 /**
@@ -23,6 +24,7 @@ export const capacityRoutes = HttpRouter.add(
   "/capacity",
   handle(
     Effect.gen(function* () {
+      yield* requireReadToken;
       const filter: CapacityFilter = yield* decodeQuery(CapacityQuery);
       const registry = yield* AgentRegistry;
       const answer = yield* registry.capacity(filter).pipe(Effect.mapError(databaseUnavailable));

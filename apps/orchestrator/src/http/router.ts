@@ -1,6 +1,7 @@
-import { Effect, Layer } from "effect";
+import { Effect, Layer, Option } from "effect";
 import { HttpRouter, HttpServerError, HttpServerRequest } from "effect/http";
 import { agentRoutes } from "./agents.ts";
+import { HttpAccess, hostOf } from "./auth.ts";
 import { capacityRoutes } from "./capacity.ts";
 import { errorResponse, handle } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
@@ -44,5 +45,32 @@ const undecodablePath = HttpRouter.middleware<{ handles: HttpServerError.HttpSer
   { global: true }
 );
 
+/**
+ * With HTTP_ALLOWED_HOSTS set, a request whose Host header names another host
+ * is refused before any route runs: a page on another site that rebinds its
+ * DNS name to this machine cannot drive the API.
+ */
+const allowedHostsOnly = HttpRouter.middleware(
+  (app) =>
+    Effect.gen(function* () {
+      const { allowedHosts } = yield* HttpAccess;
+      if (Option.isNone(allowedHosts)) return yield* app;
+      const request = yield* HttpServerRequest.HttpServerRequest;
+      const host = hostOf(request.headers["host"] ?? "");
+      if (allowedHosts.value.includes(host)) return yield* app;
+      return errorResponse(403, `Host ${JSON.stringify(host)} is not in HTTP_ALLOWED_HOSTS (${allowedHosts.value.join(", ")})`);
+    }),
+  { global: true }
+);
+
 /** Every route of the orchestrator's HTTP API. */
-export const routes = Layer.mergeAll(healthRoutes, agentRoutes, capacityRoutes, metricsRoutes, workRoutes, notFound, undecodablePath);
+export const routes = Layer.mergeAll(
+  healthRoutes,
+  agentRoutes,
+  capacityRoutes,
+  metricsRoutes,
+  workRoutes,
+  notFound,
+  undecodablePath,
+  allowedHostsOnly
+);

@@ -3,7 +3,7 @@ import { HttpRouter } from "effect/http";
 import { WorkRegistry, WORK_STATES } from "@homelab/registry";
 import { OrchestratorMetrics } from "../OrchestratorMetrics.ts";
 import { submitWork, WorkSubmission } from "../work/submit.ts";
-import { requireToken } from "./auth.ts";
+import { requireReadToken, requireToken } from "./auth.ts";
 import { decodeJsonBody } from "./body.ts";
 import { Conflict, databaseUnavailable, handle, jsonResponse, NotFound, Unavailable } from "./errors.ts";
 import { decodeQuery, NonEmpty, OneOf, pathId, WORK_ID_PATH } from "./query.ts";
@@ -54,6 +54,7 @@ const listWork = HttpRouter.add(
   "/work",
   handle(
     Effect.gen(function* () {
+      yield* requireReadToken;
       const query = yield* decodeQuery(WorkQuery);
       const registry = yield* WorkRegistry;
       const work = yield* registry
@@ -73,6 +74,7 @@ const getWork = HttpRouter.add(
   "/work/:id",
   handle(
     Effect.gen(function* () {
+      yield* requireReadToken;
       yield* decodeQuery(Schema.Struct({}));
       const id = yield* pathId(WORK_ID_PATH);
       const registry = yield* WorkRegistry;

@@ -1,6 +1,6 @@
 import { Context, Effect, Layer, Option, type Scope } from "effect";
 import { type AgentRecord, RegistryError, WorkRegistry } from "@homelab/registry";
-import { ApiToken } from "../../src/http/auth.ts";
+import { HttpAccess } from "../../src/http/auth.ts";
 import { boundPort, httpLayer } from "../../src/http/index.ts";
 import { OrchestratorMetrics, type OrchestratorMetricsShape } from "../../src/OrchestratorMetrics.ts";
 import { Readiness, type ReadinessShape } from "../../src/Readiness.ts";
@@ -51,7 +51,7 @@ export const startApi = (agents: ReadonlyArray<AgentRecord> = []): Effect.Effect
       Readiness.layer,
       OrchestratorMetrics.layer,
       workUnavailable,
-      ApiToken.layer(Option.none())
+      HttpAccess.layer(HttpAccess.open)
     ).pipe(Layer.provideMerge(registry.layer));
     const context = yield* Layer.build(httpLayer({ host: "127.0.0.1", port: 0 }).pipe(Layer.provideMerge(services)));
     const port = yield* boundPort.pipe(Effect.provideContext(context));

@@ -5,7 +5,7 @@ import { StatusUpdate, workQueueName } from "@homelab/protocol";
 import { AgentRegistry, postgresDatabase, registryLayer, WorkRegistry } from "@homelab/registry";
 import { serviceUrls, testDatabase, testQueues, resources } from "@homelab/testing";
 import { Amqp } from "@homelab/broker";
-import { ApiToken } from "../../src/http/auth.ts";
+import { HttpAccess, type HttpAccessShape } from "../../src/http/auth.ts";
 import { boundPort, httpLayer } from "../../src/http/index.ts";
 import { OrchestratorMetrics } from "../../src/OrchestratorMetrics.ts";
 import { Readiness } from "../../src/Readiness.ts";
@@ -22,7 +22,7 @@ export interface Api {
 }
 
 /** The real API over a database of its own and the shared broker. */
-export const startWorkApi = (token?: string): Effect.Effect<Api, unknown, Scope.Scope> =>
+export const startWorkApi = (token?: string, access: Partial<HttpAccessShape> = {}): Effect.Effect<Api, unknown, Scope.Scope> =>
   Effect.gen(function* () {
     const database = yield* testDatabase("work_api");
     const queues = yield* testQueues();
@@ -31,7 +31,11 @@ export const startWorkApi = (token?: string): Effect.Effect<Api, unknown, Scope.
       Readiness.layer,
       OrchestratorMetrics.layer,
       Dispatcher.layer.pipe(Layer.provideMerge(Amqp.layer(Redacted.make(serviceUrls().amqpUrl)))),
-      ApiToken.layer(token === undefined ? Option.none() : Option.some(Redacted.make(token)))
+      HttpAccess.layer({
+        ...HttpAccess.open,
+        apiToken: token === undefined ? Option.none() : Option.some(Redacted.make(token)),
+        ...access
+      })
     ).pipe(Layer.provideMerge(registry));
     const context = yield* Layer.build(httpLayer({ host: "127.0.0.1", port: 0 }).pipe(Layer.provideMerge(services)));
     const port = yield* boundPort.pipe(Effect.provideContext(context));
