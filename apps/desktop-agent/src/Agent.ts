@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { Data, Deferred, Duration, Effect, Exit, Ref, Runtime } from "effect";
+import { Clock, Data, Deferred, Duration, Effect, Exit, Ref, Runtime } from "effect";
 import { makeEnvelope, replyQueueTopology, type AgentId, type AgentStatus, type Message } from "@homelab/protocol";
 import { Broker, type BrokerConnection, connectRoundDelay, RECONNECT_ATTEMPTS, reconnectSchedule } from "@homelab/broker";
 import { makeHeartbeatSource, type AgentIdentity } from "./Heartbeat.ts";
@@ -66,6 +66,7 @@ export const runAgent = (options: AgentOptions, stats?: Ref.Ref<AgentStats>) =>
       agent_type: options.agent_type,
       pool_name: options.pool_name,
       boot_id: randomUUID(),
+      boot_started_at: new Date(yield* Clock.currentTimeMillis).toISOString(),
       capabilities: Object.keys(options.tasks)
     };
     // Work belongs to the agent, not to one connection: it runs on through a reconnect.

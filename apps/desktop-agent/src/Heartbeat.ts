@@ -9,6 +9,8 @@ export interface AgentIdentity {
   readonly pool_name: string;
   /** New each time the process starts (SPEC §2). */
   readonly boot_id: string;
+  /** When this boot started, by this machine's clock (boot order: a later boot wins). */
+  readonly boot_started_at: string;
   readonly capabilities: ReadonlyArray<string>;
 }
 
@@ -82,6 +84,7 @@ export const makeHeartbeatSource = (options: {
           pool_name: options.identity.pool_name,
           status: yield* options.status,
           boot_id: options.identity.boot_id,
+          boot_started_at: options.identity.boot_started_at,
           seq: n,
           capabilities: options.identity.capabilities,
           resources,

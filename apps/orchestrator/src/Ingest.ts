@@ -66,6 +66,8 @@ export const makeIngest = (options: {
   readonly lingerMs: number;
   /** Batches written at once (heartbeat batches only; a shutdown is a barrier). */
   readonly writeConcurrency?: number;
+  /** The heartbeat timeout: a registered boot silent this long gives way to another boot (boot order). */
+  readonly heartbeatTimeoutSeconds?: number;
   readonly hooks: IngestHooks;
 }) =>
   Effect.gen(function* () {
@@ -126,7 +128,12 @@ export const makeIngest = (options: {
     const applyHeartbeats = (events: ReadonlyArray<HeartbeatEvent>, oldestReceivedAt: number) =>
       Effect.gen(function* () {
         const updates = events.map((e) => e.update);
-        const outcome = yield* persist(registry.applyHeartbeats(updates));
+        const outcome = yield* persist(
+          registry.applyHeartbeats(
+            updates,
+            options.heartbeatTimeoutSeconds === undefined ? {} : { silentBootSeconds: options.heartbeatTimeoutSeconds }
+          )
+        );
         if (outcome._tag === "Refused") return outcome;
         const result = outcome.value;
         const committedAt = yield* Clock.currentTimeMillis;

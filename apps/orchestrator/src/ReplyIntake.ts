@@ -12,30 +12,32 @@ export const REPLY_PREFETCH = 3 * INGEST_TUNING.maxBatch;
 
 /** Turns valid reply-queue messages into registry writes (see makeIngest). */
 export class Ingest extends Context.Service<Ingest, { readonly handle: ReplyHandler }>()("@homelab/orchestrator/Ingest") {
-  /** Reports to the orchestrator's metrics and readiness. */
-  static readonly layer = Layer.effect(
-    Ingest,
-    Effect.gen(function* () {
-      const metrics = yield* OrchestratorMetrics;
-      const readiness = yield* Readiness;
-      return yield* makeIngest({
-        ...INGEST_TUNING,
-        hooks: {
-          databaseUp: (up, detail) => readiness.set("database", up, detail).pipe(Effect.andThen(readiness.setWritesFlowing(up))),
-          batchCommitted: (size, applied, ignored, oldestReceivedAt, committedAt) =>
-            metrics.recordBatch(size, (committedAt - oldestReceivedAt) / 1000).pipe(Effect.andThen(metrics.applied(applied, ignored))),
-          wentOffline: (transitions) => reportOffline(transitions).pipe(Effect.provideService(OrchestratorMetrics, metrics)),
-          shutdownIgnored: (agentId, bootId, registeredBoot) =>
-            metrics.shutdownIgnored.pipe(
-              Effect.andThen(
-                Effect.logWarning(`agent_shutdown for ${agentId} from boot ${bootId} ignored: the registry holds boot ${registeredBoot}`)
-              )
-            ),
-          workFinished: (state) => metrics.workFinished(state)
-        }
-      });
-    })
-  );
+  /** Reports to the orchestrator's metrics and readiness; `heartbeatTimeoutSeconds` for the boot-order rule. */
+  static readonly layer = (heartbeatTimeoutSeconds: number) =>
+    Layer.effect(
+      Ingest,
+      Effect.gen(function* () {
+        const metrics = yield* OrchestratorMetrics;
+        const readiness = yield* Readiness;
+        return yield* makeIngest({
+          ...INGEST_TUNING,
+          heartbeatTimeoutSeconds,
+          hooks: {
+            databaseUp: (up, detail) => readiness.set("database", up, detail).pipe(Effect.andThen(readiness.setWritesFlowing(up))),
+            batchCommitted: (size, applied, ignored, oldestReceivedAt, committedAt) =>
+              metrics.recordBatch(size, (committedAt - oldestReceivedAt) / 1000).pipe(Effect.andThen(metrics.applied(applied, ignored))),
+            wentOffline: (transitions) => reportOffline(transitions).pipe(Effect.provideService(OrchestratorMetrics, metrics)),
+            shutdownIgnored: (agentId, bootId, registeredBoot) =>
+              metrics.shutdownIgnored.pipe(
+                Effect.andThen(
+                  Effect.logWarning(`agent_shutdown for ${agentId} from boot ${bootId} ignored: the registry holds boot ${registeredBoot}`)
+                )
+              ),
+            workFinished: (state) => metrics.workFinished(state)
+          }
+        });
+      })
+    );
 }
 
 /** Consumes the reply queue into Ingest for the life of the layer; the broker's state goes to Readiness, dead letters to the metrics. */

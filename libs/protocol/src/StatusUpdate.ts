@@ -1,5 +1,5 @@
 import { Schema } from "effect";
-import { AgentId, NonNegativeInt, ShortName, TaskKind, Uuid, WorkId } from "./fields.ts";
+import { AgentId, IsoUtc, NonNegativeInt, ShortName, TaskKind, Uuid, WorkId } from "./fields.ts";
 import { optionalOrNull } from "./optional.ts";
 import { ResourceMetrics } from "./ResourceMetrics.ts";
 
@@ -21,6 +21,12 @@ export const StatusUpdate = Schema.Struct({
   pool_name: optionalOrNull(ShortName),
   status: AgentStatus,
   boot_id: Uuid,
+  /**
+   * When this boot started, by the agent's clock (optional: older agents do
+   * not send it). A heartbeat from another boot replaces the registered one
+   * only if its boot started later, or the registered boot has gone silent.
+   */
+  boot_started_at: optionalOrNull(IsoUtc),
   seq: NonNegativeInt,
   capabilities: Schema.Array(TaskKind).check(
     Schema.isMaxLength(MAX_CAPABILITIES, { expected: `at most ${MAX_CAPABILITIES} task kinds` })

@@ -33,6 +33,7 @@ describe("schema_violation: what the database cannot store is refused, naming th
     ["a NUL in a work result's output", withField(pythonWorkResultJson, ["payload", "output"], "\u0000\u0000"), "payload.output", /NUL/],
     ["a NUL in a collection error", withField(pythonHeartbeatJson, resources("collection_errors", 0, "message"), "a\u0000"), "payload.resources.collection_errors[0].message", /NUL/],
     ["a started_at in year 0000", withField(pythonWorkResultJson, ["payload", "started_at"], "0000-01-01T00:00:00Z"), "payload.started_at", /between 1970 and 9999/],
+    ["a boot_started_at in year 0000", withField(pythonHeartbeatJson, ["payload", "boot_started_at"], "0000-01-01T00:00:00Z"), "payload.boot_started_at", /between 1970 and 9999/],
     ["a collected_at in 1969", withField(pythonHeartbeatJson, resources("collected_at"), "1969-12-31T23:59:59Z"), "payload.resources.collected_at", /between 1970 and 9999/],
     ["a GPU index of 2^40", withField(pythonHeartbeatJson, resources("gpus", 0, "index"), 2 ** 40), "payload.resources.gpus[0].index", /from 0 to 1023, got 1099511627776/],
     ["a GPU index used twice", withField(pythonHeartbeatJson, resources("gpus", 1, "index"), 0), "payload.resources.gpus[1].index", /used once, got 0 \(also gpus\[0\]\)/],
@@ -69,6 +70,8 @@ describe("schema_violation: what the database cannot store is refused, naming th
     expect(decodeOk(withField(pythonHeartbeatJson, resources("gpus", 0, "name"), "RTX \u{1F680}")).type).toBe("work_status");
     expect(decodeOk(withField(pythonHeartbeatJson, resources("gpu_vram_total_gb"), 35.51)).type).toBe("work_status");
     expect(decodeOk(withField(pythonWorkResultJson, ["payload", "finished_at"], "9999-12-31T23:59:59Z")).type).toBe("work_result");
+    const booted = decodeOk(withField(pythonHeartbeatJson, ["payload", "boot_started_at"], "2025-03-01T11:00:00Z"));
+    expect(booted.type === "work_status" && booted.payload.boot_started_at).toBe("2025-03-01T11:00:00Z");
   });
 
   it("ignores a NUL in an unknown field, which is never stored", () => {

@@ -34,6 +34,8 @@ export const agentRegistry = pgTable(
     /** The database clock at receipt, never the agent's. */
     lastHeartbeatAt: timestamptz("last_heartbeat_at").notNull(),
     bootId: text("boot_id").notNull(),
+    /** When the registered boot started, by the agent's clock (null: an agent that does not say). */
+    bootStartedAt: timestamptz("boot_started_at"),
     // bigint: the protocol allows any non-negative integer a JSON number can
     // carry, and one out-of-range seq must not fail a whole batch.
     lastSeq: bigint("last_seq", { mode: "number" }).notNull(),

@@ -20,6 +20,8 @@ export interface HeartbeatSpec {
   readonly memoryFree?: number;
   readonly capabilities?: ReadonlyArray<string>;
   readonly collectedAt?: string;
+  /** The boot's start by the agent's clock; absent: an older agent that does not send it. */
+  readonly bootStartedAt?: string;
 }
 
 /** A heartbeat as the wire would carry it, decoded by the protocol's schema (so ids are checked, not cast). */
@@ -45,6 +47,7 @@ export const heartbeat = (agentId: string, spec: HeartbeatSpec = {}): StatusUpda
     ...(spec.pool === undefined ? {} : { pool_name: spec.pool }),
     status: spec.status ?? "online",
     boot_id: spec.boot ?? BOOT_1,
+    ...(spec.bootStartedAt === undefined ? {} : { boot_started_at: spec.bootStartedAt }),
     seq: spec.seq ?? 1,
     capabilities: spec.capabilities ?? ["echo"],
     resources: {

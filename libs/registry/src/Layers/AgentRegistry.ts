@@ -20,15 +20,22 @@ const AgentIdRow = Schema.Struct({ agent_id: Schema.String });
 const retryDeadlock = <A>(effect: Effect.Effect<A, RegistryError>) =>
   effect.pipe(Effect.retry({ schedule: Schedule.recurs(2), while: (e) => sqlState(e) === "40P01" }));
 
+/** SPEC §3's default heartbeat timeout: a registered boot silent this long gives way to any other boot. */
+const DEFAULT_SILENT_BOOT_SECONDS = 90;
+
 /** The agent_registry repository over a RegistryDatabase, the same code for both drivers. */
 export const makeAgentRegistry = Effect.gen(function* () {
   const database = yield* RegistryDatabase;
   const { use } = database;
 
-  const applyHeartbeats = Effect.fn("AgentRegistry.applyHeartbeats")(function* (batch: ReadonlyArray<StatusUpdate>) {
+  const applyHeartbeats = Effect.fn("AgentRegistry.applyHeartbeats")(function* (
+    batch: ReadonlyArray<StatusUpdate>,
+    options?: { readonly silentBootSeconds?: number }
+  ) {
     if (batch.length === 0) return { applied: 0, ignored: 0, transitions: [] };
     const heartbeats = latestPerAgent(batch);
-    const result = yield* retryDeadlock(use("applyHeartbeats", (db) => db.execute(applyStatement(heartbeats))));
+    const silent = options?.silentBootSeconds ?? DEFAULT_SILENT_BOOT_SECONDS;
+    const result = yield* retryDeadlock(use("applyHeartbeats", (db) => db.execute(applyStatement(heartbeats, silent))));
     const { result: applied } = yield* decodeFirst("applyHeartbeats", ApplyRow, rowsOf(result));
     return { applied: applied.applied, ignored: batch.length - applied.applied, transitions: applied.transitions };
   });

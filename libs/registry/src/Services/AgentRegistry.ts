@@ -92,9 +92,15 @@ export interface AgentRegistryShape {
    * are registered, `last_heartbeat_at` = the database's now(), liveness set
    * online (a transition row when it changes). Inside the batch the latest
    * (boot_id, seq) per agent wins; against the stored row a heartbeat with the
-   * same boot_id and a seq not greater changes nothing. A new boot_id always wins.
+   * same boot_id and a seq not greater changes nothing. Another boot_id wins
+   * if its `boot_started_at` is later than the registered boot's, or either
+   * lacks one (older agents), or the registered boot has been silent for over
+   * `silentBootSeconds` (default 90, the heartbeat timeout) by the database clock.
    */
-  readonly applyHeartbeats: (batch: ReadonlyArray<StatusUpdate>) => Effect.Effect<ApplyResult, RegistryError>;
+  readonly applyHeartbeats: (
+    batch: ReadonlyArray<StatusUpdate>,
+    options?: { readonly silentBootSeconds?: number }
+  ) => Effect.Effect<ApplyResult, RegistryError>;
   /** Online agents whose last heartbeat is older than `timeoutSeconds` by the database clock. */
   readonly findStale: (timeoutSeconds: number) => Effect.Effect<ReadonlyArray<string>, RegistryError>;
   /**

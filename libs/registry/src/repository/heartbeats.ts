@@ -3,18 +3,23 @@ import { Schema } from "effect";
 import { poolNameOf, type StatusUpdate } from "@homelab/protocol";
 import { transitionJson, TransitionRow } from "./rows.ts";
 
+/** Whether `next`, of another boot than `kept`, replaces it: the later boot when both say when they started, else the later message. */
+const laterBoot = (kept: StatusUpdate, next: StatusUpdate): boolean =>
+  kept.boot_started_at === undefined || next.boot_started_at === undefined || next.boot_started_at > kept.boot_started_at;
+
 /**
  * The heartbeat that counts for each agent in a batch: within one boot_id
- * the highest seq; across boot_ids the one that came later in the batch
- * (a restarted agent's first heartbeat carries seq 0).
+ * the highest seq; across boot_ids the later boot (by `boot_started_at`
+ * when both carry it), else the one that came later in the batch (a
+ * restarted agent's first heartbeat carries seq 0).
  */
 export const latestPerAgent = (batch: ReadonlyArray<StatusUpdate>): ReadonlyArray<StatusUpdate> => {
   const latest = new Map<string, StatusUpdate>();
   for (const heartbeat of batch) {
     const kept = latest.get(heartbeat.agent_id);
-    if (kept === undefined || kept.boot_id !== heartbeat.boot_id || heartbeat.seq > kept.seq) {
-      latest.set(heartbeat.agent_id, heartbeat);
-    }
+    const replaces =
+      kept === undefined || (kept.boot_id === heartbeat.boot_id ? heartbeat.seq > kept.seq : laterBoot(kept, heartbeat));
+    if (replaces) latest.set(heartbeat.agent_id, heartbeat);
   }
   return [...latest.values()];
 };
@@ -41,7 +46,7 @@ export const BACK_ONLINE = "heartbeat";
  *
  * Times are the database's now(): the agent's clock never matters.
  */
-export const applyStatement = (heartbeats: ReadonlyArray<StatusUpdate>): SQL => {
+export const applyStatement = (heartbeats: ReadonlyArray<StatusUpdate>, silentBootSeconds: number): SQL => {
   const input = JSON.stringify(
     heartbeats.map((h) => ({
       agent_id: h.agent_id,
@@ -56,6 +61,7 @@ export const applyStatement = (heartbeats: ReadonlyArray<StatusUpdate>): SQL => 
       memory_available_gb: h.resources.memory_available_gb,
       gpu_type: h.resources.gpu_type,
       boot_id: h.boot_id,
+      boot_started_at: h.boot_started_at ?? null,
       seq: h.seq
     }))
   );
@@ -64,7 +70,7 @@ with input as (
   select * from jsonb_to_recordset(${input}::text::jsonb) as x(
     agent_id text, agent_type text, pool_name text, reported_status text,
     capabilities jsonb, resource_metrics jsonb, best_gpu_vram_gb float8, cores_available float8,
-    memory_available_gb float8, gpu_type text, boot_id text, seq bigint)
+    memory_available_gb float8, gpu_type text, boot_id text, boot_started_at timestamptz, seq bigint)
 ),
 previous as (
   select r.agent_id, r.status
@@ -77,10 +83,10 @@ upserted as (
   insert into agent_registry as r (
     agent_id, agent_type, pool_name, status, reported_status, capabilities, resource_metrics,
     best_gpu_vram_gb, cores_available, memory_available_gb, gpu_type,
-    last_heartbeat_at, boot_id, last_seq, registered_at, updated_at)
+    last_heartbeat_at, boot_id, boot_started_at, last_seq, registered_at, updated_at)
   select i.agent_id, i.agent_type, i.pool_name, 'online', i.reported_status, i.capabilities, i.resource_metrics,
     i.best_gpu_vram_gb, i.cores_available, i.memory_available_gb, i.gpu_type,
-    now(), i.boot_id, i.seq, now(), now()
+    now(), i.boot_id, i.boot_started_at, i.seq, now(), now()
   from input i left join previous p on p.agent_id = i.agent_id
   order by i.agent_id
   on conflict (agent_id) do update set
@@ -96,9 +102,19 @@ upserted as (
     gpu_type = excluded.gpu_type,
     last_heartbeat_at = now(),
     boot_id = excluded.boot_id,
+    boot_started_at = excluded.boot_started_at,
     last_seq = excluded.last_seq,
     updated_at = now()
-  where r.boot_id <> excluded.boot_id or excluded.last_seq > r.last_seq
+  where (r.boot_id = excluded.boot_id and excluded.last_seq > r.last_seq)
+    or (r.boot_id <> excluded.boot_id and (
+      -- Boot order: an older boot's late heartbeat never overwrites a newer
+      -- boot. Without both start times (older agents), today's rule: the
+      -- other boot wins. A registered boot silent for longer than the
+      -- heartbeat timeout (server clock) gives way whatever the agent's
+      -- clock says, so an agent whose clock was stepped back is never locked out.
+      excluded.boot_started_at is null or r.boot_started_at is null
+      or excluded.boot_started_at > r.boot_started_at
+      or r.last_heartbeat_at < now() - make_interval(secs => ${silentBootSeconds}::float8)))
   returning r.agent_id, (r.xmax = 0) as inserted
 ),
 transitions as (

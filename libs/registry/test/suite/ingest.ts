@@ -1,6 +1,7 @@
+import { sql } from "drizzle-orm";
 import { Effect, Option } from "effect";
 import { AgentRegistry } from "../../src/index.ts";
-import { BOOT_1, BOOT_2, dbClock, heartbeat, storedTransitions } from "../fixtures.ts";
+import { BOOT_1, BOOT_2, dbClock, exec, heartbeat, storedTransitions } from "../fixtures.ts";
 import type { Run } from "./run.ts";
 
 export const ingestTests = (run: Run): void =>
@@ -148,6 +149,67 @@ export const ingestTests = (run: Run): void =>
         applied: 0,
         ignored: 0,
         transitions: []
+      });
+    });
+  
+    describe("boot order", () => {
+      const EARLY = "2026-12-05T11:00:00Z";
+      const LATE = "2026-12-05T12:00:00Z";
+      const bootOf = (agentId: string) =>
+        Effect.map(AgentRegistry.use((r) => r.getAgent(agentId)), (a) => Option.getOrThrow(a).boot_id);
+
+      it("never lets a late heartbeat from an older boot overwrite a newer boot, whatever its seq", async () => {
+        const boots = await run(
+          Effect.gen(function* () {
+            const r = yield* AgentRegistry;
+            yield* r.applyHeartbeats([heartbeat("b", { boot: BOOT_2, bootStartedAt: LATE, seq: 0 })]);
+            const late = yield* r.applyHeartbeats([heartbeat("b", { boot: BOOT_1, bootStartedAt: EARLY, seq: 99 })]);
+            return { late, boot: yield* bootOf("b") };
+          })
+        );
+        expect(boots.late).toMatchObject({ applied: 0, ignored: 1 });
+        expect(boots.boot).toBe(BOOT_2);
+      });
+
+      it("lets a later boot win, and keeps today's rule (another boot wins) when either does not say when it started", async () => {
+        const boots = await run(
+          Effect.gen(function* () {
+            const r = yield* AgentRegistry;
+            yield* r.applyHeartbeats([heartbeat("c", { boot: BOOT_1, bootStartedAt: EARLY, seq: 5 })]);
+            yield* r.applyHeartbeats([heartbeat("c", { boot: BOOT_2, bootStartedAt: LATE, seq: 0 })]);
+            const later = yield* bootOf("c");
+            yield* r.applyHeartbeats([heartbeat("c", { boot: BOOT_1, seq: 6 })]);
+            return { later, legacy: yield* bootOf("c") };
+          })
+        );
+        expect(boots).toEqual({ later: BOOT_2, legacy: BOOT_1 });
+      });
+
+      it("lets an older boot in once the registered boot has been silent longer than the timeout (a clock stepped back)", async () => {
+        const boots = await run(
+          Effect.gen(function* () {
+            const r = yield* AgentRegistry;
+            yield* r.applyHeartbeats([heartbeat("d", { boot: BOOT_2, bootStartedAt: LATE, seq: 0 })]);
+            yield* exec(sql`update agent_registry set last_heartbeat_at = now() - interval '120 seconds' where agent_id = 'd'`);
+            yield* r.applyHeartbeats([heartbeat("d", { boot: BOOT_1, bootStartedAt: EARLY, seq: 0 })], { silentBootSeconds: 90 });
+            return yield* bootOf("d");
+          })
+        );
+        expect(boots).toBe(BOOT_1);
+      });
+
+      it("within one batch keeps the later boot, not the later message", async () => {
+        const result = await run(
+          Effect.gen(function* () {
+            const r = yield* AgentRegistry;
+            yield* r.applyHeartbeats([
+              heartbeat("e", { boot: BOOT_2, bootStartedAt: LATE, seq: 3 }),
+              heartbeat("e", { boot: BOOT_1, bootStartedAt: EARLY, seq: 50 })
+            ]);
+            return yield* bootOf("e");
+          })
+        );
+        expect(result).toBe(BOOT_2);
       });
     });
   });

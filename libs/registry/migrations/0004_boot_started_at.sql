@@ -1,0 +1,1 @@
+ALTER TABLE "agent_registry" ADD COLUMN "boot_started_at" timestamp with time zone;
