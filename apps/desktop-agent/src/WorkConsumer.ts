@@ -79,6 +79,15 @@ export const planWork = (
   }
   const unmet = resources === undefined ? undefined : unmetRequirements(kind.requires, resources);
   if (unmet !== undefined) return Result.fail(`kind "${request.kind}" ${unmet}; not run`);
+  // A value that looks like an option (`--help`, `-rf`) would change what the program does, not what it works on.
+  const optionLike = Object.entries(request.params).find(
+    ([name, value]) => value.startsWith("-") && kind.allow_option_values?.[name] !== true
+  );
+  if (optionLike !== undefined) {
+    return Result.fail(
+      `kind "${request.kind}": param "${optionLike[0]}" begins with "-" (${JSON.stringify(optionLike[1].slice(0, 40))}), which the program could read as an option; the kind allows that only with allow_option_values: { ${optionLike[0]}: true }`
+    );
+  }
   return Result.mapBoth(expandCommand(kind.command, request.params), {
     onFailure: (reason) => `kind "${request.kind}": ${reason}`,
     onSuccess: (argv) => ({

@@ -18,7 +18,7 @@ const options = (overrides: Partial<AgentOptions> = {}): AgentOptions =>
     max_concurrent_work: 2,
     tasks: {
       echo: { command: ["echo", "{message}"], timeout_seconds: 30, requires: {} },
-      nap: { command: ["sleep", "{seconds}"], timeout_seconds: 30, requires: {} },
+      nap: { command: ["sleep", "{seconds}"], timeout_seconds: 30, requires: {}, allow_option_values: { seconds: true } },
       render: {
         command: ["blender", "-b", "{scene}"],
         timeout_seconds: 30,
@@ -149,6 +149,11 @@ describe("work results (TestClock)", () => {
       "a param the template has no slot for",
       workRequest("w-1", "echo", { message: "hi", mesage: "typo" }),
       'kind "echo": unknown param "mesage"; the command takes "message"'
+    ],
+    [
+      "a param that begins with - (it would be read as an option)",
+      workRequest("w-1", "render", { scene: "--python-expr=evil()" }),
+      'kind "render": param "scene" begins with "-" ("--python-expr=evil()"), which the program could read as an option; the kind allows that only with allow_option_values: { scene: true }'
     ]
   ])("answers %s `rejected`, saying why, and runs nothing", async (_what, body, error) => {
     const seen = await runTest(
@@ -161,6 +166,18 @@ describe("work results (TestClock)", () => {
     expect(seen.disposition).toBe("ack");
     expect(seen.results.map((r) => [r.payload.status, r.payload.exit_code, r.payload.error])).toEqual([["rejected", null, error]]);
     expect(seen.runs).toBe(0);
+  });
+
+  it("passes a value that begins with - when the kind allows it for that param (allow_option_values)", async () => {
+    const seen = await runTest(
+      Effect.gen(function* () {
+        const agent = yield* startAgent();
+        yield* Effect.forkChild(agent.broker.deliver(workRequest("w-opt", "nap", { seconds: "-1" })));
+        yield* TestClock.adjust("1 second");
+        return agent.runner.runs().map((r) => r.argv);
+      })
+    );
+    expect(seen).toEqual([["sleep", "-1"]]);
   });
 
   it("times work out at the smaller of the request's and the task's timeout", async () => {

@@ -1,3 +1,4 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -35,9 +36,22 @@ interface Scenario {
   readonly files?: Readonly<Record<string, string>>;
 }
 
+/**
+ * The PATH the configs below are loaded with: a folder of executable stubs
+ * named like the programs they use (a task's program must be found on PATH
+ * when the config loads), so the tests do not depend on what this machine
+ * has installed.
+ */
+const STUB_PATH = mkdtempSync(path.join(tmpdir(), "agent-config-path-"));
+for (const program of ["echo", "ffmpeg", "blender", "x", "sleep"]) {
+  writeFileSync(path.join(STUB_PATH, program), "#!/bin/sh\n");
+  chmodSync(path.join(STUB_PATH, program), 0o755);
+}
+afterAll(() => rmSync(STUB_PATH, { recursive: true, force: true }));
+
 const inputOf = (scenario: Scenario): AgentConfigInput => ({
   argv: scenario.argv ?? [],
-  env: scenario.env ?? {},
+  env: { PATH: STUB_PATH, ...scenario.env },
   hostname: scenario.hostname ?? "desk-1",
   readFile: filesIn(scenario.files ?? {})
 });
@@ -76,7 +90,7 @@ describe("loadAgentConfig: where settings come from", () => {
     const file = path.join(dir, "agent.yaml");
     await writeFile(file, SPEC_EXAMPLE);
     const settings = await runLive(
-      loadAgentConfig({ argv: ["--config", file], env: {}, hostname: "desk-1", readFile: realFiles })
+      loadAgentConfig({ argv: ["--config", file], env: { PATH: STUB_PATH }, hostname: "desk-1", readFile: realFiles })
     );
     expect(settings.max_concurrent_work).toBe(2);
     expect(settings.tasks).toEqual({
@@ -426,5 +440,27 @@ describe("loadAgentConfig: invalid configuration is one line naming the source a
     expect(error.message).toBe(
       `invalid configuration: ${FILE}: line 1, column 11: invalid YAML: Nested mappings are not allowed in compact mappings`
     );
+  });
+});
+
+describe("loadAgentConfig: a task's program is an absolute path or a name found on PATH", () => {
+  const FILE = "/etc/homelab/agent.yaml";
+  const withTasks = (tasks: string) => ({ argv: ["--config", FILE], files: { [FILE]: `tasks:\n${tasks}` } });
+
+  it("refuses a relative path with a slash, naming the kind", async () => {
+    const error = await failure(withTasks("  build:\n    command: [./make.sh, all]\n"));
+    expect(error.message).toBe(
+      `invalid configuration: ${FILE}: tasks.build.command[0]: "./make.sh" is a relative path; give an absolute path or a program name found on PATH`
+    );
+    expect(error[Runtime.errorExitCode]).toBe(78);
+  });
+
+  it("refuses a bare name that is not on PATH, and takes an absolute path as it is", async () => {
+    const missing = await failure(withTasks("  render:\n    command: [no-such-renderer, \"{scene}\"]\n"));
+    expect(missing.message).toBe(
+      `invalid configuration: ${FILE}: tasks.render.command[0]: "no-such-renderer" is not found on PATH (${STUB_PATH}); install it or give its absolute path`
+    );
+    const absolute = await load(withTasks("  render:\n    command: [/opt/render/bin/render, \"{scene}\"]\n"));
+    expect(absolute.tasks["render"]?.command[0]).toBe("/opt/render/bin/render");
   });
 });

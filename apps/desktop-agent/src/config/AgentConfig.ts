@@ -1,3 +1,5 @@
+import { accessSync, constants, statSync } from "node:fs";
+import path from "node:path";
 import type { Effect } from "effect";
 import { type ConfigInput, formatPath, type InvalidConfig, loadSettings, renderValue, type SettingsSpec } from "@homelab/config";
 import { defaultPoolName } from "@homelab/protocol";
@@ -20,8 +22,39 @@ const firstTemplateProblem = (tasks: AgentSettings["tasks"]) => {
   return undefined;
 };
 
+/** An executable regular file at `file`. */
+const isExecutable = (file: string): boolean => {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Why a task's program cannot be used, or undefined: it must be an absolute
+ * path, or a bare name found on `PATH` now (a relative path with a slash
+ * would depend on the directory the agent happens to run in).
+ */
+const programProblem = (program: string, searchPath: string): string | undefined => {
+  if (path.isAbsolute(program)) return undefined;
+  if (program.includes("/")) return "is a relative path; give an absolute path or a program name found on PATH";
+  const found = searchPath.split(":").some((dir) => dir !== "" && isExecutable(path.join(dir, program)));
+  return found ? undefined : `is not found on PATH (${searchPath || "empty"}); install it or give its absolute path`;
+};
+
+const firstProgramProblem = (tasks: AgentSettings["tasks"], searchPath: string) => {
+  for (const [kind, task] of Object.entries(tasks)) {
+    const program = task.command[0] ?? "";
+    const problem = programProblem(program, searchPath);
+    if (problem !== undefined) return { kind, program, problem };
+  }
+  return undefined;
+};
+
 /** The agent's settings for @homelab/config (SPEC §3/§4); agent_id defaults to the machine's hostname. */
-const agentSpec = (hostname: string): SettingsSpec<typeof AgentSettings> => ({
+const agentSpec = (hostname: string, searchPath: string): SettingsSpec<typeof AgentSettings> => ({
   schema: AgentSettings,
   doc: SETTINGS_DOC,
   configEnv: "AGENT_CONFIG",
@@ -58,13 +91,17 @@ const agentSpec = (hostname: string): SettingsSpec<typeof AgentSettings> => ({
         `pool_name: defaults to <agent_type>_pool_1 = ${renderValue(value)}, which is not ${expected}; set POOL_NAME (or pool_name in the config file)`
     }
   ],
-  check: (settings, path) => {
+  check: (settings, file) => {
+    // Tasks come only from the file, so a task problem is always in it.
     const template = firstTemplateProblem(settings.tasks);
-    if (template === undefined) return undefined;
-    // Tasks come only from the file, so a template problem is always in it.
-    const where = formatPath(["tasks", template.kind, "command", template.index]);
-    const element = settings.tasks[template.kind]?.command[template.index];
-    return `${path ?? "config"}: ${where}: ${renderValue(element)} ${template.problem}`;
+    if (template !== undefined) {
+      const where = formatPath(["tasks", template.kind, "command", template.index]);
+      const element = settings.tasks[template.kind]?.command[template.index];
+      return `${file ?? "config"}: ${where}: ${renderValue(element)} ${template.problem}`;
+    }
+    const program = firstProgramProblem(settings.tasks, searchPath);
+    if (program === undefined) return undefined;
+    return `${file ?? "config"}: ${formatPath(["tasks", program.kind, "command", 0])}: ${renderValue(program.program)} ${program.problem}`;
   }
 });
 
@@ -74,4 +111,4 @@ const agentSpec = (hostname: string): SettingsSpec<typeof AgentSettings> => ({
  * one InvalidConfig naming its source and field (exit code 78).
  */
 export const loadAgentConfig = (input: AgentConfigInput): Effect.Effect<AgentSettings, InvalidConfig> =>
-  loadSettings(agentSpec(input.hostname), input);
+  loadSettings(agentSpec(input.hostname, input.env["PATH"] ?? ""), input);

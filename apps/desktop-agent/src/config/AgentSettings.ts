@@ -54,7 +54,9 @@ export const TaskKind = Schema.Struct({
   cwd: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1), Schema.isPattern(NO_NUL))),
   env: Schema.optionalKey(
     Schema.Record(Schema.String.check(Schema.isPattern(ENV_NAME)), Schema.String.check(Schema.isPattern(NO_NUL)))
-  )
+  ),
+  /** Params whose value may begin with "-" (refused otherwise, so `{path}` = `--help` cannot become an option). */
+  allow_option_values: Schema.optionalKey(Schema.Record(Schema.String, Schema.Boolean))
 });
 export type TaskKind = typeof TaskKind.Type;
 
@@ -98,7 +100,7 @@ const REQUIRES_DOC: FieldDoc = {
 };
 
 const TASK_DOC: FieldDoc = {
-  expected: "a task definition (a mapping with command, and optionally timeout_seconds, requires, cwd, env)",
+  expected: "a task definition (a mapping with command, and optionally timeout_seconds, requires, cwd, env, allow_option_values)",
   fields: {
     command: { expected: "a non-empty list of strings" },
     timeout_seconds: { expected: "a number greater than 0" },
@@ -107,6 +109,10 @@ const TASK_DOC: FieldDoc = {
     env: {
       expected: "a mapping from environment variable names to strings",
       entries: { key: 'an environment variable name (non-empty, without "=")', value: { expected: "a string" } }
+    },
+    allow_option_values: {
+      expected: "a mapping from param names to true",
+      entries: { key: "a param name", value: { expected: "true or false" } }
     }
   } satisfies Record<keyof typeof TaskKind.fields, FieldDoc>
 };
