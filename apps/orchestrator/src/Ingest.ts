@@ -68,6 +68,13 @@ export const makeIngest = (options: {
   readonly writeConcurrency?: number;
   /** The heartbeat timeout: a registered boot silent this long gives way to another boot (boot order). */
   readonly heartbeatTimeoutSeconds?: number;
+  /**
+   * "broker_user": every agent connects as its own broker user, named like
+   * its agent_id, and a message is taken only if its user_id (checked by
+   * RabbitMQ against the connection's user) is that agent_id. "shared"
+   * (default): all agents share credentials; the sender binding still holds.
+   */
+  readonly agentIdentity?: "shared" | "broker_user";
   readonly hooks: IngestHooks;
 }) =>
   Effect.gen(function* () {
@@ -155,7 +162,17 @@ export const makeIngest = (options: {
       settle(refused === undefined ? { _tag: "Ack" } : { _tag: "Reject", reason: refused.reason, detail: refused.detail });
     };
 
-    const handle: ReplyHandler = (message, settle) => {
+    const handle: ReplyHandler = (message, settle, delivery) => {
+      if (options.agentIdentity === "broker_user" && message.type !== "work_request" && delivery.userId !== message.payload.agent_id) {
+        return settle({
+          _tag: "Reject",
+          reason: "unauthenticated",
+          detail:
+            delivery.userId === undefined
+              ? `no user_id on a message for agent ${message.payload.agent_id} (AGENT_IDENTITY=broker_user: agents publish as their own broker user)`
+              : `user_id ${JSON.stringify(delivery.userId)} may not speak for agent ${message.payload.agent_id}`
+        });
+      }
       switch (message.type) {
         case "work_status": {
           const event: Event = { _tag: "Heartbeat", update: message.payload };

@@ -17,6 +17,8 @@ export interface OrchestratorSettings {
   readonly metrics_token: Option.Option<Redacted.Redacted<string>>;
   /** Set: requests whose Host header is not one of these are refused. */
   readonly http_allowed_hosts: Option.Option<ReadonlyArray<string>>;
+  /** "broker_user": agents publish as their own broker user, and only that user may speak for its agent. */
+  readonly agent_identity: "shared" | "broker_user";
   /** Work with no result this long after its timeout_seconds becomes timed_out. */
   readonly work_result_grace_seconds: number;
 }
@@ -45,6 +47,7 @@ export const OrchestratorFile = Schema.Struct({
   offline_sweep_interval_seconds: between(0.1, 86400).pipe(withDefault(30)),
   work_result_grace_seconds: between(0, 86400).pipe(withDefault(30)),
   api_token: Schema.optionalKey(Schema.RedactedFromValue(NonEmpty, { label: "api_token" })),
+  agent_identity: Schema.Literals(["shared", "broker_user"]).pipe(withDefault("shared")),
   metrics_token: Schema.optionalKey(Schema.RedactedFromValue(NonEmpty, { label: "metrics_token" })),
   http_allowed_hosts: Schema.optionalKey(
     Schema.String.check(Schema.isPattern(/^\s*[A-Za-z0-9.:\-\[\]]+(\s*,\s*[A-Za-z0-9.:\-\[\]]+)*\s*$/))
@@ -66,6 +69,7 @@ const DOC: FieldDoc = {
     work_result_grace_seconds: { expected: "a number from 0 to 86400" },
     api_token: { expected: "a non-empty token" },
     metrics_token: { expected: "a non-empty token" },
+    agent_identity: { expected: "shared or broker_user" },
     http_allowed_hosts: { expected: "host names separated by commas (e.g. fleet.lan,localhost)" }
   } satisfies Record<keyof typeof OrchestratorFile.fields, FieldDoc>
 };
@@ -87,6 +91,7 @@ const SPEC: SettingsSpec<typeof OrchestratorFile> = {
     ["work_result_grace_seconds", "WORK_RESULT_GRACE_SECONDS", "number"],
     ["api_token", "API_TOKEN", "string"],
     ["metrics_token", "METRICS_TOKEN", "string"],
+    ["agent_identity", "AGENT_IDENTITY", "choice"],
     ["http_allowed_hosts", "HTTP_ALLOWED_HOSTS", "string"]
   ],
   redaction: { urls: ["amqp_url", "database_url"], secrets: ["api_token", "metrics_token"] }

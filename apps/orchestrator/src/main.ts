@@ -41,7 +41,7 @@ const program = Effect.gen(function* () {
   );
   const loops = Layer.mergeAll(
     databaseProbeLayer,
-    replyConsumerLayer(settings.reply_queue).pipe(Layer.provide(Ingest.layer(settings.heartbeat_timeout_seconds))),
+    replyConsumerLayer(settings.reply_queue).pipe(Layer.provide(Ingest.layer(settings.heartbeat_timeout_seconds, settings.agent_identity))),
     offlineSweepLayer({
       heartbeatTimeoutSeconds: settings.heartbeat_timeout_seconds,
       sweepIntervalSeconds: settings.offline_sweep_interval_seconds

@@ -70,7 +70,7 @@ describe("ingest on the real database", () => {
             (message) =>
               Effect.gen(function* () {
                 const done = yield* Deferred.make<Handled>();
-                ingest.handle(message, (handled) => Deferred.doneUnsafe(done, Effect.succeed(handled)));
+                ingest.handle(message, (handled) => Deferred.doneUnsafe(done, Effect.succeed(handled)), { userId: undefined });
                 return done;
               })
           ).pipe(Effect.flatMap((all) => Effect.forEach(all, Deferred.await)));
@@ -112,7 +112,7 @@ describe("ingest on the real database", () => {
             }
           });
           const handle = (message: Message) =>
-            Effect.callback<Handled>((resume) => ingest.handle(message, (handled) => resume(Effect.succeed(handled))));
+            Effect.callback<Handled>((resume) => ingest.handle(message, (handled) => resume(Effect.succeed(handled)), { userId: undefined }));
           const agents = yield* AgentRegistry;
           yield* handle(heartbeat("victim"));
           const forged = yield* handle(wireShutdown("victim", OTHER_BOOT));
@@ -128,5 +128,42 @@ describe("ingest on the real database", () => {
     expect(outcome.ignored).toEqual([`victim ${OTHER_BOOT} ${BOOT}`]);
     expect(outcome.real).toEqual({ _tag: "Ack" });
     expect(outcome.afterReal).toBe("offline");
+  });
+});
+
+describe("ingest with broker identities (AGENT_IDENTITY=broker_user)", () => {
+  it("takes an agent's message only with a broker-validated user_id that is that agent, and dead-letters the rest as unauthenticated", async () => {
+    const outcome = await runLive(
+      Effect.gen(function* () {
+        const db = yield* testDatabase("ingest_identity");
+        return yield* Effect.gen(function* () {
+          const ingest = yield* makeIngest({
+            maxBatch: 10,
+            lingerMs: 10,
+            agentIdentity: "broker_user",
+            hooks: {
+              databaseUp: () => Effect.void,
+              batchCommitted: () => Effect.void,
+              wentOffline: () => Effect.void,
+              shutdownIgnored: () => Effect.void,
+              workFinished: () => Effect.void
+            }
+          });
+          const handle = (message: Message, userId: string | undefined) =>
+            Effect.callback<Handled>((resume) => ingest.handle(message, (handled) => resume(Effect.succeed(handled)), { userId }));
+          const forgedNoUser = yield* handle(heartbeat("victim"), undefined);
+          const forgedOtherUser = yield* handle(heartbeat("victim"), "rogue");
+          const forgedShutdown = yield* handle(wireShutdown("victim", BOOT), "rogue");
+          const own = yield* handle(heartbeat("victim"), "victim");
+          const stored = yield* (yield* AgentRegistry).listAgents({});
+          return { forgedNoUser, forgedOtherUser, forgedShutdown, own, stored: stored.map((a) => `${a.agent_id} ${a.status}`) };
+        }).pipe(Effect.provide(Layer.orDie(registryLayer(postgresDatabase(Redacted.make(db.url))))));
+      })
+    );
+    expect(outcome.forgedNoUser).toMatchObject({ _tag: "Reject", reason: "unauthenticated", detail: expect.stringMatching(/^no user_id/) });
+    expect(outcome.forgedOtherUser).toEqual({ _tag: "Reject", reason: "unauthenticated", detail: 'user_id "rogue" may not speak for agent victim' });
+    expect(outcome.forgedShutdown).toMatchObject({ _tag: "Reject", reason: "unauthenticated" });
+    expect(outcome.own).toEqual({ _tag: "Ack" });
+    expect(outcome.stored).toEqual(["victim online"]);
   });
 });

@@ -1,18 +1,26 @@
 import { Context, Effect, Layer, Redacted } from "effect";
 import { Connection } from "rabbitmq-client";
+import { brokerUserOf } from "./publish.ts";
 
 /**
  * The orchestrator's one AMQP connection (rabbitmq-client reconnects it by
  * itself), shared by the reply consumer and the work dispatcher; closed with
  * the layer. `noDelay`: without it every confirmed publish waits ~20 ms.
  */
-export class Amqp extends Context.Service<Amqp, { readonly connection: Connection }>()("@homelab/broker/Amqp") {
+export class Amqp extends Context.Service<
+  Amqp,
+  {
+    readonly connection: Connection;
+    /** The broker user this connection authenticates as (the user_id of what the orchestrator publishes). */
+    readonly user: string | undefined;
+  }
+>()("@homelab/broker/Amqp") {
   static readonly layer = (url: Redacted.Redacted<string>): Layer.Layer<Amqp> =>
     Layer.effect(
       Amqp,
       Effect.acquireRelease(
         Effect.sync(() => new Connection({ url: Redacted.value(url), noDelay: true, retryLow: 1000, retryHigh: 10_000 })),
         (c) => Effect.promise(() => c.close().catch(() => undefined))
-      ).pipe(Effect.map((connection) => ({ connection })))
+      ).pipe(Effect.map((connection) => ({ connection, user: brokerUserOf(Redacted.value(url)) })))
     );
 }

@@ -1,7 +1,7 @@
 import { Context, Data, Deferred, Effect, type Exit, Layer, Redacted, Scope } from "effect";
 import type { Message, QueueDeclaration } from "@homelab/protocol";
 import { type AsyncMessage, Connection } from "rabbitmq-client";
-import { messageBody, messageProperties } from "./publish.ts";
+import { brokerUserOf, messageBody, messageProperties } from "./publish.ts";
 import { keepRawBodies, rawBytes } from "./rawBodies.ts";
 
 /** One connection attempt failed (refused, timed out, bad credentials…). */
@@ -75,6 +75,9 @@ const connectLive = (url: Redacted.Redacted<string>, timeoutMs: number) =>
       Effect.promise(() => c.close().catch(() => undefined))
     );
     const lost = yield* Deferred.make<string>();
+    // Every message says which broker user sent it; RabbitMQ checks it against this connection's user.
+    const user = brokerUserOf(Redacted.value(url));
+    const userId = user === undefined ? {} : { userId: user };
     conn.on("error", (e) => Deferred.doneUnsafe(lost, Effect.succeed(`connection lost: ${reason(e)}`)));
     const publisher = yield* Effect.acquireRelease(
       Effect.sync(() => conn.createPublisher({ confirm: true, maxAttempts: 1 })),
@@ -88,7 +91,7 @@ const connectLive = (url: Redacted.Redacted<string>, timeoutMs: number) =>
         }).pipe(Effect.asVoid),
       publish: (queue, message) =>
         Effect.tryPromise({
-          try: () => publisher.send({ routingKey: queue, ...messageProperties(message) }, messageBody(message)),
+          try: () => publisher.send({ routingKey: queue, ...messageProperties(message), ...userId }, messageBody(message)),
           catch: (e) => new PublishFailed({ queue, message: reason(e) })
         }),
       consume: (options, handler) =>

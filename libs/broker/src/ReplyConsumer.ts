@@ -18,7 +18,13 @@ export type Handled =
  * an Effect: this runs for every message, and a fiber and a promise per
  * message cost a fifth of the orchestrator's CPU at a few thousand a second.
  */
-export type ReplyHandler = (message: Message, settle: (handled: Handled) => void) => void;
+export type ReplyHandler = (message: Message, settle: (handled: Handled) => void, delivery: DeliveryFacts) => void;
+
+/** What the broker vouches for about a delivery. */
+export interface DeliveryFacts {
+  /** The AMQP user_id property, which RabbitMQ checks against the publishing connection's user; undefined when not set. */
+  readonly userId: string | undefined;
+}
 
 export interface ReplyConsumerOptions {
   /** The orchestrator's connection (see Amqp); the consumer opens its own channel on it. */
@@ -98,7 +104,7 @@ export const consumeReplies = (
           case "Reject":
             return rejected(handled.reason, handled.detail);
         }
-      });
+      }, { userId: msg.userId });
     };
 
     const consuming = yield* Deferred.make<void>();

@@ -17,7 +17,7 @@ export {
   type Disposition,
   PublishFailed
 } from "./Broker.ts";
-export { messageBody, messageProperties } from "./publish.ts";
+export { brokerUserOf, messageBody, messageProperties } from "./publish.ts";
 export {
   connectRoundDelay,
   RECONNECT_ATTEMPTS,
@@ -26,4 +26,4 @@ export {
   type ReconnectOptions,
   reconnectSchedule
 } from "./schedules.ts";
-export { consumeReplies, type Handled, type ReplyConsumerOptions, type ReplyHandler } from "./ReplyConsumer.ts";
+export { consumeReplies, type DeliveryFacts, type Handled, type ReplyConsumerOptions, type ReplyHandler } from "./ReplyConsumer.ts";

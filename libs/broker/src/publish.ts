@@ -15,5 +15,16 @@ export const messageProperties = (
   ...(message.correlation_id === undefined ? {} : { correlationId: message.correlation_id })
 });
 
+/**
+ * The broker user an AMQP URL connects as, for the `user_id` property
+ * (RabbitMQ refuses a publish whose user_id is not the connection's user, so
+ * a receiver can trust it); undefined when the URL names none.
+ */
+export const brokerUserOf = (url: string): string | undefined => {
+  if (!URL.canParse(url)) return undefined;
+  const user = decodeURIComponent(new URL(url).username);
+  return user === "" ? undefined : user;
+};
+
 /** The encoded message as the Buffer rabbitmq-client sends as is. */
 export const messageBody = (message: Message): Buffer => Buffer.from(encodeMessage(message));

@@ -117,4 +117,40 @@ describe("reply consumer on the real broker", () => {
     expect(outcome.dead.map((d) => d.reason).sort()).toEqual([...outcome.rejected].sort());
     for (const d of outcome.dead) expect(typeof d.detail === "string" && d.detail.length > 0).toBe(true);
   });
+
+  it("hands over the user_id RabbitMQ vouches for: the publisher's own is delivered, another user's is refused by the broker", async () => {
+    const outcome = await runLive(
+      Effect.gen(function* () {
+        const queues = yield* testQueues();
+        const replyQueue = queues.name("replies");
+        const seen: Array<string | undefined> = [];
+        const { connection, user } = yield* Amqp;
+        const { ready } = yield* consumeReplies(
+          { connection, replyQueue, prefetch: 10, onConnectionChange: () => Effect.void, onRejected: () => Effect.void },
+          (_m, settle, delivery) => {
+            seen.push(delivery.userId);
+            settle({ _tag: "Ack" });
+          }
+        );
+        yield* ready;
+        const refused = yield* Effect.promise(async () => {
+          const pub = connection.createPublisher({ confirm: true, maxAttempts: 1 });
+          await pub.send({ routingKey: replyQueue, contentType: "application/json", durable: true, userId: user ?? "guest" }, json(heartbeat("a", 0)).body);
+          await pub.send({ routingKey: replyQueue, contentType: "application/json", durable: true }, json(heartbeat("a", 1)).body);
+          const claim = await pub
+            .send({ routingKey: replyQueue, contentType: "application/json", durable: true, userId: "someone-else" }, json(heartbeat("a", 2)).body)
+            .then(() => "accepted", (e: unknown) => String(e));
+          await pub.close();
+          return claim;
+        });
+        yield* Effect.promise(async () => {
+          for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+        });
+        return { seen, refused, user };
+      }).pipe(Effect.scoped, Effect.provide(Amqp.layer(Redacted.make(serviceUrls().amqpUrl))))
+    );
+    expect(outcome.user).toBe("guest");
+    expect(outcome.seen).toEqual(["guest", undefined]);
+    expect(outcome.refused).toMatch(/PRECONDITION_FAILED|user_id/);
+  });
 });

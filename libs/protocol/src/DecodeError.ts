@@ -44,7 +44,9 @@ export class DecodeError extends Schema.TaggedError<DecodeError>()("DecodeError"
  * - `unstorable`: a message whose data the database refuses (SQLSTATE class
  *   22 or 23, or a value the driver cannot send);
  * - `write_failed`: one the database kept failing to write for another
- *   reason while it answered, after a few attempts.
+ *   reason while it answered, after a few attempts;
+ * - `unauthenticated`: with broker identities on, an agent's message whose
+ *   broker-validated user_id is missing or is not its agent_id.
  */
 export const REJECT_REASONS = [
   ...DecodeReason.literals,
@@ -52,7 +54,8 @@ export const REJECT_REASONS = [
   "unknown_work",
   "wrong_agent",
   "unstorable",
-  "write_failed"
+  "write_failed",
+  "unauthenticated"
 ] as const;
 
 /** Why a message was dead-lettered. */

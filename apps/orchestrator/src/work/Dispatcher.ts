@@ -20,7 +20,8 @@ export class Dispatcher extends Context.Service<
   static readonly layer: Layer.Layer<Dispatcher, never, Amqp> = Layer.effect(
     Dispatcher,
     Effect.gen(function* () {
-      const { connection } = yield* Amqp;
+      const { connection, user } = yield* Amqp;
+      const userId = user === undefined ? {} : { userId: user };
       const publisher = yield* Effect.acquireRelease(
         Effect.sync(() => connection.createPublisher({ confirm: true, maxAttempts: 1 })),
         (p) => Effect.promise(() => p.close().catch(() => undefined))
@@ -30,7 +31,7 @@ export class Dispatcher extends Context.Service<
         return Effect.tryPromise({
           try: async () => {
             await connection.queueDeclare({ queue: topology.queue, durable: true, arguments: { ...topology.arguments } });
-            await publisher.send({ routingKey: topology.queue, ...messageProperties(message) }, messageBody(message));
+            await publisher.send({ routingKey: topology.queue, ...messageProperties(message), ...userId }, messageBody(message));
           },
           catch: (e) => new DispatchFailed({ message: e instanceof Error ? e.message : String(e) })
         }).pipe(
