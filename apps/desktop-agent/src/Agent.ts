@@ -34,6 +34,8 @@ export interface AgentOptions {
   readonly host_env: Readonly<Record<string, string | undefined>>;
   /** Random spread on reconnect delays (off in tests that check exact delays). */
   readonly jitter: boolean;
+  /** Set: only work requests published by this broker user (the orchestrator's) are run (ORCHESTRATOR_USER). */
+  readonly orchestrator_user?: string | undefined;
 }
 
 const RESULT_PUBLISH_DEADLINE_MS = 5000;
@@ -128,7 +130,8 @@ export const runAgent = (options: AgentOptions, stats?: Ref.Ref<AgentStats>) =>
           tasks: options.tasks,
           maxOutputBytes: options.max_output_bytes,
           shutdownGraceSeconds: options.shutdown_grace_seconds,
-          hostEnv: options.host_env
+          hostEnv: options.host_env,
+          orchestratorUser: options.orchestrator_user
         }
       });
       yield* Effect.logInfo(`connected; heartbeating every ${options.heartbeat_interval_seconds} s`);

@@ -46,7 +46,11 @@ export interface WorkSettings {
   readonly shutdownGraceSeconds: number;
   /** The agent's own environment; tasks inherit only a few variables of it. */
   readonly hostEnv: Readonly<Record<string, string | undefined>>;
+  /** Set: only requests whose broker-checked user_id is this (the orchestrator's broker user) are run. */
+  readonly orchestratorUser?: string | undefined;
 }
+
+export const UNAUTHENTICATED_REASON = "unauthenticated: the request was not published by the orchestrator's broker user";
 
 export const REDELIVERED_REASON = "delivered again after an interruption; not run twice";
 
@@ -195,6 +199,10 @@ export const consumeWork = (options: {
         if (known !== undefined) return yield* deliver(known);
         const plan = planWork(settings, request, options.resources === undefined ? undefined : yield* options.resources);
         if (Result.isFailure(plan)) return yield* answer(request.work_id, rejection(plan.failure));
+        // Only the orchestrator may hand out work: anyone else who can publish to this queue is answered, never run.
+        if (settings.orchestratorUser !== undefined && delivery.userId !== settings.orchestratorUser) {
+          return yield* answer(request.work_id, rejection(UNAUTHENTICATED_REASON));
+        }
         if (delivery.redelivered) return yield* answer(request.work_id, rejection(REDELIVERED_REASON));
         // Not started: it goes back to the queue (after close() began, none should arrive).
         if (yield* pool.isStopping) return "requeue";

@@ -30,6 +30,7 @@ const program = Effect.gen(function* () {
     max_output_bytes: settings.max_output_bytes,
     shutdown_grace_seconds: settings.shutdown_grace_seconds,
     host_env: process.env,
+    orchestrator_user: settings.orchestrator_user,
     jitter: true
   }).pipe(Effect.scoped, Effect.provide(layers), withLogLevel(settings.log_level));
 });

@@ -168,6 +168,29 @@ describe("work results (TestClock)", () => {
     expect(seen.runs).toBe(0);
   });
 
+  it("with orchestrator_user set, runs only requests the broker says that user published; others are answered rejected, unrun", async () => {
+    const seen = await runTest(
+      Effect.gen(function* () {
+        const agent = yield* startAgent({ orchestrator_user: "orchestrator" });
+        const forged = yield* agent.broker.deliver(workRequest("w-forged", "echo", { message: "hi" }), { userId: "desk-2" });
+        const unsigned = yield* agent.broker.deliver(workRequest("w-unsigned", "echo", { message: "hi" }));
+        yield* Effect.forkChild(agent.broker.deliver(workRequest("w-real", "echo", { message: "hi" }), { userId: "orchestrator" }));
+        yield* TestClock.adjust("1 second");
+        return {
+          dispositions: [forged, unsigned],
+          results: resultsIn(agent.broker.published()).map((r) => [r.payload.work_id, r.payload.status, r.payload.error]),
+          runs: agent.runner.runs().map((r) => r.argv)
+        };
+      })
+    );
+    expect(seen.dispositions).toEqual(["ack", "ack"]);
+    expect(seen.results.slice(0, 2)).toEqual([
+      ["w-forged", "rejected", "unauthenticated: the request was not published by the orchestrator's broker user"],
+      ["w-unsigned", "rejected", "unauthenticated: the request was not published by the orchestrator's broker user"]
+    ]);
+    expect(seen.runs).toEqual([["echo", "hi"]]);
+  });
+
   it("passes a value that begins with - when the kind allows it for that param (allow_option_values)", async () => {
     const seen = await runTest(
       Effect.gen(function* () {

@@ -297,7 +297,7 @@ describe("loadAgentConfig: invalid configuration is one line naming the source a
     [
       "an unknown key like no known one",
       withFile("colour: blue\n"),
-      `${FILE}: colour: unknown key; expected one of agent_id, agent_type, pool_name, amqp_url, reply_queue, log_level, heartbeat_interval_seconds, gpu_backend, max_concurrent_work, shutdown_grace_seconds, max_output_bytes, tasks`
+      `${FILE}: colour: unknown key; expected one of agent_id, agent_type, pool_name, amqp_url, reply_queue, log_level, heartbeat_interval_seconds, gpu_backend, max_concurrent_work, shutdown_grace_seconds, max_output_bytes, orchestrator_user, tasks`
     ],
     [
       "an unknown key in a task",

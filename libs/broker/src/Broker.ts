@@ -22,6 +22,8 @@ export interface Delivery {
    * was not acked (a consumer died, lost its connection or requeued it).
    */
   readonly redelivered: boolean;
+  /** The AMQP user_id, which RabbitMQ checked against the publisher's broker user; undefined when not set. */
+  readonly userId?: string | undefined;
 }
 
 export interface ConsumeOptions {
@@ -128,7 +130,7 @@ const connectLive = (url: Redacted.Redacted<string>, timeoutMs: number) =>
             inFlight += 1;
             // Closing: deliveries already on their way go back to the queue, unhandled.
             if (closing) return settle(msg.deliveryTag, "requeue");
-            void run(handler({ body: rawBytes(msg.body), redelivered: msg.redelivered })).then(
+            void run(handler({ body: rawBytes(msg.body), redelivered: msg.redelivered, userId: msg.userId })).then(
               (disposition) => settle(msg.deliveryTag, disposition),
               () => settle(msg.deliveryTag, "requeue")
             );

@@ -70,7 +70,8 @@ const agentSpec = (hostname: string, searchPath: string): SettingsSpec<typeof Ag
     ["gpu_backend", "GPU_BACKEND", "choice"],
     ["max_concurrent_work", "MAX_CONCURRENT_WORK", "number"],
     ["shutdown_grace_seconds", "SHUTDOWN_GRACE_SECONDS", "number"],
-    ["max_output_bytes", "MAX_OUTPUT_BYTES", "number"]
+    ["max_output_bytes", "MAX_OUTPUT_BYTES", "number"],
+    ["orchestrator_user", "ORCHESTRATOR_USER", "string"]
   ],
   redaction: { urls: ["amqp_url"], secrets: [] },
   derived: [

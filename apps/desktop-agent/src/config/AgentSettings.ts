@@ -82,7 +82,8 @@ export const AgentSettings = Schema.Struct({
   max_output_bytes: Schema.Finite.check(Schema.isInt(), Schema.isBetween({ minimum: 0, maximum: MAX_OUTPUT_BYTES_LIMIT })).pipe(
     withDefault(65536)
   ),
-  tasks: Schema.Record(Schema.String.check(Schema.isPattern(TASK_KIND_NAME)), TaskKind).pipe(withDefault({}))
+  tasks: Schema.Record(Schema.String.check(Schema.isPattern(TASK_KIND_NAME)), TaskKind).pipe(withDefault({})),
+  orchestrator_user: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(255)))
 });
 export type AgentSettings = typeof AgentSettings.Type;
 
@@ -132,6 +133,7 @@ export const SETTINGS_DOC: FieldDoc = {
     max_concurrent_work: { expected: "a whole number from 1 to 64" },
     shutdown_grace_seconds: NUMBER_AT_LEAST_0,
     max_output_bytes: { expected: `a whole number of bytes from 0 to ${MAX_OUTPUT_BYTES_LIMIT}` },
+    orchestrator_user: { expected: "the orchestrator's broker user name (1-255 characters)" },
     tasks: {
       expected: "a mapping from task kind names to task definitions",
       entries: { key: "a task kind name (1-64 of A-Z a-z 0-9 . _ : -, starting with a letter or digit)", value: TASK_DOC }

@@ -24,7 +24,10 @@ export interface TestBrokerControl {
   /** What each handler decided, in order, with how many messages had been published by then. */
   readonly dispositions: () => ReadonlyArray<{ readonly disposition: Disposition; readonly publishedBefore: number }>;
   /** Hands a message to the running consumer; completes with what its handler decided. */
-  readonly deliver: (body: unknown, options?: { readonly redelivered?: boolean }) => Effect.Effect<Disposition>;
+  readonly deliver: (
+    body: unknown,
+    options?: { readonly redelivered?: boolean; readonly userId?: string }
+  ) => Effect.Effect<Disposition>;
 }
 
 type Handler = (delivery: Delivery) => Effect.Effect<Disposition>;
@@ -105,7 +108,7 @@ export const makeTestBroker = Effect.gen(function* () {
         if (s?.handler === undefined) return yield* Effect.die(new Error("no consumer is running"));
         const done = yield* Deferred.make<void>();
         s.inFlight.add(done);
-        return yield* s.handler({ body, redelivered: options?.redelivered ?? false }).pipe(
+        return yield* s.handler({ body, redelivered: options?.redelivered ?? false, userId: options?.userId }).pipe(
           Effect.tap((disposition) => Effect.sync(() => dispositions.push({ disposition, publishedBefore: published.length }))),
           Effect.ensuring(Effect.andThen(Deferred.succeed(done, undefined), Effect.sync(() => s.inFlight.delete(done))))
         );
