@@ -78,22 +78,22 @@ const SPEC: SettingsSpec<typeof OrchestratorFile> = {
   schema: OrchestratorFile,
   doc: DOC,
   configEnv: "ORCHESTRATOR_CONFIG",
-  env: [
-    ["amqp_url", "AMQP_URL", "string"],
-    ["reply_queue", "REPLY_QUEUE", "string"],
-    ["log_level", "LOG_LEVEL", "choice"],
-    ["database_url", "DATABASE_URL", "string"],
-    ["data_dir", "DATA_DIR", "string"],
-    ["http_host", "HTTP_HOST", "string"],
-    ["http_port", "HTTP_PORT", "number"],
-    ["heartbeat_timeout_seconds", "HEARTBEAT_TIMEOUT_SECONDS", "number"],
-    ["offline_sweep_interval_seconds", "OFFLINE_SWEEP_INTERVAL_SECONDS", "number"],
-    ["work_result_grace_seconds", "WORK_RESULT_GRACE_SECONDS", "number"],
-    ["api_token", "API_TOKEN", "string"],
-    ["metrics_token", "METRICS_TOKEN", "string"],
-    ["agent_identity", "AGENT_IDENTITY", "choice"],
-    ["http_allowed_hosts", "HTTP_ALLOWED_HOSTS", "string"]
-  ],
+  env: {
+    amqp_url: "string",
+    reply_queue: "string",
+    log_level: "choice",
+    database_url: "string",
+    data_dir: "string",
+    http_host: "string",
+    http_port: "number",
+    heartbeat_timeout_seconds: "number",
+    offline_sweep_interval_seconds: "number",
+    work_result_grace_seconds: "number",
+    api_token: "string",
+    metrics_token: "string",
+    agent_identity: "choice",
+    http_allowed_hosts: "string"
+  },
   redaction: { urls: ["amqp_url", "database_url"], secrets: ["api_token", "metrics_token"] }
 };
 

@@ -29,8 +29,12 @@ export interface SettingsSpec<S extends Schema.Top & { readonly DecodingServices
   /** A Struct of every setting, snake_case as in the file, with decoding defaults. */
   readonly schema: S;
   readonly doc: FieldDoc;
-  /** `[field, ENV_NAME, kind]` for each setting an env var overrides (SPEC §3). */
-  readonly env: ReadonlyArray<readonly [string, string, EnvKind]>;
+  /**
+   * The settings an env var overrides (SPEC §3), with how its text is read.
+   * The variable is the field's name in upper case (`heartbeat_interval_seconds`
+   * → `HEARTBEAT_INTERVAL_SECONDS`).
+   */
+  readonly env: { readonly [K in keyof S["Type"] & string]?: EnvKind };
   /** The env var naming the config file when `--config` does not (AGENT_CONFIG, ORCHESTRATOR_CONFIG). */
   readonly configEnv: string;
   readonly redaction: Redaction;
@@ -95,7 +99,9 @@ export const loadSettings = <S extends Schema.Top & { readonly DecodingServices:
       merged.set(key, value);
       if (path !== undefined) origins.set(key, { _tag: "File", path });
     }
-    for (const [field, name, kind] of spec.env) {
+    for (const [field, kind] of Object.entries<EnvKind | undefined>(spec.env)) {
+      if (kind === undefined) continue;
+      const name = field.toUpperCase();
       const raw = input.env[name];
       if (raw === undefined || raw === "") continue;
       merged.set(field, fromEnv(kind, raw));

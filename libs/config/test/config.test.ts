@@ -16,10 +16,7 @@ const spec: SettingsSpec<typeof Settings> = {
     expected: "a mapping of settings",
     fields: { port: { expected: "an integer" }, url: { expected: "a URL" }, token: { expected: "a token of 8 or more characters" } }
   },
-  env: [
-    ["port", "PORT", "number"],
-    ["token", "TOKEN", "string"]
-  ],
+  env: { port: "number", token: "string" },
   configEnv: "APP_CONFIG",
   redaction: { urls: ["url"], secrets: ["token"] }
 };

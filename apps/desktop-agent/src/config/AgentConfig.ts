@@ -59,20 +59,20 @@ const agentSpec = (hostname: string, searchPath: string): SettingsSpec<typeof Ag
   doc: SETTINGS_DOC,
   configEnv: "AGENT_CONFIG",
   // SPEC §3: the env vars that override file settings (tasks come only from the file).
-  env: [
-    ["agent_id", "AGENT_ID", "string"],
-    ["agent_type", "AGENT_TYPE", "string"],
-    ["pool_name", "POOL_NAME", "string"],
-    ["amqp_url", "AMQP_URL", "string"],
-    ["reply_queue", "REPLY_QUEUE", "string"],
-    ["log_level", "LOG_LEVEL", "choice"],
-    ["heartbeat_interval_seconds", "HEARTBEAT_INTERVAL_SECONDS", "number"],
-    ["gpu_backend", "GPU_BACKEND", "choice"],
-    ["max_concurrent_work", "MAX_CONCURRENT_WORK", "number"],
-    ["shutdown_grace_seconds", "SHUTDOWN_GRACE_SECONDS", "number"],
-    ["max_output_bytes", "MAX_OUTPUT_BYTES", "number"],
-    ["orchestrator_user", "ORCHESTRATOR_USER", "string"]
-  ],
+  env: {
+    agent_id: "string",
+    agent_type: "string",
+    pool_name: "string",
+    amqp_url: "string",
+    reply_queue: "string",
+    log_level: "choice",
+    heartbeat_interval_seconds: "number",
+    gpu_backend: "choice",
+    max_concurrent_work: "number",
+    shutdown_grace_seconds: "number",
+    max_output_bytes: "number",
+    orchestrator_user: "string"
+  },
   redaction: { urls: ["amqp_url"], secrets: [] },
   derived: [
     {
