@@ -7,11 +7,20 @@ import { Deferred, Effect, Layer, Option, Redacted } from "effect";
 import type { Message, StatusUpdate } from "@homelab/protocol";
 import { AgentRegistry, postgresDatabase, registryLayer, WorkRegistry } from "@homelab/registry";
 import { runLive, testDatabase, heartbeat as wireHeartbeat, resources, shutdown as wireShutdown } from "@homelab/testing";
-import { makeIngest } from "../src/Ingest.ts";
+import { type IngestHooks, makeIngest } from "../src/Ingest.ts";
 import type { Handled } from "@homelab/broker";
 
 const BOOT = "0b6f3c1e-8d2a-4f5b-9c7e-1a2b3c4d5e6f";
 const OTHER_BOOT = "9d2c1b0a-8e7f-4a6b-b5c4-d3e2f1a0b902";
+
+/** Hooks that record nothing, for tests that look only at the registry and the settlements. */
+const quietHooks: IngestHooks = {
+  databaseUp: () => Effect.void,
+  batchCommitted: () => Effect.void,
+  wentOffline: () => Effect.void,
+  shutdownIgnored: () => Effect.void,
+  workFinished: () => Effect.void
+};
 
 const heartbeat = (agentId: string, gpuName = "NVIDIA GeForce RTX 4090"): Message => {
   const message = wireHeartbeat({ agentId, bootId: BOOT, seq: 1, capabilities: ["echo"] });
@@ -31,13 +40,7 @@ describe("ingest on the real database", () => {
           const ingest = yield* makeIngest({
             maxBatch: 100,
             lingerMs: 50,
-            hooks: {
-              databaseUp: (up) => Effect.sync(() => void reported.push(up)),
-              batchCommitted: () => Effect.void,
-              wentOffline: () => Effect.void,
-              shutdownIgnored: () => Effect.void,
-              workFinished: () => Effect.void
-            }
+            hooks: { ...quietHooks, databaseUp: (up) => Effect.sync(() => void reported.push(up)) }
           });
           // A result for booked work whose started_at (year 0000) PostgreSQL cannot hold.
           const agents = yield* AgentRegistry;
@@ -104,11 +107,8 @@ describe("ingest on the real database", () => {
             maxBatch: 10,
             lingerMs: 10,
             hooks: {
-              databaseUp: () => Effect.void,
-              batchCommitted: () => Effect.void,
-              wentOffline: () => Effect.void,
-              shutdownIgnored: (agentId, bootId, registered) => Effect.sync(() => void ignored.push(`${agentId} ${bootId} ${registered}`)),
-              workFinished: () => Effect.void
+              ...quietHooks,
+              shutdownIgnored: (agentId, bootId, registered) => Effect.sync(() => void ignored.push(`${agentId} ${bootId} ${registered}`))
             }
           });
           const handle = (message: Message) =>
@@ -141,13 +141,7 @@ describe("ingest with broker identities (AGENT_IDENTITY=broker_user)", () => {
             maxBatch: 10,
             lingerMs: 10,
             agentIdentity: "broker_user",
-            hooks: {
-              databaseUp: () => Effect.void,
-              batchCommitted: () => Effect.void,
-              wentOffline: () => Effect.void,
-              shutdownIgnored: () => Effect.void,
-              workFinished: () => Effect.void
-            }
+            hooks: quietHooks
           });
           const handle = (message: Message, userId: string | undefined) =>
             Effect.callback<Handled>((resume) => ingest.handle(message, (handled) => resume(Effect.succeed(handled)), { userId }));

@@ -4,7 +4,7 @@
 import { Effect, Redacted } from "effect";
 import { Connection } from "rabbitmq-client";
 import type { Message } from "@homelab/protocol";
-import { runLive, serviceUrls, testQueues } from "@homelab/testing";
+import { runLive, serviceUrls, testQueues, eventually } from "@homelab/testing";
 import { Amqp } from "../src/Amqp.ts";
 import { consumeReplies, type RejectReason } from "../src/ReplyConsumer.ts";
 
@@ -143,9 +143,7 @@ describe("reply consumer on the real broker", () => {
           await pub.close();
           return claim;
         });
-        yield* Effect.promise(async () => {
-          for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
-        });
+        yield* Effect.promise(() => eventually("both deliveries handled", async () => seen.length, (n) => n >= 2, 5000, 20));
         return { seen, refused, user };
       }).pipe(Effect.scoped, Effect.provide(Amqp.layer(Redacted.make(serviceUrls().amqpUrl))))
     );
