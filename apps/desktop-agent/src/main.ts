@@ -15,7 +15,7 @@ import { TaskRunner } from "@homelab/process";
 const program = Effect.gen(function* () {
   const settings = yield* loadProcessConfig;
   const layers = Layer.mergeAll(
-    Broker.layer(settings.amqp_url),
+    Broker.layer(settings.amqp),
     metricsLayer({ gpuBackend: settings.gpu_backend }),
     TaskRunner.layer
   );

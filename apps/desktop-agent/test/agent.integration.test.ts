@@ -1,6 +1,6 @@
 // The agent in-process against the real RabbitMQ: what it puts on the reply
 // queue, read the way the orchestrator will read it.
-import { Effect, Fiber, Layer, Redacted, Schema } from "effect";
+import { Effect, Fiber, Layer, Schema } from "effect";
 import { AgentId, type Message, type MessageOf } from "@homelab/protocol";
 import { metricsLayer, type MetricsSettings } from "@homelab/metrics";
 import {
@@ -16,7 +16,7 @@ import {
   type ReplyQueueReader
 } from "@homelab/testing";
 import { runAgent, type AgentOptions } from "../src/Agent.ts";
-import { Broker } from "@homelab/broker";
+import { Broker, endpointOf } from "@homelab/broker";
 import { TaskRunner } from "@homelab/process";
 
 const isStatus = (m: Message): m is MessageOf<"work_status"> => m.type === "work_status";
@@ -58,7 +58,7 @@ const withAgent = <A, B = undefined>(
         Effect.scoped,
         Effect.provide(
           Layer.mergeAll(
-            Broker.layer(Redacted.make(serviceUrls().amqpUrl)),
+            Broker.layer(endpointOf(serviceUrls().amqpUrl)),
             metricsLayer({ toolEnv: fakes.env, drmClassDir: `${fakes.dir}/drm`, ...metrics }),
             TaskRunner.layer
           )

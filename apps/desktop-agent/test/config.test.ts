@@ -70,11 +70,12 @@ describe("loadAgentConfig: where settings come from", () => {
 
   it("with no file and no env, every setting is its default and agent_id is the hostname", async () => {
     const settings = await load({ hostname: "desk-1" });
-    expect({ ...settings, amqp_url: Redacted.value(settings.amqp_url) }).toEqual({
+    expect({ ...settings, amqp_url: Redacted.value(settings.amqp_url), amqp: [settings.amqp.address, settings.amqp.tls] }).toEqual({
       agent_id: "desk-1",
       agent_type: "desktop",
       pool_name: "desktop_pool_1",
       amqp_url: "amqp://guest:guest@127.0.0.1:5672",
+      amqp: ["127.0.0.1:5672", undefined],
       reply_queue: "orchestrator.replies",
       log_level: "info",
       heartbeat_interval_seconds: 30,
@@ -150,11 +151,12 @@ max_output_bytes: 4096
 `
       }
     });
-    expect({ ...settings, amqp_url: Redacted.value(settings.amqp_url) }).toEqual({
+    expect({ ...settings, amqp_url: Redacted.value(settings.amqp_url), amqp: [settings.amqp.address, settings.amqp.tls] }).toEqual({
       agent_id: "render-box",
       agent_type: "server",
       pool_name: "server_pool_1",
       amqp_url: "amqps://agent:s3cret@broker.lan:5671",
+      amqp: ["broker.lan:5671", {}],
       reply_queue: "replies.test",
       log_level: "debug",
       heartbeat_interval_seconds: 0.5,
@@ -192,11 +194,12 @@ pool_name: file_pool
 ${SPEC_EXAMPLE.split("\n").slice(1).join("\n")}`
       }
     });
-    expect({ ...settings, amqp_url: Redacted.value(settings.amqp_url), tasks: Object.keys(settings.tasks) }).toEqual({
+    expect({ ...settings, amqp_url: Redacted.value(settings.amqp_url), amqp: [settings.amqp.address, settings.amqp.tls], tasks: Object.keys(settings.tasks) }).toEqual({
       agent_id: "from-env",
       agent_type: "server",
       pool_name: "env_pool",
       amqp_url: "amqp://u:p@env-broker:5672",
+      amqp: ["env-broker:5672", undefined],
       reply_queue: "env.replies",
       log_level: "warn",
       heartbeat_interval_seconds: 0.5,
@@ -297,7 +300,7 @@ describe("loadAgentConfig: invalid configuration is one line naming the source a
     [
       "an unknown key like no known one",
       withFile("colour: blue\n"),
-      `${FILE}: colour: unknown key; expected one of agent_id, agent_type, pool_name, amqp_url, reply_queue, log_level, heartbeat_interval_seconds, gpu_backend, max_concurrent_work, shutdown_grace_seconds, max_output_bytes, orchestrator_user, tasks`
+      `${FILE}: colour: unknown key; expected one of agent_id, agent_type, pool_name, amqp_url, amqp_ca_file, amqp_cert_file, amqp_key_file, reply_queue, log_level, heartbeat_interval_seconds, gpu_backend, max_concurrent_work, shutdown_grace_seconds, max_output_bytes, orchestrator_user, tasks`
     ],
     [
       "an unknown key in a task",

@@ -1,8 +1,11 @@
 import { Effect, Option, type Redacted, Schema } from "effect";
-import { type ConfigInput, type FieldDoc, type InvalidConfig, LOG_LEVELS, loadSettings, type LogLevelName, type SettingsSpec } from "@homelab/config";
+import { AMQP_TLS_DOC, AMQP_TLS_ENV, AMQP_TLS_FIELDS, type AmqpEndpoint, amqpEndpoint } from "@homelab/broker";
+import { type ConfigInput, type FieldDoc, InvalidConfig, LOG_LEVELS, loadSettings, type LogLevelName, type SettingsSpec } from "@homelab/config";
 
 export interface OrchestratorSettings {
   readonly amqp_url: Redacted.Redacted<string>;
+  /** The broker to connect to, with the TLS files read (amqps://). */
+  readonly amqp: AmqpEndpoint;
   readonly reply_queue: string;
   readonly log_level: LogLevelName;
   /** Unset: embedded PGlite under data_dir. */
@@ -37,6 +40,7 @@ export const OrchestratorFile = Schema.Struct({
   amqp_url: Schema.RedactedFromValue(urlWith(["amqp:", "amqps:"]), { label: "amqp_url" }).pipe(
     withDefault("amqp://guest:guest@127.0.0.1:5672")
   ),
+  ...AMQP_TLS_FIELDS,
   reply_queue: NonEmpty.check(Schema.isMaxLength(255)).pipe(withDefault("orchestrator.replies")),
   log_level: Schema.Literals(LOG_LEVELS).pipe(withDefault("info")),
   database_url: Schema.optionalKey(Schema.RedactedFromValue(urlWith(["postgres:", "postgresql:"]), { label: "database_url" })),
@@ -58,6 +62,7 @@ const DOC: FieldDoc = {
   expected: "a mapping of settings",
   fields: {
     amqp_url: { expected: "an amqp: or amqps: URL with a host" },
+    ...AMQP_TLS_DOC,
     reply_queue: { expected: "a queue name of 1-255 characters" },
     log_level: { expected: `one of ${LOG_LEVELS.join(", ")}` },
     database_url: { expected: "a postgres: or postgresql: URL" },
@@ -80,6 +85,7 @@ const SPEC: SettingsSpec<typeof OrchestratorFile> = {
   configEnv: "ORCHESTRATOR_CONFIG",
   env: {
     amqp_url: "string",
+    ...AMQP_TLS_ENV,
     reply_queue: "string",
     log_level: "choice",
     database_url: "string",
@@ -105,6 +111,12 @@ const SPEC: SettingsSpec<typeof OrchestratorFile> = {
  */
 export const loadOrchestratorConfig = (input: ConfigInput): Effect.Effect<OrchestratorSettings, InvalidConfig> =>
   loadSettings(SPEC, input).pipe(
+    Effect.flatMap((file) =>
+      amqpEndpoint(file, input.readFile).pipe(
+        Effect.mapError((message) => new InvalidConfig({ message })),
+        Effect.map((amqp) => ({ ...file, amqp }))
+      )
+    ),
     Effect.map((file) => ({
       ...file,
       database_url: Option.fromNullishOr(file.database_url),

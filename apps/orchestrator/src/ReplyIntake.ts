@@ -45,13 +45,14 @@ export class Ingest extends Context.Service<Ingest, { readonly handle: ReplyHand
 export const replyConsumerLayer = (replyQueue: string) =>
   Layer.effectDiscard(
     Effect.gen(function* () {
-      const { connection } = yield* Amqp;
+      const { connection, address } = yield* Amqp;
       const ingest = yield* Ingest;
       const readiness = yield* Readiness;
       const metrics = yield* OrchestratorMetrics;
       const consumer = yield* consumeReplies(
         {
           connection,
+          address,
           replyQueue,
           prefetch: REPLY_PREFETCH,
           onConnectionChange: (up, detail) =>

@@ -35,7 +35,7 @@ const program = Effect.gen(function* () {
     onSome: (url) => postgresDatabase(url, migrations)
   });
   const registry = registryLayer(database);
-  const broker = Dispatcher.layer.pipe(Layer.provideMerge(Amqp.layer(settings.amqp_url)));
+  const broker = Dispatcher.layer.pipe(Layer.provideMerge(Amqp.layer(settings.amqp)));
   const services = Layer.mergeAll(OrchestratorMetrics.layer, Readiness.layer, broker, HttpAccess.layer({ apiToken: settings.api_token, metricsToken: settings.metrics_token, allowedHosts: settings.http_allowed_hosts })).pipe(
     Layer.provideMerge(registry)
   );

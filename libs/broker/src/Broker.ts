@@ -1,6 +1,7 @@
 import { Context, Data, Deferred, Effect, type Exit, Layer, Redacted, Scope } from "effect";
 import type { Message, QueueDeclaration } from "@homelab/protocol";
 import { type AsyncMessage, Connection } from "rabbitmq-client";
+import { type AmqpEndpoint, connectionOptions, describeConnectError } from "./endpoint.ts";
 import { brokerUserOf, messageBody, messageProperties } from "./publish.ts";
 import { keepRawBodies, rawBytes } from "./rawBodies.ts";
 
@@ -40,6 +41,11 @@ export interface ConsumeOptions {
 
 /** A live connection; everything it opened is closed with the scope it was made in. */
 export interface BrokerConnection {
+  /**
+   * Declares a queue with its arguments; when this broker user may not
+   * (a least-privilege agent user, see add-agent, may configure only its own
+   * work queue), checks that the queue exists instead.
+   */
   readonly declare: (queue: QueueDeclaration) => Effect.Effect<void, PublishFailed>;
   /** Publishes a protocol message to `queue` (default exchange), confirmed by the broker. */
   readonly publish: (queue: string, message: Message) => Effect.Effect<void, PublishFailed>;
@@ -65,20 +71,23 @@ export class Broker extends Context.Service<
    * connection is closed and `lost` completes; the caller decides when to try
    * again (the SPEC's backoff schedule).
    */
-  static readonly layer = (url: Redacted.Redacted<string>, connectTimeoutMs = 5000): Layer.Layer<Broker> =>
-    Layer.succeed(Broker, { connect: connectLive(url, connectTimeoutMs) });
+  static readonly layer = (endpoint: AmqpEndpoint, connectTimeoutMs = 5000): Layer.Layer<Broker> =>
+    Layer.succeed(Broker, { connect: connectLive(endpoint, connectTimeoutMs) });
 }
 
 const reason = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-const connectLive = (url: Redacted.Redacted<string>, timeoutMs: number) =>
+const errorCode = (e: unknown): string | undefined =>
+  typeof e === "object" && e !== null && "code" in e ? String((e as { code: unknown }).code) : undefined;
+
+const connectLive = (endpoint: AmqpEndpoint, timeoutMs: number) =>
   Effect.gen(function* () {
-    const conn = yield* Effect.acquireRelease(open(url, timeoutMs), (c) =>
+    const conn = yield* Effect.acquireRelease(open(endpoint, timeoutMs), (c) =>
       Effect.promise(() => c.close().catch(() => undefined))
     );
     const lost = yield* Deferred.make<string>();
     // Every message says which broker user sent it; RabbitMQ checks it against this connection's user.
-    const user = brokerUserOf(Redacted.value(url));
+    const user = brokerUserOf(Redacted.value(endpoint.url));
     const userId = user === undefined ? {} : { userId: user };
     conn.on("error", (e) => Deferred.doneUnsafe(lost, Effect.succeed(`connection lost: ${reason(e)}`)));
     const publisher = yield* Effect.acquireRelease(
@@ -88,7 +97,19 @@ const connectLive = (url: Redacted.Redacted<string>, timeoutMs: number) =>
     const connection: BrokerConnection = {
       declare: (q) =>
         Effect.tryPromise({
-          try: () => conn.queueDeclare({ queue: q.queue, durable: q.durable, arguments: { ...q.arguments } }),
+          try: async () => {
+            try {
+              await conn.queueDeclare({ queue: q.queue, durable: q.durable, arguments: { ...q.arguments } });
+            } catch (e) {
+              if (errorCode(e) !== "ACCESS_REFUSED") throw e;
+              // Not ours to create: it is enough that the orchestrator (or add-agent) made it.
+              await conn.queueDeclare({ queue: q.queue, passive: true }).catch((missing: unknown) => {
+                throw errorCode(missing) === "NOT_FOUND"
+                  ? new Error(`queue ${q.queue} does not exist and broker user ${user ?? "(none)"} may not create it: start the orchestrator (or run its add-agent) first`)
+                  : missing;
+              });
+            }
+          },
           catch: (e) => new PublishFailed({ queue: q.queue, message: `declare ${q.queue}: ${reason(e)}` })
         }).pipe(Effect.asVoid),
       publish: (queue, message) =>
@@ -162,13 +183,12 @@ const connectLive = (url: Redacted.Redacted<string>, timeoutMs: number) =>
   });
 
 /** Opens one connection, failing on the first error instead of retrying inside the client. */
-const open = (url: Redacted.Redacted<string>, timeoutMs: number) =>
+const open = (endpoint: AmqpEndpoint, timeoutMs: number) =>
   Effect.tryPromise({
     try: () =>
       new Promise<Connection>((resolve, reject) => {
         const conn = new Connection({
-          url: Redacted.value(url),
-          noDelay: true,
+          ...connectionOptions(endpoint),
           connectionTimeout: timeoutMs,
           retryLow: 1000,
           retryHigh: 1000
@@ -185,5 +205,5 @@ const open = (url: Redacted.Redacted<string>, timeoutMs: number) =>
         conn.once("error", fail);
         conn.once("connection", ok);
       }),
-    catch: (e) => new ConnectFailed({ message: reason(e) })
+    catch: (e) => new ConnectFailed({ message: describeConnectError(e, endpoint.address) })
   });

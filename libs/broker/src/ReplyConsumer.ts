@@ -2,6 +2,7 @@ import { Deferred, Effect, Schedule, type Scope } from "effect";
 import type { AsyncMessage, Channel, Connection } from "rabbitmq-client";
 import { decodeMessage, type Message, type RejectReason, replyQueueTopology } from "@homelab/protocol";
 import { makeAckTracker, type Settlement } from "./AckTracker.ts";
+import { describeConnectError } from "./endpoint.ts";
 import { contentTypeOf, keepRawBodies, rawBytes } from "./rawBodies.ts";
 
 export type { RejectReason } from "@homelab/protocol";
@@ -29,6 +30,8 @@ export interface DeliveryFacts {
 export interface ReplyConsumerOptions {
   /** The orchestrator's connection (see Amqp); the consumer opens its own channel on it. */
   readonly connection: Connection;
+  /** host:port of the broker, named in connection errors. */
+  readonly address: string;
   readonly replyQueue: string;
   /** basic.qos prefetch: how many unacked messages the orchestrator holds, so how many one batch can gather. */
   readonly prefetch: number;
@@ -64,7 +67,7 @@ export const consumeReplies = (
     const run = Effect.runPromiseWith(context);
     const topology = replyQueueTopology(options.replyQueue);
     const conn = options.connection;
-    conn.on("error", (e: unknown) => void run(options.onConnectionChange(false, describe(e))));
+    conn.on("error", (e: unknown) => void run(options.onConnectionChange(false, describeConnectError(e, options.address))));
     const deadLetters = yield* Effect.acquireRelease(
       Effect.sync(() => conn.createPublisher({ confirm: true, maxAttempts: 2 })),
       (p) => Effect.promise(() => p.close().catch(() => undefined))

@@ -17,6 +17,28 @@ export {
   type Disposition,
   PublishFailed
 } from "./Broker.ts";
+export {
+  AMQP_TLS_DOC,
+  AMQP_TLS_ENV,
+  AMQP_TLS_FIELDS,
+  addressOf,
+  type AmqpEndpoint,
+  amqpEndpoint,
+  type AmqpTlsSettings,
+  connectionOptions,
+  describeConnectError,
+  endpointOf
+} from "./endpoint.ts";
+export {
+  agentPermissions,
+  BrokerAdminFailed,
+  type BrokerUserAdmin,
+  declareAgentQueues,
+  deleteAgentQueue,
+  managementApiAdmin,
+  type Permissions,
+  rabbitmqctlAdmin
+} from "./BrokerUsers.ts";
 export { brokerUserOf, messageBody, messageProperties } from "./publish.ts";
 export {
   connectRoundDelay,

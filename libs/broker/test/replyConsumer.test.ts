@@ -1,11 +1,12 @@
 // The reply-queue consumer against the real RabbitMQ: every kind of bad
 // message (SPEC §6) is dead-lettered with its reason in a header while the
 // valid messages around it are all handled, in order.
-import { Effect, Redacted } from "effect";
+import { Effect } from "effect";
 import { Connection } from "rabbitmq-client";
 import type { Message } from "@homelab/protocol";
 import { runLive, serviceUrls, testQueues, eventually } from "@homelab/testing";
 import { Amqp } from "../src/Amqp.ts";
+import { endpointOf } from "../src/endpoint.ts";
 import { consumeReplies, type RejectReason } from "../src/ReplyConsumer.ts";
 
 const heartbeat = (agent: string, seq: number) => ({
@@ -40,10 +41,11 @@ describe("reply consumer on the real broker", () => {
         const replyQueue = queues.name("replies");
         const handled: Array<Message> = [];
         const rejected: Array<RejectReason> = [];
-        const { connection } = yield* Amqp;
+        const { connection, address } = yield* Amqp;
         const { ready } = yield* consumeReplies(
           {
             connection,
+            address,
             replyQueue,
             prefetch: 50,
             onConnectionChange: () => Effect.void,
@@ -107,7 +109,7 @@ describe("reply consumer on the real broker", () => {
         });
         return { handled, rejected, dead };
         // Scoped inside the connection: the consumer closes before the connection it uses.
-      }).pipe(Effect.scoped, Effect.provide(Amqp.layer(Redacted.make(serviceUrls().amqpUrl))))
+      }).pipe(Effect.scoped, Effect.provide(Amqp.layer(endpointOf(serviceUrls().amqpUrl))))
     );
     const seqs = outcome.handled.flatMap((m) => (m.type === "work_status" ? [m.payload.seq] : []));
     expect(seqs).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -124,9 +126,9 @@ describe("reply consumer on the real broker", () => {
         const queues = yield* testQueues();
         const replyQueue = queues.name("replies");
         const seen: Array<string | undefined> = [];
-        const { connection, user } = yield* Amqp;
+        const { connection, user, address } = yield* Amqp;
         const { ready } = yield* consumeReplies(
-          { connection, replyQueue, prefetch: 10, onConnectionChange: () => Effect.void, onRejected: () => Effect.void },
+          { connection, address, replyQueue, prefetch: 10, onConnectionChange: () => Effect.void, onRejected: () => Effect.void },
           (_m, settle, delivery) => {
             seen.push(delivery.userId);
             settle({ _tag: "Ack" });
@@ -145,7 +147,7 @@ describe("reply consumer on the real broker", () => {
         });
         yield* Effect.promise(() => eventually("both deliveries handled", async () => seen.length, (n) => n >= 2, 5000, 20));
         return { seen, refused, user };
-      }).pipe(Effect.scoped, Effect.provide(Amqp.layer(Redacted.make(serviceUrls().amqpUrl))))
+      }).pipe(Effect.scoped, Effect.provide(Amqp.layer(endpointOf(serviceUrls().amqpUrl))))
     );
     expect(outcome.user).toBe("guest");
     expect(outcome.seen).toEqual(["guest", undefined]);

@@ -21,6 +21,7 @@ export {
 export { readReplyQueue, type ReplyQueueReader } from "./replyQueue.ts";
 export { brokerProxy, startTcpProxy, type TcpProxy } from "./tcpProxy.ts";
 export { freePort } from "./ports.ts";
+export { testCertificates, type CertificateFiles, type TestCertificates } from "./certificates.ts";
 export { eventually, until } from "./eventually.ts";
 export { histogramBuckets, metricByLabel, metricSum, parseMetrics, type Scrape } from "./prometheus.ts";
 export { fixturesPolicy, gpuFixturesDir, missingFixturesError } from "./fixtures.ts";

@@ -1,7 +1,8 @@
 import { accessSync, constants, statSync } from "node:fs";
 import path from "node:path";
-import type { Effect } from "effect";
-import { type ConfigInput, formatPath, type InvalidConfig, loadSettings, renderValue, type SettingsSpec } from "@homelab/config";
+import { Effect } from "effect";
+import { AMQP_TLS_ENV, type AmqpEndpoint, amqpEndpoint } from "@homelab/broker";
+import { type ConfigInput, formatPath, InvalidConfig, loadSettings, renderValue, type SettingsSpec } from "@homelab/config";
 import { defaultPoolName } from "@homelab/protocol";
 import { templateProblem } from "../work/template.ts";
 import { AgentSettings, DEFAULT_AGENT_TYPE, SETTINGS_DOC } from "./AgentSettings.ts";
@@ -64,6 +65,7 @@ const agentSpec = (hostname: string, searchPath: string): SettingsSpec<typeof Ag
     agent_type: "string",
     pool_name: "string",
     amqp_url: "string",
+    ...AMQP_TLS_ENV,
     reply_queue: "string",
     log_level: "choice",
     heartbeat_interval_seconds: "number",
@@ -108,8 +110,16 @@ const agentSpec = (hostname: string, searchPath: string): SettingsSpec<typeof Ag
 
 /**
  * Loads the agent's settings (SPEC §3/§4): the YAML file named by `--config`
- * or AGENT_CONFIG, overridden by env vars, over the defaults. Any problem is
- * one InvalidConfig naming its source and field (exit code 78).
+ * or AGENT_CONFIG, overridden by env vars, over the defaults, with the
+ * broker endpoint (its TLS files read). Any problem is one InvalidConfig
+ * naming its source and field (exit code 78).
  */
-export const loadAgentConfig = (input: AgentConfigInput): Effect.Effect<AgentSettings, InvalidConfig> =>
-  loadSettings(agentSpec(input.hostname, input.env["PATH"] ?? ""), input);
+export const loadAgentConfig = (input: AgentConfigInput): Effect.Effect<AgentSettings & { readonly amqp: AmqpEndpoint }, InvalidConfig> =>
+  loadSettings(agentSpec(input.hostname, input.env["PATH"] ?? ""), input).pipe(
+    Effect.flatMap((settings) =>
+      amqpEndpoint(settings, input.readFile).pipe(
+        Effect.mapError((message) => new InvalidConfig({ message })),
+        Effect.map((amqp) => ({ ...settings, amqp }))
+      )
+    )
+  );

@@ -1,6 +1,7 @@
 import { Effect, Schema } from "effect";
 import { type FieldDoc, LOG_LEVELS } from "@homelab/config";
 import { GPU_BACKEND_CHOICES } from "@homelab/metrics";
+import { AMQP_TLS_DOC, AMQP_TLS_FIELDS } from "@homelab/broker";
 import { AgentId, GpuType } from "@homelab/protocol";
 
 // The agent's settings as its config file spells them (snake_case, SPEC §3/§4).
@@ -73,6 +74,7 @@ export const AgentSettings = Schema.Struct({
   agent_type: ShortName.pipe(withDefault(DEFAULT_AGENT_TYPE)),
   pool_name: ShortName,
   amqp_url: Schema.RedactedFromValue(AmqpUrl, { label: "amqp_url" }).pipe(withDefault(DEFAULT_AMQP_URL)),
+  ...AMQP_TLS_FIELDS,
   reply_queue: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(255)).pipe(withDefault("orchestrator.replies")),
   log_level: Schema.Literals(LOG_LEVELS).pipe(withDefault("info")),
   heartbeat_interval_seconds: Positive.check(Schema.isLessThanOrEqualTo(3600)).pipe(withDefault(30)),
@@ -126,6 +128,7 @@ export const SETTINGS_DOC: FieldDoc = {
     agent_type: { expected: `an agent type (${SHORT_NAME_TEXT})` },
     pool_name: { expected: `a pool name (${SHORT_NAME_TEXT})` },
     amqp_url: { expected: "an amqp:// or amqps:// URL with a host" },
+    ...AMQP_TLS_DOC,
     reply_queue: { expected: "a queue name of 1-255 characters" },
     log_level: { expected: `one of ${LOG_LEVELS.join(", ")}` },
     heartbeat_interval_seconds: { expected: "a number greater than 0 and at most 3600" },

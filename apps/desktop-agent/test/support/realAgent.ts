@@ -1,7 +1,7 @@
-import { Effect, Layer, Redacted } from "effect";
+import { Effect, Layer } from "effect";
 import { metricsLayer } from "@homelab/metrics";
 import { runAgent, type AgentOptions } from "../../src/Agent.ts";
-import { Broker } from "@homelab/broker";
+import { Broker, endpointOf } from "@homelab/broker";
 import { TaskRunner } from "@homelab/process";
 
 /**
@@ -12,6 +12,6 @@ import { TaskRunner } from "@homelab/process";
 export const forkAgentOnBroker = (options: AgentOptions, amqpUrl: string) =>
   runAgent(options).pipe(
     Effect.scoped,
-    Effect.provide(Layer.mergeAll(Broker.layer(Redacted.make(amqpUrl)), metricsLayer({ gpuBackend: "none" }), TaskRunner.layer)),
+    Effect.provide(Layer.mergeAll(Broker.layer(endpointOf(amqpUrl)), metricsLayer({ gpuBackend: "none" }), TaskRunner.layer)),
     Effect.forkChild
   );

@@ -4,7 +4,7 @@ import { Context, Effect, Layer, Option, Redacted, Schema, type Scope } from "ef
 import { StatusUpdate, workQueueName } from "@homelab/protocol";
 import { AgentRegistry, postgresDatabase, registryLayer, WorkRegistry } from "@homelab/registry";
 import { serviceUrls, testDatabase, testQueues, resources } from "@homelab/testing";
-import { Amqp } from "@homelab/broker";
+import { Amqp, endpointOf } from "@homelab/broker";
 import { HttpAccess, type HttpAccessShape } from "../../src/http/auth.ts";
 import { boundPort, httpLayer } from "../../src/http/index.ts";
 import { OrchestratorMetrics } from "../../src/OrchestratorMetrics.ts";
@@ -30,7 +30,7 @@ export const startWorkApi = (token?: string, access: Partial<HttpAccessShape> = 
     const services = Layer.mergeAll(
       Readiness.layer,
       OrchestratorMetrics.layer,
-      Dispatcher.layer.pipe(Layer.provideMerge(Amqp.layer(Redacted.make(serviceUrls().amqpUrl)))),
+      Dispatcher.layer.pipe(Layer.provideMerge(Amqp.layer(endpointOf(serviceUrls().amqpUrl)))),
       HttpAccess.layer({
         ...HttpAccess.open,
         apiToken: token === undefined ? Option.none() : Option.some(Redacted.make(token)),
