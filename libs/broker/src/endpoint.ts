@@ -101,6 +101,13 @@ export const connectionOptions = (endpoint: AmqpEndpoint) => ({
   ...(endpoint.tls === undefined ? {} : { tls: endpoint.tls })
 });
 
+/** OpenSSL's messages carry the source file and a newline; the alert's name is enough. */
+const firstLine = (message: string) => {
+  const line = message.split("\n")[0] ?? message;
+  const alert = /SSL routines:[^:]*:([^:]+):/.exec(line);
+  return alert?.[1] ?? line;
+};
+
 const UNTRUSTED = new Set([
   "SELF_SIGNED_CERT_IN_CHAIN",
   "DEPTH_ZERO_SELF_SIGNED_CERT",
@@ -128,8 +135,14 @@ export const describeConnectError = (e: unknown, address: string): string => {
   if (code === "CERT_HAS_EXPIRED" || code === "CERT_NOT_YET_VALID") {
     return `TLS: the certificate of ${address} is outside its validity period (${message})`;
   }
-  if (code === "EPROTO" && /wrong version number/.test(message)) {
-    return `TLS: ${address} did not answer TLS (is it the broker's TLS port? 5671 by default): ${message.split("\n")[0]}`;
+  if (/^ERR_SSL_TLSV1_ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|DECRYPT_ERROR)$/.test(code)) {
+    return `TLS: ${address} refused this process's client certificate (AMQP_CERT_FILE): ${firstLine(message)}`;
   }
-  return message;
+  if (/CERTIFICATE_REQUIRED$/.test(code)) {
+    return `TLS: ${address} requires a client certificate: set AMQP_CERT_FILE and AMQP_KEY_FILE (${firstLine(message)})`;
+  }
+  if (code === "EPROTO" && /wrong version number/.test(message)) {
+    return `TLS: ${address} did not answer TLS (is it the broker's TLS port? 5671 by default): ${firstLine(message)}`;
+  }
+  return firstLine(message);
 };

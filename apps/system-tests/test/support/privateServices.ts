@@ -24,6 +24,24 @@ export interface PrivateService {
 }
 
 const RABBITMQ_SERVER = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+/** The CLI itself: /usr/sbin/rabbitmqctl switches to the rabbitmq user and its HOME, whose Erlang cookie is not this node's. */
+const RABBITMQCTL = "/usr/lib/rabbitmq/bin/rabbitmqctl";
+
+export interface PrivateBrokerOptions {
+  /** Also listen for AMQP over TLS with this server certificate (clients' certificates verified when they send one). */
+  readonly tls?: { readonly caFile: string; readonly certFile: string; readonly keyFile: string };
+  /** Enable the management plugin (its HTTP API on a free port). */
+  readonly management?: boolean;
+}
+
+export interface PrivateBroker extends PrivateService {
+  /** The TLS listener's port (with `tls`). */
+  readonly tlsPort: number | undefined;
+  /** http://127.0.0.1:<port> of the management API (with `management`). */
+  readonly managementUrl: string | undefined;
+  /** The environment under which rabbitmqctl (RABBITMQCTL) manages this node: its HOME (Erlang cookie) and node name. */
+  readonly ctlEnv: Readonly<Record<string, string>>;
+}
 
 /** Resolves once `child` has exited (at once if it already has). */
 const exited = (child: ChildProcess): Promise<void> =>
@@ -54,7 +72,7 @@ const amqpAnswers = (port: number): Promise<boolean> =>
  * package that every machine of ours has; `stop` is a clean SIGTERM shutdown,
  * so quorum queues and their messages survive a `start`.
  */
-export const privateBroker = (): Effect.Effect<PrivateService, Error, Scope.Scope> =>
+export const privateBroker = (options: PrivateBrokerOptions = {}): Effect.Effect<PrivateBroker, Error, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.tryPromise({
       try: async () => {
@@ -62,13 +80,28 @@ export const privateBroker = (): Effect.Effect<PrivateService, Error, Scope.Scop
         const dir = mkdtempSync(path.join(os.tmpdir(), "systest-rabbit-"));
         const port = await freePort();
         const distPort = await freePort();
-        writeFileSync(path.join(dir, "enabled_plugins"), "[].\n");
-        writeFileSync(path.join(dir, "rabbitmq.conf"), `listeners.tcp.default = 127.0.0.1:${port}\nloopback_users = none\n`);
+        const tlsPort = options.tls === undefined ? undefined : await freePort();
+        const managementPort = options.management === true ? await freePort() : undefined;
+        writeFileSync(path.join(dir, "enabled_plugins"), managementPort === undefined ? "[].\n" : "[rabbitmq_management].\n");
+        const conf = [`listeners.tcp.default = 127.0.0.1:${port}`, "loopback_users = none"];
+        if (options.tls !== undefined) {
+          conf.push(
+            `listeners.ssl.default = 127.0.0.1:${tlsPort}`,
+            `ssl_options.cacertfile = ${options.tls.caFile}`,
+            `ssl_options.certfile = ${options.tls.certFile}`,
+            `ssl_options.keyfile = ${options.tls.keyFile}`,
+            "ssl_options.verify = verify_peer",
+            "ssl_options.fail_if_no_peer_cert = false"
+          );
+        }
+        if (managementPort !== undefined) conf.push(`management.tcp.port = ${managementPort}`, "management.tcp.ip = 127.0.0.1");
+        writeFileSync(path.join(dir, "rabbitmq.conf"), `${conf.join("\n")}\n`);
         writeFileSync(path.join(dir, "rabbitmq-env.conf"), "");
+        const nodeName = `systest-${path.basename(dir).slice(-6).toLowerCase()}@localhost`;
         const env = {
           ...process.env,
           HOME: dir,
-          RABBITMQ_NODENAME: `systest-${path.basename(dir).slice(-6).toLowerCase()}@localhost`,
+          RABBITMQ_NODENAME: nodeName,
           RABBITMQ_NODE_PORT: String(port),
           RABBITMQ_DIST_PORT: String(distPort),
           RABBITMQ_MNESIA_BASE: path.join(dir, "mnesia"),
@@ -98,6 +131,15 @@ export const privateBroker = (): Effect.Effect<PrivateService, Error, Scope.Scop
             60_000,
             200
           );
+          if (managementPort !== undefined) {
+            await eventually(
+              `private RabbitMQ management API on ${managementPort}`,
+              () => fetch(`http://127.0.0.1:${managementPort}/api/overview`).then((r) => r.status, () => 0),
+              (status) => status === 401 || status === 200,
+              60_000,
+              200
+            );
+          }
         };
         const stop = async () => {
           const c = child;
@@ -109,7 +151,17 @@ export const privateBroker = (): Effect.Effect<PrivateService, Error, Scope.Scop
           }
         };
         await start();
-        return { url, port, dir, start, stop, running: () => child !== undefined && child.exitCode === null && child.signalCode === null };
+        return {
+          url,
+          port,
+          dir,
+          start,
+          stop,
+          running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
+          tlsPort,
+          managementUrl: managementPort === undefined ? undefined : `http://127.0.0.1:${managementPort}`,
+          ctlEnv: { RABBITMQCTL, HOME: dir, RABBITMQ_NODENAME: nodeName }
+        };
       },
       catch: (e) => (e instanceof Error ? e : new Error(String(e)))
     }),
@@ -118,7 +170,7 @@ export const privateBroker = (): Effect.Effect<PrivateService, Error, Scope.Scop
         await broker.stop();
         rmSync(broker.dir, { recursive: true, force: true });
       })
-  ).pipe(Effect.map(({ url, port, start, stop, running }) => ({ url, port, start, stop, running })));
+  ).pipe(Effect.map(({ dir: _dir, ...broker }) => broker));
 
 /** The newest PostgreSQL server binaries of the Debian packages (or PG_BINDIR). */
 const postgresBinDir = (): string => {
