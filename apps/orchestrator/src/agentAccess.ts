@@ -29,7 +29,7 @@ export class UsageError extends Data.TaggedError("UsageError")<{ readonly messag
 }
 
 export const USAGE = [
-  "usage: add-agent <agent_id> [--host <broker host agents reach>] [--management-url <http://host:15672>]",
+  "usage: add-agent <agent_id> [--save <new file>] [--host <broker host agents reach>] [--management-url <http://host:15672>]",
   "       remove-agent <agent_id> [--management-url <http://host:15672>]",
   "(both also take --config <orchestrator.yaml>; they use the orchestrator's AMQP_URL)"
 ].join("\n");
@@ -39,6 +39,8 @@ export interface AgentAccessArgs {
   readonly agentId: string;
   readonly host: string | undefined;
   readonly managementUrl: string | undefined;
+  /** add: write the agent's settings to this new file (mode 600) instead of stdout. */
+  readonly envFile?: string | undefined;
 }
 
 /** Parses `add|remove <agent_id> [--host H] [--management-url U] [--config F]` (--config is the config loader's). */
@@ -56,7 +58,7 @@ export const parseAgentAccessArgs = (argv: ReadonlyArray<string>): Effect.Effect
         positional.push(arg);
         continue;
       }
-      if (!["--host", "--management-url", "--config"].includes(flag)) return yield* fail(`unknown option ${flag}`);
+      if (!["--host", "--management-url", "--config", "--save"].includes(flag)) return yield* fail(`unknown option ${flag}`);
       const value = inline ?? rest[++i];
       if (value === undefined || value === "") return yield* fail(`${flag} needs a value`);
       options.set(flag, value);
@@ -66,8 +68,10 @@ export const parseAgentAccessArgs = (argv: ReadonlyArray<string>): Effect.Effect
     if (!AGENT_ID_PATTERN.test(agentId)) {
       return yield* fail(`${JSON.stringify(agentId)} is not an agent_id (1-128 of A-Z a-z 0-9 . _ -, starting with a letter or digit)`);
     }
-    if (command === "remove" && options.has("--host")) return yield* fail("--host is only for add");
-    return { command, agentId, host: options.get("--host"), managementUrl: options.get("--management-url") };
+    for (const addOnly of ["--host", "--save"]) {
+      if (command === "remove" && options.has(addOnly)) return yield* fail(`${addOnly} is only for add`);
+    }
+    return { command, agentId, host: options.get("--host"), managementUrl: options.get("--management-url"), envFile: options.get("--save") };
   });
 
 /** rabbitmqctl as RABBITMQCTL names it, or found on PATH; undefined when there is none. */
@@ -114,8 +118,10 @@ export const agentAmqpUrl = (orchestratorUrl: string, agentId: string, password:
 
 const vhostOf = (amqpUrl: string) => decodeURIComponent(new URL(amqpUrl).pathname.split("/")[1] || "/");
 
+/** Where the commands write: `setting` lines (KEY=VALUE, an agent.env as is) to stdout, `note`s for the person to stderr. */
 export interface Printer {
-  readonly line: (text: string) => Effect.Effect<void>;
+  readonly setting: (name: string, value: string) => Effect.Effect<void>;
+  readonly note: (text: string) => Effect.Effect<void>;
 }
 
 /** Creates the agent's broker user and the queues it uses, and prints what the agent needs. */
@@ -143,17 +149,20 @@ export const addAgent = (
     const permissions = agentPermissions(args.agentId);
     yield* admin.create(args.agentId, password, vhostOf(amqpUrl), permissions);
     const agentUrl = agentAmqpUrl(amqpUrl, args.agentId, password, args.host);
-    yield* out.line(`created broker user ${args.agentId} through ${admin.via}`);
-    yield* out.line(
+    yield* out.note(`created broker user ${args.agentId} through ${admin.via}`);
+    yield* out.note(
       `  it may consume and declare only ${work.queue} (configure/read ${permissions.read}) and publish through the default exchange (write ${permissions.write})`
     );
-    yield* out.line(`  declared ${declared.join(", ")}`);
-    yield* out.line(`run the agent on ${args.agentId} with these settings (the URL holds its password; it is shown only now):`);
-    yield* out.line(`AGENT_ID=${args.agentId}`);
-    yield* out.line(`AMQP_URL=${agentUrl}`);
-    if (orchestratorUser !== undefined) yield* out.line(`ORCHESTRATOR_USER=${orchestratorUser}`);
+    yield* out.note(`  declared ${declared.join(", ")}`);
+    yield* out.note(`the agent's settings (for its agent.env; the URL holds its password, which is not kept anywhere else):`);
+    yield* out.setting("AGENT_ID", args.agentId);
+    yield* out.setting("AMQP_URL", agentUrl);
+    if (orchestratorUser !== undefined) yield* out.setting("ORCHESTRATOR_USER", orchestratorUser);
+    if (settings.amqp.tls !== undefined) {
+      yield* out.note(`the broker speaks TLS: give the agent the CA certificate as AMQP_CA_FILE unless the system already trusts it`);
+    }
     if (settings.agent_identity !== "broker_user") {
-      yield* out.line(`the orchestrator does not check identities yet: set AGENT_IDENTITY=broker_user on it once every agent has its own user`);
+      yield* out.note(`the orchestrator does not check identities yet: set AGENT_IDENTITY=broker_user on it once every agent has its own user`);
     }
   });
 
@@ -166,8 +175,8 @@ export const removeAgent = (args: AgentAccessArgs, settings: Pick<OrchestratorSe
     const removed = yield* admin.remove(args.agentId);
     const queue = workQueueTopology(args.agentId).queue;
     const dropped = yield* deleteAgentQueue(settings.amqp, args.agentId);
-    yield* out.line(removed ? `deleted broker user ${args.agentId} through ${admin.via}` : `there was no broker user ${args.agentId} (${admin.via})`);
-    yield* out.line(
+    yield* out.note(removed ? `deleted broker user ${args.agentId} through ${admin.via}` : `there was no broker user ${args.agentId} (${admin.via})`);
+    yield* out.note(
       dropped === undefined
         ? `there was no queue ${queue}`
         : `deleted queue ${queue}${dropped > 0 ? ` with ${dropped} work request(s) never delivered` : ""}`

@@ -13,7 +13,7 @@ import { pgliteDatabase, postgresDatabase, registryLayer } from "@homelab/regist
 import { Amqp } from "@homelab/broker";
 import { announceLayer } from "./Announce.ts";
 import { databaseProbeLayer, offlineSweepLayer, workTimeoutLayer } from "./Background.ts";
-import { HttpAccess } from "./http/auth.ts";
+import { accessSummary, HttpAccess } from "./http/auth.ts";
 import { httpLayer } from "./http/index.ts";
 import { loadOrchestratorConfig } from "./OrchestratorConfig.ts";
 import { OrchestratorMetrics } from "./OrchestratorMetrics.ts";
@@ -36,7 +36,8 @@ const program = Effect.gen(function* () {
   });
   const registry = registryLayer(database);
   const broker = Dispatcher.layer.pipe(Layer.provideMerge(Amqp.layer(settings.amqp)));
-  const services = Layer.mergeAll(OrchestratorMetrics.layer, Readiness.layer, broker, HttpAccess.layer({ apiToken: settings.api_token, metricsToken: settings.metrics_token, allowedHosts: settings.http_allowed_hosts })).pipe(
+  const access = { apiToken: settings.api_token, metricsToken: settings.metrics_token, allowedHosts: settings.http_allowed_hosts };
+  const services = Layer.mergeAll(OrchestratorMetrics.layer, Readiness.layer, broker, HttpAccess.layer(access)).pipe(
     Layer.provideMerge(registry)
   );
   const loops = Layer.mergeAll(
@@ -47,7 +48,8 @@ const program = Effect.gen(function* () {
       sweepIntervalSeconds: settings.offline_sweep_interval_seconds
     }),
     workTimeoutLayer({ graceSeconds: settings.work_result_grace_seconds, intervalSeconds: settings.offline_sweep_interval_seconds }),
-    announceLayer(settings)
+    announceLayer(settings),
+    Layer.effectDiscard(Effect.logInfo(accessSummary(access)))
   );
   const app = loops.pipe(
     Layer.provideMerge(httpLayer({ host: settings.http_host, port: settings.http_port })),

@@ -1,4 +1,5 @@
-import { hostOf, isLoopback } from "../src/http/auth.ts";
+import { Option, Redacted } from "effect";
+import { accessSummary, HttpAccess, hostOf, isLoopback } from "../src/http/auth.ts";
 
 // Who counts as "this machine" when no API_TOKEN is set, and what host a
 // Host header names. Requests from other addresses cannot be made in these
@@ -17,5 +18,15 @@ describe("HTTP access rules", () => {
     expect(hostOf("localhost")).toBe("localhost");
     expect(hostOf("[::1]:8080")).toBe("::1");
     expect(hostOf("127.0.0.1:80")).toBe("127.0.0.1");
+  });
+
+  it("says at start-up, in one line, who may do what", () => {
+    expect(accessSummary(HttpAccess.open)).toBe(
+      "http: no API_TOKEN: read-only for other machines, only this one (loopback) may submit work; set API_TOKEN to allow it from the LAN; /metrics is open; any Host header (set HTTP_ALLOWED_HOSTS to refuse others)"
+    );
+    const locked = { apiToken: Option.some(Redacted.make("t")), metricsToken: Option.some(Redacted.make("m")), allowedHosts: Option.some(["fleet.lan", "localhost"]) };
+    expect(accessSummary(locked)).toBe(
+      "http: API_TOKEN is set: every endpoint but /healthz, /readyz and /metrics needs it; /metrics needs METRICS_TOKEN; Host must be one of fleet.lan, localhost"
+    );
   });
 });

@@ -57,7 +57,10 @@ describe("add-agent on the real broker (rabbitmqctl)", () => {
         const settings = { amqp_url: Redacted.make(url), amqp: endpointOf(url), reply_queue: replyQueue, agent_identity: "broker_user" as const };
         const admin = rabbitmqctlAdmin("rabbitmqctl");
         const printed: Array<string> = [];
-        const out = { line: (text: string) => Effect.sync(() => void printed.push(text)) };
+        const out = {
+          setting: (name: string, value: string) => Effect.sync(() => void printed.push(`${name}=${value}`)),
+          note: () => Effect.void
+        };
         yield* Effect.addFinalizer(() =>
           Effect.all([admin.remove(a), admin.remove(b)]).pipe(Effect.ignore)
         );

@@ -19,6 +19,19 @@ export class HttpAccess extends Context.Service<HttpAccess, HttpAccessShape>()("
   static readonly open: HttpAccessShape = { apiToken: Option.none(), metricsToken: Option.none(), allowedHosts: Option.none() };
 }
 
+/** The one start-up line that says who may do what over HTTP. */
+export const accessSummary = (access: HttpAccessShape): string =>
+  [
+    Option.isSome(access.apiToken)
+      ? "http: API_TOKEN is set: every endpoint but /healthz, /readyz and /metrics needs it"
+      : "http: no API_TOKEN: read-only for other machines, only this one (loopback) may submit work; set API_TOKEN to allow it from the LAN",
+    Option.isSome(access.metricsToken) ? "/metrics needs METRICS_TOKEN" : "/metrics is open",
+    Option.match(access.allowedHosts, {
+      onNone: () => "any Host header (set HTTP_ALLOWED_HOSTS to refuse others)",
+      onSome: (hosts) => `Host must be one of ${hosts.join(", ")}`
+    })
+  ].join("; ");
+
 // Both sides hashed first: equal lengths for timingSafeEqual, and the time
 // taken says nothing about the token's length or its first wrong byte.
 const digest = (text: string): Buffer => createHash("sha256").update(text, "utf8").digest();
