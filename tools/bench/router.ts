@@ -168,7 +168,7 @@ const main = async (): Promise<number> => {
       routed.push(ms);
       if (outcome._tag === "Booked") {
         booked++;
-        active.push({ work_id: outcome.work.work_id, agent_id: outcome.work.agent_id });
+        active.push({ work_id: outcome.work.work_id, agent_id: outcome.work.agent_id ?? "" });
         while (active.length > running) {
           const done = active.shift();
           if (done === undefined) break;

@@ -5,6 +5,7 @@ import { reportOffline } from "./OfflineEvents.ts";
 import { OrchestratorMetrics } from "./OrchestratorMetrics.ts";
 import { Readiness } from "./Readiness.ts";
 import { databasePingSchedule, workTimeoutSchedule } from "./schedules.ts";
+import { Placer } from "./work/Placer.ts";
 
 // The orchestrator's loops, each a layer that runs for the life of its scope.
 
@@ -39,6 +40,35 @@ export const workTimeoutLayer = (options: { readonly graceSeconds: number; reado
                 )
           ),
           Effect.catch((e) => Effect.logWarning(`work timeout sweep failed: ${e.message}`)),
+          Effect.repeat(workTimeoutSchedule(options.intervalSeconds))
+        )
+      );
+    })
+  );
+
+/**
+ * The queue's clock, on the sweep's interval: queued jobs past their
+ * max_wait_seconds end `expired`, and a placement pass over every agent
+ * catches room no event announced (an agent resumed by another
+ * orchestrator, a job ended there).
+ */
+export const queueUpkeepLayer = (options: { readonly intervalSeconds: number }) =>
+  Layer.effectDiscard(
+    Effect.gen(function* () {
+      const work = yield* WorkRegistry;
+      const metrics = yield* OrchestratorMetrics;
+      const placer = yield* Placer;
+      yield* Effect.forkScoped(
+        work.expire.pipe(
+          Effect.tap((ids) =>
+            ids.length === 0
+              ? Effect.void
+              : Effect.logInfo(`queued work expired (max_wait_seconds passed): ${ids.join(", ")}`).pipe(
+                  Effect.andThen(metrics.workFinished("expired", ids.length))
+                )
+          ),
+          Effect.andThen(placer.kick("anywhere")),
+          Effect.catch((e) => Effect.logWarning(`queue upkeep failed: ${e.message}`)),
           Effect.repeat(workTimeoutSchedule(options.intervalSeconds))
         )
       );

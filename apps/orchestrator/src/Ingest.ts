@@ -47,6 +47,8 @@ export interface IngestHooks {
   readonly shutdownIgnored: (agentId: string, bootId: string, registeredBoot: string) => Effect.Effect<void>;
   /** A work result was stored (its work ended in that state). */
   readonly workFinished: (state: WorkResult["status"]) => Effect.Effect<void>;
+  /** These agents may have room now (a heartbeat showed their figures, a job of theirs ended): queued work may fit. */
+  readonly roomMayHaveFreed?: (agentIds: ReadonlyArray<string>) => Effect.Effect<void>;
 }
 
 /**
@@ -146,6 +148,7 @@ export const makeIngest = (options: {
         const committedAt = yield* Clock.currentTimeMillis;
         yield* hooks.batchCommitted(updates.length, result.applied, result.ignored, oldestReceivedAt, committedAt);
         yield* logTransitions(result.transitions);
+        if (hooks.roomMayHaveFreed !== undefined) yield* hooks.roomMayHaveFreed([...new Set(updates.map((u) => u.agent_id))]);
         // Work an agent lists in current_work is running. The heartbeats are
         // stored already: if this cannot be written, running shows later
         // (from the next heartbeat, or the result), and the messages stand.
@@ -163,7 +166,12 @@ export const makeIngest = (options: {
     };
 
     const handle: ReplyHandler = (message, settle, delivery) => {
-      if (options.agentIdentity === "broker_user" && message.type !== "work_request" && delivery.userId !== message.payload.agent_id) {
+      if (
+        options.agentIdentity === "broker_user" &&
+        message.type !== "work_request" &&
+        message.type !== "work_cancel" &&
+        delivery.userId !== message.payload.agent_id
+      ) {
         return settle({
           _tag: "Reject",
           reason: "unauthenticated",
@@ -192,6 +200,12 @@ export const makeIngest = (options: {
             reason: "unsupported",
             detail: "a work_request does not belong on the reply queue (it goes to agent.<agent_id>.work)"
           });
+        case "work_cancel":
+          return settle({
+            _tag: "Reject",
+            reason: "unsupported",
+            detail: "a work_cancel does not belong on the reply queue (it goes to agent.<agent_id>.control)"
+          });
       }
     };
 
@@ -209,7 +223,15 @@ export const makeIngest = (options: {
             case "Recorded":
               return Effect.logInfo(
                 `work ${result.work_id} on ${result.agent_id}: ${outcome.previous} -> ${result.status}`
-              ).pipe(Effect.andThen(hooks.workFinished(result.status)), Effect.as({ _tag: "Ack" }));
+              ).pipe(
+                Effect.andThen(hooks.workFinished(result.status)),
+                Effect.andThen(hooks.roomMayHaveFreed?.([result.agent_id]) ?? Effect.void),
+                Effect.as({ _tag: "Ack" })
+              );
+            case "Late":
+              return Effect.logWarning(
+                `work ${result.work_id}: a ${result.status} result from ${result.agent_id} came after it ended ${outcome.state}; kept as late_result`
+              ).pipe(Effect.as({ _tag: "Ack" }));
             case "AlreadyFinished":
               // A redelivered result: already stored.
               return Effect.succeed({ _tag: "Ack" });

@@ -4,9 +4,9 @@ import { REJECT_REASONS, type RejectReason } from "@homelab/protocol";
 import { AgentRegistry, type Liveness } from "@homelab/registry";
 
 /** How a `POST /work` ended. */
-export type SubmitOutcome = "dispatched" | "no_fit" | "unavailable";
-const SUBMIT_OUTCOMES: ReadonlyArray<SubmitOutcome> = ["dispatched", "no_fit", "unavailable"];
-const FINAL_STATES = ["succeeded", "failed", "timed_out", "rejected", "lost"] as const;
+export type SubmitOutcome = "dispatched" | "queued" | "no_fit" | "unavailable";
+const SUBMIT_OUTCOMES: ReadonlyArray<SubmitOutcome> = ["dispatched", "queued", "no_fit", "unavailable"];
+const FINAL_STATES = ["succeeded", "failed", "timed_out", "rejected", "lost", "cancelled", "expired"] as const;
 export type FinalState = (typeof FINAL_STATES)[number];
 
 /** The Prometheus text exposition format that `render` produces. */
@@ -112,7 +112,7 @@ export const makeMetrics = <E>(countAgents: Effect.Effect<Record<Liveness, numbe
   });
   const workSubmitted = new Counter({
     name: "work_submitted_total",
-    help: "POST /work requests by outcome (dispatched, no_fit = 409, unavailable = 503)",
+    help: "POST /work requests by outcome (dispatched, queued, no_fit = 409, unavailable = 503)",
     labelNames: ["outcome"] as const,
     registers
   });

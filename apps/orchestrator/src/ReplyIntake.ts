@@ -4,6 +4,7 @@ import { makeIngest } from "./Ingest.ts";
 import { reportOffline } from "./OfflineEvents.ts";
 import { OrchestratorMetrics } from "./OrchestratorMetrics.ts";
 import { Readiness } from "./Readiness.ts";
+import { Placer } from "./work/Placer.ts";
 
 /** Ingest batches: up to this many heartbeats, or this long after the first; this many batch writes at once. */
 export const INGEST_TUNING = { maxBatch: 500, lingerMs: 20, writeConcurrency: 2 } as const;
@@ -19,6 +20,7 @@ export class Ingest extends Context.Service<Ingest, { readonly handle: ReplyHand
       Effect.gen(function* () {
         const metrics = yield* OrchestratorMetrics;
         const readiness = yield* Readiness;
+        const placer = yield* Placer;
         return yield* makeIngest({
           ...INGEST_TUNING,
           heartbeatTimeoutSeconds,
@@ -34,7 +36,8 @@ export class Ingest extends Context.Service<Ingest, { readonly handle: ReplyHand
                   Effect.logWarning(`agent_shutdown for ${agentId} from boot ${bootId} ignored: the registry holds boot ${registeredBoot}`)
                 )
               ),
-            workFinished: (state) => metrics.workFinished(state)
+            workFinished: (state) => metrics.workFinished(state),
+            roomMayHaveFreed: (agentIds) => placer.kick(agentIds)
           }
         });
       })

@@ -12,7 +12,7 @@ import { runApp, withLogLevel } from "@homelab/config";
 import { pgliteDatabase, postgresDatabase, registryLayer } from "@homelab/registry";
 import { Amqp } from "@homelab/broker";
 import { announceLayer } from "./Announce.ts";
-import { databaseProbeLayer, offlineSweepLayer, workTimeoutLayer } from "./Background.ts";
+import { databaseProbeLayer, offlineSweepLayer, queueUpkeepLayer, workTimeoutLayer } from "./Background.ts";
 import { accessSummary, HttpAccess } from "./http/auth.ts";
 import { httpLayer } from "./http/index.ts";
 import { loadOrchestratorConfig } from "./OrchestratorConfig.ts";
@@ -20,6 +20,7 @@ import { OrchestratorMetrics } from "./OrchestratorMetrics.ts";
 import { Readiness } from "./Readiness.ts";
 import { Ingest, replyConsumerLayer } from "./ReplyIntake.ts";
 import { Dispatcher } from "./work/Dispatcher.ts";
+import { Placer } from "./work/Placer.ts";
 
 const program = Effect.gen(function* () {
   const settings = yield* loadOrchestratorConfig({
@@ -36,8 +37,10 @@ const program = Effect.gen(function* () {
   });
   const registry = registryLayer(database);
   const broker = Dispatcher.layer.pipe(Layer.provideMerge(Amqp.layer(settings.amqp)));
+  // Places queued work when room may have appeared (Ingest's heartbeats and results, the API, the periodic pass).
+  const placement = Placer.layer.pipe(Layer.provideMerge(Layer.mergeAll(broker, OrchestratorMetrics.layer)));
   const access = { apiToken: settings.api_token, metricsToken: settings.metrics_token, allowedHosts: settings.http_allowed_hosts };
-  const services = Layer.mergeAll(OrchestratorMetrics.layer, Readiness.layer, broker, HttpAccess.layer(access)).pipe(
+  const services = Layer.mergeAll(placement, Readiness.layer, HttpAccess.layer(access)).pipe(
     Layer.provideMerge(registry)
   );
   const loops = Layer.mergeAll(
@@ -48,6 +51,7 @@ const program = Effect.gen(function* () {
       sweepIntervalSeconds: settings.offline_sweep_interval_seconds
     }),
     workTimeoutLayer({ graceSeconds: settings.work_result_grace_seconds, intervalSeconds: settings.offline_sweep_interval_seconds }),
+    queueUpkeepLayer({ intervalSeconds: settings.offline_sweep_interval_seconds }),
     announceLayer(settings),
     Layer.effectDiscard(Effect.logInfo(accessSummary(access)))
   );

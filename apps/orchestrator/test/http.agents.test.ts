@@ -17,7 +17,7 @@ describe("GET /agents", () => {
     const reply = await runLive(Effect.flatMap(startApi(fleet), (api) => get(api, "/agents")));
     expect(reply.status).toBe(200);
     expect(reply.contentType).toMatch(/^application\/json/);
-    expect(reply.json).toEqual(fleet);
+    expect(reply.json).toEqual(fleet.map((a) => ({ ...a, draining: false })));
   });
 
   it("filters by status and by pool, passing the filter to the registry", async () => {
@@ -89,7 +89,7 @@ describe("GET /agents/:id", () => {
   it("answers one agent's record", async () => {
     const reply = await runLive(Effect.flatMap(startApi(fleet), (api) => get(api, "/agents/srv-1")));
     expect(reply.status).toBe(200);
-    expect(reply.json).toEqual(fleet[2]);
+    expect(reply.json).toEqual({ ...fleet[2], draining: false });
   });
 
   it("answers an offline agent too: liveness does not hide a record", async () => {

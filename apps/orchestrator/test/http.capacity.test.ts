@@ -62,7 +62,8 @@ describe("GET /capacity", () => {
     expect(reply.status).toBe(200);
     expect(reply.json).toEqual({
       agents: [],
-      totals: { agents: 0, vram_available_gb: 0, cores_available: 0, memory_available_gb: 0 }
+      totals: { agents: 0, vram_available_gb: 0, cores_available: 0, memory_available_gb: 0, booked: { vram_gb: 0, cores: 0, memory_gb: 0 } },
+      queued: 0
     });
   });
 

@@ -82,23 +82,50 @@ describe("POST /work", () => {
     expect(seen.stored.json).toMatchObject({ work_id: seen.reply.json["work_id"], state: "dispatched" });
   });
 
-  it("answers 409 with the reason when no agent fits, and stores and queues nothing", async () => {
+  it("answers 409 with the reason, storing nothing, when asked not to queue or when no agent could ever take the job", async () => {
     const seen = await runLive(
       Effect.gen(function* () {
         const api = yield* startWorkApi();
         const only = uniqueName("only");
         yield* online(api, only, { gpus: [10] });
-        const vram = yield* post(api, { kind: "echo", requirements: { min_vram_gb: 12 } });
+        const vram = yield* post(api, { kind: "echo", requirements: { min_vram_gb: 12 }, queue: false });
         const kind = yield* post(api, { kind: "transcode" });
-        return { vram, kind, listed: yield* getJson(api, "/work"), queued: yield* takeRequests(only) };
+        const never = yield* post(api, { kind: "echo", requirements: { min_vram_gb: 100 } });
+        return { vram, kind, never, listed: yield* getJson(api, "/work"), queued: yield* takeRequests(only) };
       })
     );
     expect(seen.vram.status).toBe(409);
     expect(seen.vram.json["error"]).toMatch(/needs min_vram_gb 12 on one GPU \(most free now: 10 GB\)/);
     expect(seen.kind.status).toBe(409);
-    expect(seen.kind.json["error"]).toMatch(/no online agent advertises kind "transcode"/);
+    expect(seen.kind.json["error"]).toBe('no agent can ever take this work: no registered agent advertises kind "transcode", so it could never run');
+    expect(seen.never.status).toBe(409);
+    expect(seen.never.json["error"]).toMatch(/could take it even with nothing else running: needs min_vram_gb 100 on one GPU \(the largest has 24 GB\)/);
     expect(seen.listed.json).toEqual([]);
     expect(seen.queued).toEqual([]);
+  });
+
+  it("queues a job that does not fit now (202, queued, with why it waits) and lists the queue with positions", async () => {
+    const seen = await runLive(
+      Effect.gen(function* () {
+        const api = yield* startWorkApi();
+        const only = uniqueName("only");
+        yield* online(api, only, { gpus: [10] });
+        const first = yield* post(api, { kind: "echo", requirements: { min_vram_gb: 12 } });
+        const urgent = yield* post(api, { kind: "echo", requirements: { min_vram_gb: 12 }, priority: 3 });
+        const queue = yield* getJson(api, "/work?status=queued");
+        const one = yield* getJson(api, `/work/${String(first.json["work_id"])}`);
+        return { first, urgent, queue, one, only, requests: yield* takeRequests(only) };
+      })
+    );
+    expect(seen.first.status).toBe(202);
+    expect(seen.first.json).toMatchObject({ state: "queued", agent_id: null, waiting_reason: `gpu0 on ${seen.only} has 10 of 12 GB free` });
+    const queue = seen.queue.json as unknown as ReadonlyArray<Record<string, unknown>>;
+    expect(queue.map((w) => [w["work_id"], w["position"], w["waiting_reason"]])).toEqual([
+      [seen.urgent.json["work_id"], 1, `gpu0 on ${seen.only} has 10 of 12 GB free`],
+      [seen.first.json["work_id"], 2, `gpu0 on ${seen.only} has 10 of 12 GB free`]
+    ]);
+    expect(seen.one.json).toMatchObject({ state: "queued", waiting_reason: `gpu0 on ${seen.only} has 10 of 12 GB free` });
+    expect(seen.requests).toEqual([]);
   });
 
   it("gives two racing requests for the last free 24 GB one agent each time, never both the same card", async () => {
@@ -114,9 +141,10 @@ describe("POST /work", () => {
         return { replies, a, b };
       })
     );
-    const booked = seen.replies.filter((r) => r.status === 202).map((r) => r.json["agent_id"]);
+    const booked = seen.replies.filter((r) => r.json["state"] === "dispatched").map((r) => r.json["agent_id"]);
     expect(booked.sort()).toEqual([seen.a, seen.b].sort());
-    expect(seen.replies.filter((r) => r.status === 409)).toHaveLength(1);
+    // The third waits for one of them.
+    expect(seen.replies.filter((r) => r.json["state"] === "queued")).toHaveLength(1);
   });
 
   it("refuses a bad body with a 400 naming the field", async () => {
@@ -220,7 +248,7 @@ describe("GET /work", () => {
     expect(seen.missing.status).toBe(404);
     expect(seen.notAnId).toEqual({ status: 400, json: { error: 'work_id: expected a UUID, got "nope"' } });
     expect(seen.bad.status).toBe(400);
-    expect(JSON.stringify(seen.bad.json)).toMatch(/status: expected one of pending, dispatched/);
+    expect(JSON.stringify(seen.bad.json)).toMatch(/status: expected one of queued, pending, dispatched/);
     expect(seen.badLimit.status).toBe(400);
   });
 });

@@ -4,11 +4,12 @@ import { PROTOCOL_VERSION } from "./constants.ts";
 import { AgentId, IsoUtc, Uuid } from "./fields.ts";
 import { optionalOrNull } from "./optional.ts";
 import { StatusUpdate } from "./StatusUpdate.ts";
+import { WorkCancel } from "./WorkCancel.ts";
 import { WorkRequest } from "./WorkRequest.ts";
 import { WorkResult } from "./WorkResult.ts";
 
 /** Every message type of protocol version 1, in the order they are listed in SPEC §2. */
-export const MESSAGE_TYPES = ["work_status", "work_result", "work_request", "agent_shutdown"] as const;
+export const MESSAGE_TYPES = ["work_status", "work_result", "work_request", "agent_shutdown", "work_cancel"] as const;
 
 /** The envelope `type`: selects the payload schema. */
 export const MessageType = Schema.Literals(MESSAGE_TYPES);
@@ -67,12 +68,16 @@ export const WorkRequestMessage = envelopeOf("work_request", WorkRequest);
 /** A shutdown notice (`type: "agent_shutdown"`, payload {@link AgentShutdown}). */
 export const AgentShutdownMessage = envelopeOf("agent_shutdown", AgentShutdown);
 
+/** A cancel order (`type: "work_cancel"`, payload {@link WorkCancel}) on an agent's control queue; correlation_id = work_id. */
+export const WorkCancelMessage = envelopeOf("work_cancel", WorkCancel);
+
 /** The schema of each message type, keyed by the envelope `type`. */
 export const messageSchemas = {
   work_status: WorkStatusMessage,
   work_result: WorkResultMessage,
   work_request: WorkRequestMessage,
-  agent_shutdown: AgentShutdownMessage
+  agent_shutdown: AgentShutdownMessage,
+  work_cancel: WorkCancelMessage
 } as const;
 
 /**
@@ -80,7 +85,7 @@ export const messageSchemas = {
  * the payload schema. Unknown extra fields are tolerated and dropped; every
  * known field is validated strictly.
  */
-export const Message = Schema.Union([WorkStatusMessage, WorkResultMessage, WorkRequestMessage, AgentShutdownMessage]);
+export const Message = Schema.Union([WorkStatusMessage, WorkResultMessage, WorkRequestMessage, AgentShutdownMessage, WorkCancelMessage]);
 
 /** A decoded protocol message; narrow on `type` to reach a typed payload. */
 export type Message = typeof Message.Type;

@@ -2,6 +2,7 @@ import { Schema } from "effect";
 import { AgentId, IsoUtc, NonNegativeInt, ShortName, TaskKind, Uuid, WorkId } from "./fields.ts";
 import { optionalOrNull } from "./optional.ts";
 import { ResourceMetrics } from "./ResourceMetrics.ts";
+import { WorkRequirements } from "./WorkRequest.ts";
 
 /** What the agent says about itself; liveness (online/offline) is the orchestrator's call. */
 export const AgentStatus = Schema.Literals(["online", "busy", "draining"]);
@@ -34,6 +35,16 @@ export const StatusUpdate = Schema.Struct({
   resources: ResourceMetrics,
   current_work: Schema.Array(WorkId).check(
     Schema.isMaxLength(MAX_CURRENT_WORK, { expected: `at most ${MAX_CURRENT_WORK} work ids` })
+  ),
+  /** How many jobs it runs at once (optional: without it the router counts no slots). */
+  max_concurrent_work: optionalOrNull(NonNegativeInt.check(Schema.isBetween({ minimum: 1, maximum: 1024 }, { expected: "an integer from 1 to 1024" }))),
+  /** Per advertised kind, what the kind requires of the machine (optional), so the router sends only what the agent would run. */
+  task_requires: optionalOrNull(
+    Schema.Record(TaskKind, WorkRequirements).check(
+      Schema.makeFilter((r: Readonly<Record<string, unknown>>) => Object.keys(r).length <= MAX_CAPABILITIES, {
+        expected: `at most ${MAX_CAPABILITIES} task kinds`
+      })
+    )
   )
 });
 

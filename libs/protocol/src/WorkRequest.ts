@@ -1,5 +1,5 @@
 import { Schema } from "effect";
-import { NonNegative, Positive, TaskKind, WorkId } from "./fields.ts";
+import { IsoUtc, NonNegative, Positive, TaskKind, WorkId } from "./fields.ts";
 import { optionalOrNull } from "./optional.ts";
 import { GpuType } from "./ResourceMetrics.ts";
 
@@ -23,7 +23,13 @@ export const WorkRequest = Schema.Struct({
   kind: TaskKind,
   params: Schema.Record(Schema.String, Schema.String),
   requirements: WorkRequirements,
-  timeout_seconds: Positive
+  timeout_seconds: Positive,
+  /**
+   * The last moment the agent may start it (optional: older orchestrators
+   * do not send it). Past it the agent answers `expired` without running it;
+   * the message also carries the AMQP expiration, so the broker drops it.
+   */
+  expires_at: optionalOrNull(IsoUtc)
 });
 
 /** A decoded work request. */

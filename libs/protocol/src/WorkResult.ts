@@ -2,7 +2,7 @@ import { Schema } from "effect";
 import { AgentId, Int, IsoUtc, WorkId } from "./fields.ts";
 
 /** How a job ended; `rejected` means the agent never ran it (e.g. a kind it does not have). */
-export const WorkResultStatus = Schema.Literals(["succeeded", "failed", "timed_out", "rejected"]);
+export const WorkResultStatus = Schema.Literals(["succeeded", "failed", "timed_out", "rejected", "cancelled", "expired"]);
 
 /** How a job ended. */
 export type WorkResultStatus = typeof WorkResultStatus.Type;

@@ -117,7 +117,8 @@ const validate = (value: unknown): Result.Result<Message, DecodeError> => {
 
 /** An agent's message must be sent by that agent: its envelope `sender` is its `payload.agent_id`. */
 const senderMismatch = (message: Message): Result.Result<never, DecodeError> | undefined => {
-  if (message.type === "work_request") return undefined;
+  // Orchestrator messages name no agent of their own.
+  if (message.type === "work_request" || message.type === "work_cancel") return undefined;
   const agentId = message.payload.agent_id;
   return message.sender === agentId
     ? undefined

@@ -20,6 +20,7 @@ export {
   messageSchemas,
   MessageType,
   type PayloadOf,
+  WorkCancelMessage,
   WorkRequestMessage,
   WorkResultMessage,
   WorkStatusMessage
@@ -55,7 +56,10 @@ export {
   replyQueueTopology,
   type ReplyQueueTopology,
   workQueueName,
-  workQueueTopology
+  workQueueTopology,
+  controlQueueName,
+  controlQueueTopology
 } from "./topology.ts";
+export { WorkCancel } from "./WorkCancel.ts";
 export { WorkRequest, WorkRequirements } from "./WorkRequest.ts";
 export { WorkResult, WorkResultStatus } from "./WorkResult.ts";

@@ -14,6 +14,9 @@ export const DEFAULT_DEAD_LETTER_QUEUE = deadLetterQueueName(DEFAULT_REPLY_QUEUE
 /** The work queue of one agent: `agent.<agent_id>.work`. */
 export const workQueueName = (agentId: string): string => `agent.${agentId}.work`;
 
+/** An agent's control queue: orders that must not wait behind queued work requests (work_cancel). */
+export const controlQueueName = (agentId: string): string => `agent.${agentId}.control`;
+
 /** Queue arguments (`x-*`) as sent in `queue.declare`. */
 export type QueueArguments = Readonly<Record<string, string | number>>;
 
@@ -66,6 +69,13 @@ export const replyQueueTopology = (replyQueueName: string = DEFAULT_REPLY_QUEUE)
 /** An agent's work queue (`agent.<agent_id>.work`): durable quorum, declared by the agent. */
 export const workQueueTopology = (agentId: string): QueueDeclaration => ({
   queue: workQueueName(agentId),
+  durable: true,
+  arguments: { ...quorum }
+});
+
+/** An agent's control queue (`agent.<agent_id>.control`): durable quorum, declared by the agent, read apart from its work. */
+export const controlQueueTopology = (agentId: string): QueueDeclaration => ({
+  queue: controlQueueName(agentId),
   durable: true,
   arguments: { ...quorum }
 });

@@ -101,7 +101,7 @@ describe("unknown_type: the type selects the payload schema", () => {
     const error = decodeErr(heartbeatWith(["type"], "work_progress"));
     expect(error).toMatchObject({ reason: "unknown_type", path: "type" });
     expect(error.message).toBe(
-      'type: unknown message type "work_progress"; expected one of work_status, work_result, work_request, agent_shutdown'
+      'type: unknown message type "work_progress"; expected one of work_status, work_result, work_request, agent_shutdown, work_cancel'
     );
   });
 

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   bigserial,
+  boolean,
   check,
   doublePrecision,
   index,
@@ -49,7 +50,15 @@ export const agentRegistry = pgTable(
     bestGpuVramGb: doublePrecision("best_gpu_vram_gb").notNull().default(0),
     coresAvailable: doublePrecision("cores_available").notNull().default(0),
     memoryAvailableGb: doublePrecision("memory_available_gb").notNull().default(0),
-    gpuType: text("gpu_type").notNull().default("none")
+    gpuType: text("gpu_type").notNull().default("none"),
+    /** How many jobs the agent runs at once, as its heartbeat says (null: it does not say; no slot limit). */
+    maxConcurrentWork: integer("max_concurrent_work"),
+    /** Per task kind, what the kind `requires` of the machine, as the heartbeat says ({} or null: nothing). */
+    taskRequires: jsonb("task_requires"),
+    /** Drained through the API: no new work until resumed; kept across restarts and heartbeats. */
+    drained: boolean("drained").notNull().default(false),
+    /** When the router last gave this agent work (ties go to the one given work least recently). */
+    lastGivenAt: timestamptz("last_given_at")
   },
   (t) => [
     // The offline sweep: online agents whose last heartbeat is older than X.
@@ -91,7 +100,16 @@ export const work = pgTable(
     params: jsonb("params").notNull(),
     requirements: jsonb("requirements").notNull(),
     timeoutSeconds: integer("timeout_seconds").notNull(),
-    agentId: text("agent_id").notNull(),
+    /** The agent it was placed on; null while it waits in the queue. */
+    agentId: text("agent_id"),
+    /** Queue order: higher first, then older. */
+    priority: integer("priority").notNull().default(0),
+    /** Submission order (a sequence, so two jobs submitted in the same clock tick still have an order). */
+    submitOrder: bigserial("submit_order", { mode: "number" }).notNull(),
+    /** A queued job still waiting at this time ends `expired` (null: it waits as long as it takes). */
+    queueExpiresAt: timestamptz("queue_expires_at"),
+    /** A result that arrived after the job had already ended (lost, timed_out, cancelled, expired): kept, state unchanged. */
+    lateResult: jsonb("late_result"),
     /** The GPU the VRAM requirement is booked against (SPEC §5); null when none was asked for. */
     gpuIndex: integer("gpu_index"),
     /** What was handed out on that agent (cores, memory, VRAM), subtracted from its free capacity while running. */
@@ -113,9 +131,11 @@ export const work = pgTable(
     // Capacity booked on an agent: its work still pending, dispatched or running.
     index("work_agent_state_idx").on(t.agentId, t.state),
     index("work_state_created_idx").on(t.state, t.createdAt),
+    // The queue in placement order.
+    index("work_queue_idx").on(t.priority.desc(), t.submitOrder).where(sql`${t.state} = 'queued'`),
     check(
       "work_state_check",
-      sql`${t.state} in ('pending', 'dispatched', 'running', 'succeeded', 'failed', 'timed_out', 'rejected', 'lost')`
+      sql`${t.state} in ('queued', 'pending', 'dispatched', 'running', 'succeeded', 'failed', 'timed_out', 'rejected', 'lost', 'cancelled', 'expired')`
     )
   ]
 );

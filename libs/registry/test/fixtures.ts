@@ -22,6 +22,10 @@ export interface HeartbeatSpec {
   readonly collectedAt?: string;
   /** The boot's start by the agent's clock; absent: an older agent that does not send it. */
   readonly bootStartedAt?: string;
+  /** max_concurrent_work as the heartbeat advertises it; absent: an agent that does not say. */
+  readonly slots?: number;
+  /** task_requires per kind. */
+  readonly taskRequires?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 /** A heartbeat as the wire would carry it, decoded by the protocol's schema (so ids are checked, not cast). */
@@ -67,7 +71,9 @@ export const heartbeat = (agentId: string, spec: HeartbeatSpec = {}): StatusUpda
       collected_at: spec.collectedAt ?? new Date().toISOString(),
       collection_errors: []
     },
-    current_work: []
+    current_work: [],
+    ...(spec.slots === undefined ? {} : { max_concurrent_work: spec.slots }),
+    ...(spec.taskRequires === undefined ? {} : { task_requires: spec.taskRequires })
   });
 };
 

@@ -10,6 +10,7 @@ import { migrationAndLockTests } from "./suite/locks.ts";
 import { readingTests } from "./suite/reading.ts";
 import { refusedTests } from "./suite/refused.ts";
 import type { Run, Services } from "./suite/run.ts";
+import { queueTests } from "./suite/queue.ts";
 import { workTests } from "./suite/work.ts";
 
 export type { Run, Services } from "./suite/run.ts";
@@ -70,6 +71,7 @@ export const describeRepository = <T>(
     readingTests(run);
     migrationAndLockTests(run);
     workTests(run);
+    queueTests(run);
     refusedTests(run);
     more?.(suite);
   });

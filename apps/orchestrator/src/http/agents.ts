@@ -1,7 +1,8 @@
 import { Effect, Layer, Option, Schema } from "effect";
 import { HttpRouter } from "effect/http";
-import { AgentRegistry, type AgentFilter } from "@homelab/registry";
-import { requireReadToken } from "./auth.ts";
+import { AgentRegistry, type AgentFilter, type AgentRecord } from "@homelab/registry";
+import { Placer } from "../work/Placer.ts";
+import { requireReadToken, requireToken } from "./auth.ts";
 import { databaseUnavailable, handle, jsonResponse, NotFound } from "./errors.ts";
 import { AGENT_ID_PATH, decodeQuery, NonEmpty, OneOf, pathId } from "./query.ts";
 
@@ -10,6 +11,9 @@ export const AgentsQuery = Schema.Struct({
   status: Schema.optionalKey(OneOf(["online", "offline"])),
   pool: Schema.optionalKey(NonEmpty("pool name"))
 });
+
+/** An agent as the API shows it: `draining` when it takes no new work, by its own report or through the API (`drained`). */
+const view = (a: AgentRecord) => ({ ...a, draining: a.reported_status === "draining" || a.drained });
 
 /** `GET /agents`: every registered agent (online and offline), filtered. */
 const listAgents = HttpRouter.add(
@@ -21,7 +25,7 @@ const listAgents = HttpRouter.add(
       const filter: AgentFilter = yield* decodeQuery(AgentsQuery);
       const registry = yield* AgentRegistry;
       const agents = yield* registry.listAgents(filter).pipe(Effect.mapError(databaseUnavailable));
-      return jsonResponse(agents);
+      return jsonResponse(agents.map(view));
     })
   )
 );
@@ -40,9 +44,34 @@ const getAgent = HttpRouter.add(
       if (Option.isNone(found)) {
         return yield* new NotFound({ message: `agent ${JSON.stringify(id)} is not registered` });
       }
-      return jsonResponse(found.value);
+      return jsonResponse(view(found.value));
     })
   )
 );
 
-export const agentRoutes = Layer.mergeAll(listAgents, getAgent);
+/**
+ * `POST /agents/:id/drain` and `/resume` (token rules as for POST /work): a
+ * drained agent finishes what it runs and gets no new work until resumed,
+ * across orchestrator restarts and whatever its heartbeats say. Resuming
+ * places queued work on it at once.
+ */
+const setDrained = (action: "drain" | "resume") =>
+  HttpRouter.add(
+    "POST",
+    `/agents/:id/${action}`,
+    handle(
+      Effect.gen(function* () {
+        yield* requireToken;
+        yield* decodeQuery(Schema.Struct({}));
+        const id = yield* pathId(AGENT_ID_PATH);
+        const registry = yield* AgentRegistry;
+        const updated = yield* registry.setDrained(id, action === "drain").pipe(Effect.mapError(databaseUnavailable));
+        if (Option.isNone(updated)) return yield* new NotFound({ message: `agent ${JSON.stringify(id)} is not registered` });
+        yield* Effect.logInfo(`agent ${id} ${action === "drain" ? "drained" : "resumed"} through the API`);
+        if (action === "resume") yield* (yield* Placer).kick([id]);
+        return jsonResponse(view(updated.value));
+      })
+    )
+  );
+
+export const agentRoutes = Layer.mergeAll(listAgents, getAgent, setDrained("drain"), setDrained("resume"));

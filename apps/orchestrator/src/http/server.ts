@@ -7,6 +7,7 @@ import type { AgentRegistry, WorkRegistry } from "@homelab/registry";
 import type { OrchestratorMetrics } from "../OrchestratorMetrics.ts";
 import type { Readiness } from "../Readiness.ts";
 import type { Dispatcher } from "../work/Dispatcher.ts";
+import type { Placer } from "../work/Placer.ts";
 import type { HttpAccess } from "./auth.ts";
 import { routes } from "./router.ts";
 
@@ -26,7 +27,7 @@ export const httpLayer = (
 ): Layer.Layer<
   HttpServer.HttpServer,
   ServeError,
-  AgentRegistry | WorkRegistry | Dispatcher | HttpAccess | OrchestratorMetrics | Readiness
+  AgentRegistry | WorkRegistry | Dispatcher | Placer | HttpAccess | OrchestratorMetrics | Readiness
 > =>
   // find-my-way's default maxParamLength (100) would make a valid 128-character
   // agent_id "no route"; longer ids reach the handlers, whose pattern refuses them by name.

@@ -1,7 +1,9 @@
 import { Effect, Layer, Option, Schema } from "effect";
 import { HttpRouter } from "effect/http";
-import { WorkRegistry, WORK_STATES } from "@homelab/registry";
+import { type RouteRequest, type WorkRecord, WorkRegistry, WORK_STATES } from "@homelab/registry";
 import { OrchestratorMetrics } from "../OrchestratorMetrics.ts";
+import { Dispatcher } from "../work/Dispatcher.ts";
+import { Placer } from "../work/Placer.ts";
 import { submitWork, WorkSubmission } from "../work/submit.ts";
 import { requireReadToken, requireToken } from "./auth.ts";
 import { decodeJsonBody } from "./body.ts";
@@ -10,8 +12,10 @@ import { decodeQuery, NonEmpty, OneOf, pathId, WORK_ID_PATH } from "./query.ts";
 
 /**
  * `POST /work`: 202 with the booked work (its `work_id`, `agent_id`, GPU and
- * allocation), 409 with the reason when no online agent can take it now
- * (nothing is queued), 503 when the broker or database cannot take it.
+ * allocation), or 202 `queued` with its `waiting_reason` when nothing has
+ * room now; 409 with the reason when no registered agent could ever take it
+ * (or nothing has room and `queue` is false), 503 when the broker or
+ * database cannot take it.
  */
 const postWork = HttpRouter.add(
   "POST",
@@ -30,9 +34,15 @@ const postWork = HttpRouter.add(
           RegistryError: (e) => Effect.fail(databaseUnavailable(e))
         })
       );
-      yield* metrics.workSubmitted("dispatched");
       yield* metrics.routed(submitted.routeMs / 1000);
-      return jsonResponse(submitted.work, 202);
+      if (submitted.waiting === undefined) {
+        yield* metrics.workSubmitted("dispatched");
+        return jsonResponse(submitted.work, 202);
+      }
+      yield* metrics.workSubmitted("queued");
+      // Room may have appeared while it was being queued.
+      yield* (yield* Placer).kick("anywhere");
+      return jsonResponse({ ...submitted.work, waiting_reason: submitted.waiting }, 202);
     })
   )
 );
@@ -57,6 +67,18 @@ const listWork = HttpRouter.add(
       yield* requireReadToken;
       const query = yield* decodeQuery(WorkQuery);
       const registry = yield* WorkRegistry;
+      if (query.status === "queued" && query.agent === undefined) {
+        // The queue in placement order, each with its position and why it waits (one diagnosis per shape).
+        const queued = yield* registry.queue(query.limit ?? 100).pipe(Effect.mapError(databaseUnavailable));
+        const reasons = new Map<string, string>();
+        for (const job of queued) {
+          const shape = `${job.kind}\u0000${JSON.stringify(job.requirements)}`;
+          if (!reasons.has(shape)) {
+            reasons.set(shape, yield* registry.waitingReason(requestOf(job)).pipe(Effect.mapError(databaseUnavailable)));
+          }
+        }
+        return jsonResponse(queued.map((job) => ({ ...job, waiting_reason: reasons.get(`${job.kind}\u0000${JSON.stringify(job.requirements)}`) })));
+      }
       const work = yield* registry
         .list({
           ...(query.status === undefined ? {} : { state: query.status }),
@@ -80,9 +102,61 @@ const getWork = HttpRouter.add(
       const registry = yield* WorkRegistry;
       const found = yield* registry.get(id).pipe(Effect.mapError(databaseUnavailable));
       if (Option.isNone(found)) return yield* new NotFound({ message: `work ${JSON.stringify(id)} does not exist` });
-      return jsonResponse(found.value);
+      if (found.value.state !== "queued") return jsonResponse(found.value);
+      const waiting = yield* registry.waitingReason(requestOf(found.value)).pipe(Effect.mapError(databaseUnavailable));
+      return jsonResponse({ ...found.value, waiting_reason: waiting });
     })
   )
 );
 
-export const workRoutes = Layer.mergeAll(postWork, listWork, getWork);
+/**
+ * `DELETE /work/:id` (token rules as for POST): a queued job ends
+ * `cancelled` at once; a dispatched or running one too, and its agent is
+ * told to stop it (`work_cancel`: it kills the task and reports `cancelled`
+ * with the output so far). 409 when the job had already ended.
+ */
+const cancelWork = HttpRouter.add(
+  "DELETE",
+  "/work/:id",
+  handle(
+    Effect.gen(function* () {
+      yield* requireToken;
+      yield* decodeQuery(Schema.Struct({}));
+      const id = yield* pathId(WORK_ID_PATH);
+      const registry = yield* WorkRegistry;
+      const outcome = yield* registry.cancel(id).pipe(Effect.mapError(databaseUnavailable));
+      switch (outcome._tag) {
+        case "UnknownWork":
+          return yield* new NotFound({ message: `work ${JSON.stringify(id)} does not exist` });
+        case "AlreadyEnded":
+          return yield* new Conflict({ message: `work ${id} already ended ${outcome.state}; there is nothing to cancel` });
+        case "Cancelled": {
+          const metrics = yield* OrchestratorMetrics;
+          yield* metrics.workFinished("cancelled");
+          if (outcome.agentId !== null) {
+            const agentId = outcome.agentId;
+            // The job is cancelled here whatever happens next; telling the agent is best effort, and it also refuses to start it later.
+            yield* (yield* Dispatcher).cancel(agentId, id).pipe(
+              Effect.catch((e) => Effect.logWarning(`work ${id} cancelled, but ${agentId} was not told: ${e.message}`))
+            );
+            yield* (yield* Placer).kick([agentId]);
+          }
+          yield* Effect.logInfo(`work ${id} cancelled (was ${outcome.previous})`);
+          const found = yield* registry.get(id).pipe(Effect.mapError(databaseUnavailable));
+          return jsonResponse(Option.getOrNull(found));
+        }
+      }
+    })
+  )
+);
+
+/** The routing request a stored job was made from (for its waiting reason). */
+const requestOf = (job: Pick<WorkRecord, "work_id" | "kind" | "params" | "requirements" | "timeout_seconds">): RouteRequest => ({
+  work_id: job.work_id,
+  kind: job.kind,
+  params: job.params,
+  requirements: job.requirements as RouteRequest["requirements"],
+  timeout_seconds: job.timeout_seconds
+});
+
+export const workRoutes = Layer.mergeAll(postWork, listWork, getWork, cancelWork);

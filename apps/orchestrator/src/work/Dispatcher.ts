@@ -1,6 +1,7 @@
-import { Context, Data, Effect, Layer } from "effect";
+import { Clock, Context, Data, Effect, Layer } from "effect";
 import { Amqp, messageBody, messageProperties } from "@homelab/broker";
-import { type Message, workQueueTopology } from "@homelab/protocol";
+import { randomUUID } from "node:crypto";
+import { controlQueueTopology, makeEnvelope, type Message, ORCHESTRATOR_SENDER, workQueueTopology } from "@homelab/protocol";
 
 /** The request could not be put on the agent's queue (broker away, not confirmed in time). */
 export class DispatchFailed extends Data.TaggedError("DispatchFailed")<{ readonly message: string }> {}
@@ -15,7 +16,11 @@ const DISPATCH_DEADLINE_MS = 5000;
  */
 export class Dispatcher extends Context.Service<
   Dispatcher,
-  { readonly dispatch: (agentId: string, message: Message) => Effect.Effect<void, DispatchFailed> }
+  {
+    readonly dispatch: (agentId: string, message: Message) => Effect.Effect<void, DispatchFailed>;
+    /** Tells the agent to stop the work (a work_cancel on its control queue, which it reads apart from its work). */
+    readonly cancel: (agentId: string, workId: string) => Effect.Effect<void, DispatchFailed>;
+  }
 >()("@homelab/orchestrator/Dispatcher") {
   static readonly layer: Layer.Layer<Dispatcher, never, Amqp> = Layer.effect(
     Dispatcher,
@@ -26,12 +31,12 @@ export class Dispatcher extends Context.Service<
         Effect.sync(() => connection.createPublisher({ confirm: true, maxAttempts: 1 })),
         (p) => Effect.promise(() => p.close().catch(() => undefined))
       );
-      const dispatch = (agentId: string, message: Message) => {
-        const topology = workQueueTopology(agentId);
+      const dispatch = (agentId: string, message: Message, topology = workQueueTopology(agentId), expirationMs?: number) => {
+        const expiration = expirationMs === undefined ? {} : { expiration: String(Math.max(1, Math.round(expirationMs))) };
         return Effect.tryPromise({
           try: async () => {
             await connection.queueDeclare({ queue: topology.queue, durable: true, arguments: { ...topology.arguments } });
-            await publisher.send({ routingKey: topology.queue, ...messageProperties(message), ...userId }, messageBody(message));
+            await publisher.send({ routingKey: topology.queue, ...messageProperties(message), ...userId, ...expiration }, messageBody(message));
           },
           catch: (e) => new DispatchFailed({ message: e instanceof Error ? e.message : String(e) })
         }).pipe(
@@ -41,7 +46,32 @@ export class Dispatcher extends Context.Service<
           })
         );
       };
-      return { dispatch };
+      const cancel = (agentId: string, workId: string) =>
+        Effect.gen(function* () {
+          const now = yield* Clock.currentTimeMillis;
+          const message = makeEnvelope({
+            type: "work_cancel",
+            message_id: randomUUID(),
+            sent_at: new Date(now).toISOString(),
+            sender: ORCHESTRATOR_SENDER,
+            correlation_id: workId,
+            payload: { work_id: workId, reason: "cancelled by request" }
+          });
+          return yield* dispatch(agentId, message, controlQueueTopology(agentId));
+        });
+      return {
+        // A request carries its deadline: the broker drops it once past (the agent checks expires_at too).
+        dispatch: (agentId: string, message: Message) =>
+          dispatch(
+            agentId,
+            message,
+            workQueueTopology(agentId),
+            message.type === "work_request" && message.payload.expires_at !== undefined && message.payload.expires_at !== null
+              ? Date.parse(message.payload.expires_at) - Date.now()
+              : undefined
+          ),
+        cancel
+      };
     })
   );
 }

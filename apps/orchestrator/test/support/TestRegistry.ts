@@ -48,6 +48,7 @@ export const makeTestRegistry = (initial: ReadonlyArray<AgentRecord> = []): Test
     applyHeartbeats: () => notModelled("applyHeartbeats"),
     findStale: () => notModelled("findStale"),
     markOffline: () => notModelled("markOffline"),
+    setDrained: () => notModelled("setDrained"),
     withSweepLock: (effect) => Effect.map(effect, Option.some),
     ping: read("ping", () => undefined),
     countOnline: read("countOnline", () => agents.filter((a) => a.status === "online").length),
@@ -97,6 +98,7 @@ const capacityAgent = (a: AgentRecord): CapacityAgent => {
     memory_available_gb: m.memory_available_gb,
     // The HTTP tests have no work: nothing booked.
     booked: { vram_gb: 0, cores: 0, memory_gb: 0 },
+    draining: a.reported_status === "draining" || a.drained,
     capabilities: a.capabilities,
     last_heartbeat_at: a.last_heartbeat_at
   };
@@ -121,7 +123,9 @@ const capacityOf = (agents: ReadonlyArray<AgentRecord>, f: CapacityFilter): Capa
       agents: fits.length,
       vram_available_gb: sum((c) => c.vram_available_gb),
       cores_available: sum((c) => c.cores_available),
-      memory_available_gb: sum((c) => c.memory_available_gb)
-    }
+      memory_available_gb: sum((c) => c.memory_available_gb),
+      booked: { vram_gb: 0, cores: 0, memory_gb: 0 }
+    },
+    queued: 0
   };
 };

@@ -54,6 +54,8 @@ export const agentRecord = (
     boot_id: "4b7f4d3e-8c57-4c1e-9a55-0d6b0c1b2a3f",
     last_seq: 7,
     registered_at: "2025-01-30T08:00:00Z",
-    updated_at: "2025-01-31T12:00:01Z"
+    updated_at: "2025-01-31T12:00:01Z",
+    drained: false,
+    max_concurrent_work: null
   };
 };

@@ -5,6 +5,7 @@ import { boundPort, httpLayer } from "../../src/http/index.ts";
 import { OrchestratorMetrics, type OrchestratorMetricsShape } from "../../src/OrchestratorMetrics.ts";
 import { Readiness, type ReadinessShape } from "../../src/Readiness.ts";
 import { Dispatcher, DispatchFailed } from "../../src/work/Dispatcher.ts";
+import { Placer } from "../../src/work/Placer.ts";
 import { makeTestRegistry, type TestRegistryControl } from "./TestRegistry.ts";
 
 export interface RunningApi {
@@ -28,7 +29,7 @@ export interface Reply {
  * registry and the broker fail every call). Work routes are tested over the
  * real database and broker in http.work.test.ts.
  */
-const workUnavailable: Layer.Layer<WorkRegistry | Dispatcher> = Layer.mergeAll(
+const workUnavailable: Layer.Layer<WorkRegistry | Dispatcher | Placer> = Layer.mergeAll(
   Layer.succeed(WorkRegistry, {
     route: () => Effect.fail(new RegistryError({ operation: "route", message: "no work registry in this test" })),
     markDispatched: () => Effect.fail(new RegistryError({ operation: "markDispatched", message: "no work registry in this test" })),
@@ -37,9 +38,22 @@ const workUnavailable: Layer.Layer<WorkRegistry | Dispatcher> = Layer.mergeAll(
     recordResult: () => Effect.fail(new RegistryError({ operation: "recordResult", message: "no work registry in this test" })),
     timeOut: () => Effect.fail(new RegistryError({ operation: "timeOutWork", message: "no work registry in this test" })),
     get: () => Effect.fail(new RegistryError({ operation: "getWork", message: "no work registry in this test" })),
-    list: () => Effect.fail(new RegistryError({ operation: "listWork", message: "no work registry in this test" }))
+    list: () => Effect.fail(new RegistryError({ operation: "listWork", message: "no work registry in this test" })),
+    enqueue: () => Effect.fail(new RegistryError({ operation: "enqueue", message: "no work registry in this test" })),
+    impossible: () => Effect.fail(new RegistryError({ operation: "feasibility", message: "no work registry in this test" })),
+    waitingReason: () => Effect.fail(new RegistryError({ operation: "waitingReason", message: "no work registry in this test" })),
+    hasQueuedLike: () => Effect.fail(new RegistryError({ operation: "hasQueuedLike", message: "no work registry in this test" })),
+    place: () => Effect.fail(new RegistryError({ operation: "placeQueued", message: "no work registry in this test" })),
+    queue: () => Effect.fail(new RegistryError({ operation: "queue", message: "no work registry in this test" })),
+    expire: Effect.fail(new RegistryError({ operation: "expireQueued", message: "no work registry in this test" })),
+    cancel: () => Effect.fail(new RegistryError({ operation: "cancelWork", message: "no work registry in this test" }))
   }),
-  Layer.succeed(Dispatcher, { dispatch: () => Effect.fail(new DispatchFailed({ message: "no broker in this test" })) })
+  Layer.succeed(Dispatcher, {
+    dispatch: () => Effect.fail(new DispatchFailed({ message: "no broker in this test" })),
+    cancel: () => Effect.fail(new DispatchFailed({ message: "no broker in this test" }))
+  }),
+  // Nothing is ever queued here: placement has nothing to do.
+  Layer.succeed(Placer, { kick: () => Effect.void })
 );
 
 /** Serves the real HTTP API on an OS-chosen port over the test registry, for the life of the scope. */

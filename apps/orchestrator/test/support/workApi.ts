@@ -10,6 +10,7 @@ import { boundPort, httpLayer } from "../../src/http/index.ts";
 import { OrchestratorMetrics } from "../../src/OrchestratorMetrics.ts";
 import { Readiness } from "../../src/Readiness.ts";
 import { Dispatcher } from "../../src/work/Dispatcher.ts";
+import { Placer } from "../../src/work/Placer.ts";
 import { gpu } from "./agentRecords.ts";
 
 export interface Api {
@@ -27,10 +28,10 @@ export const startWorkApi = (token?: string, access: Partial<HttpAccessShape> = 
     const database = yield* testDatabase("work_api");
     const queues = yield* testQueues();
     const registry = registryLayer(postgresDatabase(Redacted.make(database.url)));
+    const dispatcher = Dispatcher.layer.pipe(Layer.provideMerge(Amqp.layer(endpointOf(serviceUrls().amqpUrl))));
     const services = Layer.mergeAll(
       Readiness.layer,
-      OrchestratorMetrics.layer,
-      Dispatcher.layer.pipe(Layer.provideMerge(Amqp.layer(endpointOf(serviceUrls().amqpUrl)))),
+      Placer.layer.pipe(Layer.provideMerge(Layer.mergeAll(dispatcher, OrchestratorMetrics.layer))),
       HttpAccess.layer({
         ...HttpAccess.open,
         apiToken: token === undefined ? Option.none() : Option.some(Redacted.make(token)),

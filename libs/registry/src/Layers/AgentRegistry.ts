@@ -104,7 +104,14 @@ export const makeAgentRegistry = Effect.gen(function* () {
 
   const capacity = Effect.fn("AgentRegistry.capacity")(function* (filter: CapacityFilter) {
     const rows = yield* use("capacity", (db) => db.execute(capacityStatement(filter)));
-    return withTotals(yield* decodeRows("capacity", CapacityRow)(rowsOf(rows)));
+    const queued = yield* use("countQueued", (db) => db.execute(sql`select count(*)::int as count from work where state = 'queued'`));
+    const [count] = yield* decodeRows("countQueued", Count)(rowsOf(queued));
+    return withTotals(yield* decodeRows("capacity", CapacityRow)(rowsOf(rows)), count?.count ?? 0);
+  });
+
+  const setDrained = Effect.fn("AgentRegistry.setDrained")(function* (agentId: string, drained: boolean) {
+    yield* use("setDrained", (db) => db.update(agentRegistry).set({ drained }).where(eq(agentRegistry.agentId, agentId)));
+    return yield* getAgent(agentId);
   });
 
   const withSweepLock = <A, E>(effect: Effect.Effect<A, E>) =>
@@ -123,6 +130,7 @@ export const makeAgentRegistry = Effect.gen(function* () {
     listAgents,
     getAgent,
     capacity,
+    setDrained,
     withSweepLock,
     ping
   } satisfies AgentRegistryShape;

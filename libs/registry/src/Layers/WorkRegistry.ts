@@ -4,6 +4,21 @@ import type { WorkResult } from "@homelab/protocol";
 import { decodeFirst, decodeRows, rowsOf } from "../drivers/shared.ts";
 import { ROUTE_LOCK_KEY } from "../migrations.ts";
 import {
+  type Among,
+  CancelRow,
+  cancelStatement,
+  enqueueStatement,
+  expireStatement,
+  feasibilityStatement,
+  FeasibilityRow,
+  impossibleReason,
+  nextOfShapeStatement,
+  placeStatement,
+  queueStatement,
+  shapeHeadsStatement,
+  WaitingRow,
+  waitingReason,
+  waitingStatement,
   diagnoseStatement,
   DiagnosisRow,
   dispatchedStatement,
@@ -23,7 +38,14 @@ import {
   WorkSummaryRow
 } from "../repository/work.ts";
 import { RegistryDatabase } from "../Services/RegistryDatabase.ts";
-import { type ResultOutcome, type RouteOutcome, type WorkFilter, WorkRegistry, type WorkRegistryShape } from "../Services/WorkRegistry.ts";
+import {
+  type CancelOutcome,
+  type ResultOutcome,
+  type RouteOutcome,
+  type WorkFilter,
+  WorkRegistry,
+  type WorkRegistryShape
+} from "../Services/WorkRegistry.ts";
 
 const IdRow = Schema.Struct({ work_id: Schema.String });
 
@@ -38,11 +60,11 @@ export const makeWorkRegistry = Effect.gen(function* () {
     return Option.fromNullishOr(decoded[0]);
   });
 
-  const route = Effect.fn("WorkRegistry.route")(function* (request: RouteRequest) {
+  const route = Effect.fn("WorkRegistry.route")(function* (request: RouteRequest, priority = 0) {
     const decided = yield* use("route", (db) =>
       db.transaction(async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(${ROUTE_LOCK_KEY})`);
-        const booked = rowsOf(await tx.execute(routeStatement(request)));
+        const booked = rowsOf(await tx.execute(routeStatement(request, priority)));
         // Nothing fitted. Still under the lock: the reason describes the state the decision saw.
         return booked.length > 0 ? { booked } : { diagnosis: rowsOf(await tx.execute(diagnoseStatement(request))) };
       })
@@ -53,6 +75,76 @@ export const makeWorkRegistry = Effect.gen(function* () {
     }
     const diagnosis = yield* decodeFirst("route", DiagnosisRow, decided.diagnosis);
     return { _tag: "NoFit", reason: noFitReason(request, diagnosis) } satisfies RouteOutcome;
+  });
+
+  const enqueue: WorkRegistryShape["enqueue"] = (request, options) =>
+    use("enqueue", (db) => db.execute(enqueueStatement(request, options.priority, options.maxWaitSeconds))).pipe(
+      Effect.flatMap((rows) => decodeFirst("enqueue", WorkRow, rowsOf(rows)))
+    );
+
+  const impossible = (request: RouteRequest) =>
+    use("feasibility", (db) => db.execute(feasibilityStatement(request))).pipe(
+      Effect.flatMap((rows) => decodeFirst("feasibility", FeasibilityRow, rowsOf(rows))),
+      Effect.map((row) => Option.fromNullishOr(impossibleReason(request, row)))
+    );
+
+  const waiting = (request: RouteRequest) =>
+    use("waitingReason", (db) => db.execute(waitingStatement(request))).pipe(
+      Effect.flatMap((rows) => decodeFirst("waitingReason", WaitingRow, rowsOf(rows))),
+      Effect.map((row) => waitingReason(request, row))
+    );
+
+  const hasQueuedLike = (request: RouteRequest) =>
+    use("hasQueuedLike", (db) => db.execute(nextOfShapeStatement(request.kind, { ...request.requirements }))).pipe(
+      Effect.map((rows) => rowsOf(rows).length > 0)
+    );
+
+  const decodeWork = (row: unknown) => Schema.decodeUnknownSync(WorkRow)(row);
+  // Queue order: priority (higher first), then submission order.
+  const before = (a: WorkRecord, b: WorkRecord) => (a.priority !== b.priority ? a.priority > b.priority : a.submit_order < b.submit_order);
+
+  const place = Effect.fn("WorkRegistry.place")(function* (among: Among, limit = 100) {
+    if (among !== undefined && among.length === 0) return [];
+    return yield* use("placeQueued", (db) =>
+      db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(${ROUTE_LOCK_KEY})`);
+        // One candidate per shape: the shape's best job. A shape that does not fit is dropped at once.
+        const heads = rowsOf(await tx.execute(shapeHeadsStatement(undefined))).map(decodeWork);
+        const placed: Array<WorkRecord> = [];
+        while (heads.length > 0 && placed.length < limit) {
+          const head = heads.shift() as WorkRecord;
+          const request = { ...head, requirements: head.requirements as RouteRequest["requirements"] };
+          const booked = rowsOf(await tx.execute(placeStatement(request, among)));
+          if (booked.length === 0) continue;
+          placed.push(decodeWork(booked[0]));
+          const next = rowsOf(await tx.execute(nextOfShapeStatement(head.kind, head.requirements))).map(decodeWork)[0];
+          if (next !== undefined) {
+            const at = heads.findIndex((h) => before(next, h));
+            heads.splice(at === -1 ? heads.length : at, 0, next);
+          }
+        }
+        return placed;
+      })
+    );
+  });
+
+  const queue = Effect.fn("WorkRegistry.queue")(function* (limit: number) {
+    const rows = yield* use("queue", (db) => db.execute(queueStatement(limit)));
+    return yield* decodeRows("queue", Schema.Struct({ ...WorkSummaryRow.fields, position: Schema.Finite }))(rowsOf(rows));
+  });
+
+  const expire = use("expireQueued", (db) => db.execute(expireStatement)).pipe(Effect.flatMap(ids("expireQueued")));
+
+  const cancel = Effect.fn("WorkRegistry.cancel")(function* (workId: string) {
+    const rows = yield* use("cancelWork", (db) => db.execute(cancelStatement(workId)));
+    const decoded = yield* decodeRows("cancelWork", CancelRow)(rowsOf(rows));
+    const row = decoded[0];
+    if (row !== undefined) return { _tag: "Cancelled", agentId: row.agent_id, previous: row.previous as WorkState } satisfies CancelOutcome;
+    const existing = yield* get(workId);
+    return Option.match(existing, {
+      onNone: () => ({ _tag: "UnknownWork" }) satisfies CancelOutcome,
+      onSome: (w) => ({ _tag: "AlreadyEnded", state: w.state }) satisfies CancelOutcome
+    });
   });
 
   const markDispatched = (workId: string) =>
@@ -76,6 +168,7 @@ export const makeWorkRegistry = Effect.gen(function* () {
     const row = yield* decodeFirst("recordResult", ResultRow, rowsOf(rows));
     if (row.previous === null || row.agent_id === null) return { _tag: "UnknownWork" } satisfies ResultOutcome;
     if (row.agent_id !== result.agent_id) return { _tag: "WrongAgent", assignedTo: row.agent_id } satisfies ResultOutcome;
+    if (row.late > 0) return { _tag: "Late", state: row.previous } satisfies ResultOutcome;
     if (row.updated === 0) return { _tag: "AlreadyFinished", state: row.previous } satisfies ResultOutcome;
     return { _tag: "Recorded", previous: row.previous } satisfies ResultOutcome;
   });
@@ -103,7 +196,24 @@ export const makeWorkRegistry = Effect.gen(function* () {
     return yield* decodeRows("listWork", WorkSummaryRow)(rowsOf(rows));
   });
 
-  return { route, markDispatched, fail, markRunning, recordResult, timeOut, get, list } satisfies WorkRegistryShape;
+  return {
+    route,
+    enqueue,
+    impossible,
+    waitingReason: waiting,
+    hasQueuedLike,
+    place,
+    queue,
+    expire,
+    cancel,
+    markDispatched,
+    fail,
+    markRunning,
+    recordResult,
+    timeOut,
+    get,
+    list
+  } satisfies WorkRegistryShape;
 });
 
 /** The work repository over the RegistryDatabase the AgentRegistry uses too. */

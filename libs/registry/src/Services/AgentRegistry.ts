@@ -20,6 +20,10 @@ export interface AgentRecord {
   readonly last_seq: number;
   readonly registered_at: string;
   readonly updated_at: string;
+  /** Drained through the API (`POST /agents/:id/drain`): no new work until resumed. */
+  readonly drained: boolean;
+  /** How many jobs it runs at once, as its heartbeat says (null: it does not say). */
+  readonly max_concurrent_work: number | null;
 }
 
 /** A liveness change, as stored in `agent_status_transitions`. `from` is null on first registration. */
@@ -72,6 +76,8 @@ export interface CapacityAgent {
   readonly memory_available_gb: number;
   /** What work still active on the agent booked: already subtracted from the free figures above. */
   readonly booked: { readonly vram_gb: number; readonly cores: number; readonly memory_gb: number };
+  /** Takes no new work: it says it is draining, or it was drained through the API. */
+  readonly draining: boolean;
   readonly capabilities: ReadonlyArray<string>;
   readonly last_heartbeat_at: string;
 }
@@ -83,7 +89,11 @@ export interface CapacityAnswer {
     readonly vram_available_gb: number;
     readonly cores_available: number;
     readonly memory_available_gb: number;
+    /** What active work books on the agents listed. */
+    readonly booked: { readonly vram_gb: number; readonly cores: number; readonly memory_gb: number };
   };
+  /** Jobs waiting in the queue (all of them, whatever the filters). */
+  readonly queued: number;
 }
 
 export interface AgentRegistryShape {
@@ -130,6 +140,8 @@ export interface AgentRegistryShape {
    * (pg_try_advisory_lock); `None` when another orchestrator holds it.
    */
   readonly withSweepLock: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<Option.Option<A>, E | RegistryError>;
+  /** Drains (true) or resumes (false) an agent through the API; kept across restarts. None: no such agent. */
+  readonly setDrained: (agentId: string, drained: boolean) => Effect.Effect<Option.Option<AgentRecord>, RegistryError>;
   /** Round-trip to the database, for /readyz. */
   readonly ping: Effect.Effect<void, RegistryError>;
 }

@@ -1,10 +1,12 @@
 import { Context, type Effect, type Option } from "effect";
 import type { WorkResult } from "@homelab/protocol";
 import type { RegistryError } from "../errors.ts";
-import type { RouteRequest, WorkRecord, WorkState, WorkSummary } from "../repository/work.ts";
+import type { Among, RouteRequest, WorkRecord, WorkState, WorkSummary } from "../repository/work.ts";
 
 export {
   ACTIVE_STATES,
+  type Among,
+  GIVEN_UP_STATES,
   type RouteRequest,
   type RouteRequirements,
   type WorkRecord,
@@ -20,10 +22,21 @@ export type RouteOutcome =
 
 export type ResultOutcome =
   | { readonly _tag: "Recorded"; readonly previous: WorkState }
+  /** The job had already ended (lost, timed_out, cancelled, expired): kept as its late_result, state unchanged. */
+  | { readonly _tag: "Late"; readonly state: WorkState }
   /** The work already ended with a result (a redelivery): nothing changed. */
   | { readonly _tag: "AlreadyFinished"; readonly state: WorkState }
   | { readonly _tag: "UnknownWork" }
   | { readonly _tag: "WrongAgent"; readonly assignedTo: string };
+
+export type CancelOutcome =
+  /** It was cancelled; `agentId` (null when it never left the queue) must be told when it was active. */
+  | { readonly _tag: "Cancelled"; readonly agentId: string | null; readonly previous: WorkState }
+  | { readonly _tag: "AlreadyEnded"; readonly state: WorkState }
+  | { readonly _tag: "UnknownWork" };
+
+/** A queued job as the queue lists it: its place in line. */
+export type QueuedWork = WorkSummary & { readonly position: number };
 
 export interface WorkFilter {
   readonly state?: WorkState;
@@ -38,7 +51,33 @@ export interface WorkRegistryShape {
    * fits. Decisions are serialised across orchestrators (a transaction-level
    * advisory lock), so two requests never both get the last free capacity.
    */
-  readonly route: (request: RouteRequest) => Effect.Effect<RouteOutcome, RegistryError>;
+  readonly route: (request: RouteRequest, priority?: number) => Effect.Effect<RouteOutcome, RegistryError>;
+  /** A job that waits: no agent, nothing booked; `maxWaitSeconds` set → it ends `expired` if still queued then. */
+  readonly enqueue: (
+    request: RouteRequest,
+    options: { readonly priority: number; readonly maxWaitSeconds: number | undefined }
+  ) => Effect.Effect<WorkRecord, RegistryError>;
+  /** Why no registered agent could ever take the job (refuse it), or none when one could (queue it). */
+  readonly impossible: (request: RouteRequest) => Effect.Effect<Option.Option<string>, RegistryError>;
+  /** Why a job waits now: the nearest agent and its shortfall, who is busy or draining. */
+  readonly waitingReason: (request: RouteRequest) => Effect.Effect<string, RegistryError>;
+  /** Whether some queued job has this kind and these requirements (a new one then queues behind it). */
+  readonly hasQueuedLike: (request: RouteRequest) => Effect.Effect<boolean, RegistryError>;
+  /**
+   * Places queued jobs where they fit now, highest priority then oldest
+   * first, under the routing lock (never twice, never on an agent without
+   * room): one shape (kind + requirements) at a time, so a shape that does
+   * not fit costs one attempt however many jobs it has. `among`: only these
+   * agents (what a heartbeat batch or an ended job freed). Returns the jobs
+   * booked (`pending`), at most `limit`.
+   */
+  readonly place: (among: Among, limit?: number) => Effect.Effect<ReadonlyArray<WorkRecord>, RegistryError>;
+  /** The queue in placement order, with positions. */
+  readonly queue: (limit: number) => Effect.Effect<ReadonlyArray<QueuedWork>, RegistryError>;
+  /** Queued jobs past their max wait end `expired`; their ids. */
+  readonly expire: Effect.Effect<ReadonlyArray<string>, RegistryError>;
+  /** Cancels a job that has not ended (queued or active). */
+  readonly cancel: (workId: string) => Effect.Effect<CancelOutcome, RegistryError>;
   /** pending → dispatched, once the request is confirmed on the agent's queue. */
   readonly markDispatched: (workId: string) => Effect.Effect<void, RegistryError>;
   /** Ends still-active work with an orchestrator-side reason; answers whether it did. */

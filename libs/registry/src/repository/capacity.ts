@@ -22,6 +22,7 @@ figures as (
     greatest(0, r.cores_available - coalesce(p.cores, 0)) as cores_available,
     greatest(0, r.memory_available_gb - coalesce(p.memory, 0)) as memory_available_gb,
     json_build_object('vram_gb', coalesce(p.vram, 0), 'cores', coalesce(p.cores, 0), 'memory_gb', coalesce(p.memory, 0)) as booked,
+    (r.reported_status = 'draining' or r.drained) as draining,
     r.capabilities,
     to_char(r.last_heartbeat_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as last_heartbeat_at
   from agent_registry r
@@ -57,6 +58,7 @@ export const CapacityRow = Schema.Struct({
   cores_available: Schema.Finite,
   memory_available_gb: Schema.Finite,
   booked: Booked,
+  draining: Schema.Boolean,
   capabilities: Schema.Array(Schema.String),
   last_heartbeat_at: Schema.String
 });
@@ -64,12 +66,18 @@ export const CapacityRow = Schema.Struct({
 // Sums of GB figures reported to two decimals: keep the sum free of float noise.
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
-export const withTotals = (agents: CapacityAnswer["agents"]): CapacityAnswer => ({
+export const withTotals = (agents: CapacityAnswer["agents"], queued: number): CapacityAnswer => ({
   agents,
   totals: {
     agents: agents.length,
     vram_available_gb: round(agents.reduce((sum, a) => sum + a.vram_available_gb, 0)),
     cores_available: round(agents.reduce((sum, a) => sum + a.cores_available, 0)),
-    memory_available_gb: round(agents.reduce((sum, a) => sum + a.memory_available_gb, 0))
-  }
+    memory_available_gb: round(agents.reduce((sum, a) => sum + a.memory_available_gb, 0)),
+    booked: {
+      vram_gb: round(agents.reduce((sum, a) => sum + a.booked.vram_gb, 0)),
+      cores: round(agents.reduce((sum, a) => sum + a.booked.cores, 0)),
+      memory_gb: round(agents.reduce((sum, a) => sum + a.booked.memory_gb, 0))
+    }
+  },
+  queued
 });

@@ -62,7 +62,9 @@ export const applyStatement = (heartbeats: ReadonlyArray<StatusUpdate>, silentBo
       gpu_type: h.resources.gpu_type,
       boot_id: h.boot_id,
       boot_started_at: h.boot_started_at ?? null,
-      seq: h.seq
+      seq: h.seq,
+      max_concurrent_work: h.max_concurrent_work ?? null,
+      task_requires: h.task_requires ?? null
     }))
   );
   return sql`
@@ -70,7 +72,8 @@ with input as (
   select * from jsonb_to_recordset(${input}::text::jsonb) as x(
     agent_id text, agent_type text, pool_name text, reported_status text,
     capabilities jsonb, resource_metrics jsonb, best_gpu_vram_gb float8, cores_available float8,
-    memory_available_gb float8, gpu_type text, boot_id text, boot_started_at timestamptz, seq bigint)
+    memory_available_gb float8, gpu_type text, boot_id text, boot_started_at timestamptz, seq bigint,
+    max_concurrent_work int, task_requires jsonb)
 ),
 previous as (
   select r.agent_id, r.status
@@ -83,10 +86,10 @@ upserted as (
   insert into agent_registry as r (
     agent_id, agent_type, pool_name, status, reported_status, capabilities, resource_metrics,
     best_gpu_vram_gb, cores_available, memory_available_gb, gpu_type,
-    last_heartbeat_at, boot_id, boot_started_at, last_seq, registered_at, updated_at)
+    last_heartbeat_at, boot_id, boot_started_at, last_seq, registered_at, updated_at, max_concurrent_work, task_requires)
   select i.agent_id, i.agent_type, i.pool_name, 'online', i.reported_status, i.capabilities, i.resource_metrics,
     i.best_gpu_vram_gb, i.cores_available, i.memory_available_gb, i.gpu_type,
-    now(), i.boot_id, i.boot_started_at, i.seq, now(), now()
+    now(), i.boot_id, i.boot_started_at, i.seq, now(), now(), i.max_concurrent_work, i.task_requires
   from input i left join previous p on p.agent_id = i.agent_id
   order by i.agent_id
   on conflict (agent_id) do update set
@@ -104,6 +107,8 @@ upserted as (
     boot_id = excluded.boot_id,
     boot_started_at = excluded.boot_started_at,
     last_seq = excluded.last_seq,
+    max_concurrent_work = excluded.max_concurrent_work,
+    task_requires = excluded.task_requires,
     updated_at = now()
   where (r.boot_id = excluded.boot_id and excluded.last_seq > r.last_seq)
     or (r.boot_id <> excluded.boot_id and (

@@ -25,7 +25,9 @@ export const AgentRow = Schema.Struct({
   boot_id: Schema.String,
   last_seq: Schema.Finite,
   registered_at: Schema.String,
-  updated_at: Schema.String
+  updated_at: Schema.String,
+  drained: Schema.Boolean,
+  max_concurrent_work: Schema.NullOr(Schema.Finite)
 });
 
 /** The select list that AgentRow decodes. */
@@ -41,7 +43,9 @@ export const agentColumns = {
   boot_id: agentRegistry.bootId,
   last_seq: agentRegistry.lastSeq,
   registered_at: isoUtc(agentRegistry.registeredAt),
-  updated_at: isoUtc(agentRegistry.updatedAt)
+  updated_at: isoUtc(agentRegistry.updatedAt),
+  drained: agentRegistry.drained,
+  max_concurrent_work: agentRegistry.maxConcurrentWork
 };
 
 export const TransitionRow = Schema.Struct({

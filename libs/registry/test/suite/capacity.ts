@@ -86,7 +86,9 @@ export const capacityTests = (run: Run): void =>
         agents: 2,
         vram_available_gb: 16,
         cores_available: 6.75,
-        memory_available_gb: 22.75
+        memory_available_gb: 22.75,
+        booked: { vram_gb: 0, cores: 0, memory_gb: 0 }
       });
+      expect(answer.queued).toBe(0);
     });
   });

@@ -17,7 +17,7 @@ const request = (requirements: RouteRequirements = {}, kind = "echo"): RouteRequ
 const routedTo = (r: RouteRequest) =>
   Effect.gen(function* () {
     const outcome = yield* (yield* WorkRegistry).route(r);
-    return outcome._tag === "Booked" ? { agent: outcome.work.agent_id, gpu: outcome.work.gpu_index } : outcome.reason;
+    return outcome._tag === "Booked" ? { agent: outcome.work.agent_id ?? "(queued)", gpu: outcome.work.gpu_index } : outcome.reason;
   });
 
 const result = (workId: string, agentId: string, status: WorkResult["status"] = "succeeded"): WorkResult =>
@@ -219,7 +219,7 @@ export const workTests = (run: Run): void =>
       expect(outcomes).toEqual([{ _tag: "UnknownWork" }, { _tag: "WrongAgent", assignedTo: "right" }]);
     });
 
-    it("marks active work lost when its agent goes offline, and a late result still records what happened", async () => {
+    it("marks active work lost when its agent goes offline, and keeps a late result beside it without changing its state", async () => {
       const seen = await run(
         Effect.gen(function* () {
           const work = yield* WorkRegistry;
@@ -240,8 +240,13 @@ export const workTests = (run: Run): void =>
         state: "lost",
         reason: "agent x went offline: no heartbeat for over 90 s"
       });
-      expect(seen.late).toEqual({ _tag: "Recorded", previous: "lost" });
-      expect(Option.getOrThrow(seen.after)).toMatchObject({ state: "failed", reason: null });
+      expect(seen.late).toEqual({ _tag: "Late", state: "lost" });
+      expect(Option.getOrThrow(seen.after)).toMatchObject({
+        state: "lost",
+        reason: "agent x went offline: no heartbeat for over 90 s",
+        result: null,
+        late_result: { status: "failed" }
+      });
     });
 
     it("times out work with no result past its timeout plus the grace, and only that work", async () => {
@@ -264,7 +269,7 @@ export const workTests = (run: Run): void =>
       expect(Option.getOrThrow(seen.fresh).state).toBe("pending");
     });
 
-    it("lists work newest first, filtered by state and agent", async () => {
+    it("lists work newest first, filtered by state and agent (two jobs asking nothing go to two agents)", async () => {
       const listed = await run(
         Effect.gen(function* () {
           const work = yield* WorkRegistry;
@@ -283,6 +288,6 @@ export const workTests = (run: Run): void =>
           };
         })
       );
-      expect(listed).toEqual({ all: 2, succeeded: [listed.a], onQ: 0, limited: 1, a: listed.a });
+      expect(listed).toEqual({ all: 2, succeeded: [listed.a], onQ: 1, limited: 1, a: listed.a });
     });
   });
