@@ -36,6 +36,8 @@ export interface AgentOptions {
   readonly jitter: boolean;
   /** Set: only work requests published by this broker user (the orchestrator's) are run (ORCHESTRATOR_USER). */
   readonly orchestrator_user?: string | undefined;
+  /** SIGUSR1 drains the agent (it reports `draining`, the router sends it nothing new), SIGUSR2 resumes it. */
+  readonly drain_signals?: boolean;
 }
 
 const RESULT_PUBLISH_DEADLINE_MS = 5000;
@@ -62,7 +64,9 @@ export const runAgent = (options: AgentOptions, stats?: Ref.Ref<AgentStats>) =>
   Effect.gen(function* () {
     const broker = yield* Broker;
     const counters = stats ?? (yield* Ref.make<AgentStats>({ heartbeatsSent: 0, heartbeatsDropped: 0, connections: 0 }));
-    const status = yield* Ref.make<AgentStatus>("online");
+    // Draining: asked to (SIGUSR1) or stopping. Busy: every slot taken. Both tell the router to send nothing new.
+    const drained = yield* Ref.make(false);
+    const stopping = yield* Ref.make(false);
     const identity: AgentIdentity = {
       agent_id: options.agent_id,
       agent_type: options.agent_type,
@@ -73,12 +77,47 @@ export const runAgent = (options: AgentOptions, stats?: Ref.Ref<AgentStats>) =>
     };
     // Work belongs to the agent, not to one connection: it runs on through a reconnect.
     const pool = yield* makeWorkPool;
+    const status = Effect.gen(function* (): Effect.fn.Return<AgentStatus> {
+      if ((yield* Ref.get(drained)) || (yield* Ref.get(stopping))) return "draining";
+      return (yield* pool.running).length >= options.max_concurrent_work ? "busy" : "online";
+    });
+    const taskRequires = Object.fromEntries(
+      Object.entries(options.tasks).flatMap(([kind, task]) =>
+        task.requires === undefined || Object.keys(task.requires).length === 0 ? [] : [[kind, task.requires]]
+      )
+    );
     const heartbeats = yield* makeHeartbeatSource({
       identity,
       metricsBudgetMs: Math.min(2000, (options.heartbeat_interval_seconds * 1000) / 2),
-      status: Ref.get(status),
-      currentWork: pool.running
+      status,
+      currentWork: pool.running,
+      advertised: { max_concurrent_work: options.max_concurrent_work, task_requires: taskRequires }
     });
+    // A heartbeat now (drain, resume, stop), on the current connection if there is one.
+    const beatNow = yield* Ref.make<Effect.Effect<void>>(Effect.void);
+    if (options.drain_signals === true) {
+      const context = yield* Effect.context<never>();
+      const onSignal = (drain: boolean) => () =>
+        void Effect.runPromiseWith(context)(
+          Ref.set(drained, drain).pipe(
+            Effect.andThen(Effect.logInfo(drain ? "draining (SIGUSR1): no new work; SIGUSR2 resumes" : "resumed (SIGUSR2)")),
+            Effect.andThen(Effect.flatten(Ref.get(beatNow)))
+          )
+        );
+      const drainHandler = onSignal(true);
+      const resumeHandler = onSignal(false);
+      yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          process.on("SIGUSR1", drainHandler);
+          process.on("SIGUSR2", resumeHandler);
+        }),
+        () =>
+          Effect.sync(() => {
+            process.off("SIGUSR1", drainHandler);
+            process.off("SIGUSR2", resumeHandler);
+          })
+      );
+    }
     // A publish must not outlive the beat it belongs to.
     const publishDeadlineMs = Math.max(200, Math.min(5000, options.heartbeat_interval_seconds * 1000));
     const topology = replyQueueTopology(options.reply_queue);
@@ -113,7 +152,7 @@ export const runAgent = (options: AgentOptions, stats?: Ref.Ref<AgentStats>) =>
       // Released after the consumer (finalizers run in reverse): on a signal,
       // work intake has stopped before agent_shutdown goes out.
       yield* Effect.addFinalizer((exit) =>
-        Exit.hasInterrupts(exit) ? sendShutdown(conn, identity, options.reply_queue, publishDeadlineMs, status) : Effect.void
+        Exit.hasInterrupts(exit) ? sendShutdown(conn, identity, options.reply_queue, publishDeadlineMs, stopping) : Effect.void
       );
       // Released before agent_shutdown goes out: intake stops, running work
       // finishes or is killed at the grace, and its results are published.
@@ -135,9 +174,8 @@ export const runAgent = (options: AgentOptions, stats?: Ref.Ref<AgentStats>) =>
         }
       });
       yield* Effect.logInfo(`connected; heartbeating every ${options.heartbeat_interval_seconds} s`);
-      const beat = Effect.gen(function* () {
-        const message = yield* heartbeats.next;
-        yield* publishMessage(conn, options.reply_queue, message, publishDeadlineMs).pipe(
+      const publishBeat = (message: Message) =>
+        publishMessage(conn, options.reply_queue, message, publishDeadlineMs).pipe(
           Effect.tap(() => Ref.update(counters, (c) => ({ ...c, heartbeatsSent: c.heartbeatsSent + 1 }))),
           Effect.catch((e) =>
             Ref.update(counters, (c) => ({ ...c, heartbeatsDropped: c.heartbeatsDropped + 1 })).pipe(
@@ -146,8 +184,18 @@ export const runAgent = (options: AgentOptions, stats?: Ref.Ref<AgentStats>) =>
             )
           )
         );
-      });
+      const beat = Effect.flatMap(heartbeats.next, publishBeat);
+      // A change of status goes out at once, with the last metrics (never waiting for a collection).
+      const beatStatus = Effect.flatMap(heartbeats.nextNow, (message) => (message === undefined ? Effect.void : publishBeat(message)));
       yield* Effect.forkScoped(Effect.repeat(beat, heartbeatSchedule(options.heartbeat_interval_seconds)));
+      yield* Ref.set(beatNow, Effect.asVoid(beatStatus));
+      // Released first (finalizers run in reverse): on a signal the orchestrator hears `draining` at once,
+      // before the shutdown grace, so no job is sent to an agent that is stopping.
+      yield* Effect.addFinalizer((exit) =>
+        Exit.hasInterrupts(exit)
+          ? Ref.set(stopping, true).pipe(Effect.andThen(beatStatus), Effect.andThen(Ref.set(beatNow, Effect.void)))
+          : Ref.set(beatNow, Effect.void)
+      );
       const reason = yield* Effect.raceFirst(conn.lost, Deferred.await(publishFailed));
       yield* Effect.logWarning(`${reason}; reconnecting`);
     }).pipe(Effect.scoped);
@@ -163,10 +211,10 @@ const sendShutdown = (
   identity: AgentIdentity,
   replyQueue: string,
   deadlineMs: number,
-  status: Ref.Ref<AgentStatus>
+  stopping: Ref.Ref<boolean>
 ) =>
   Effect.gen(function* () {
-    yield* Ref.set(status, "draining");
+    yield* Ref.set(stopping, true);
     const message: Message = makeEnvelope({
       ...(yield* stamp),
       type: "agent_shutdown",

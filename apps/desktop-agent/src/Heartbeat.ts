@@ -1,5 +1,5 @@
 import { Effect, Fiber, Option, Ref, Scope } from "effect";
-import { makeEnvelope, type AgentId, type AgentStatus, type Message, type ResourceMetrics } from "@homelab/protocol";
+import { makeEnvelope, type AgentId, type AgentStatus, type Message, type ResourceMetrics, type WorkRequirements } from "@homelab/protocol";
 import { MetricsCollector } from "@homelab/metrics";
 import { stamp } from "./Outbox.ts";
 
@@ -19,6 +19,8 @@ export interface HeartbeatSource {
   readonly next: Effect.Effect<Message>;
   /** The last metrics collected (undefined before the first collection). */
   readonly latest: Effect.Effect<ResourceMetrics | undefined>;
+  /** The next StatusUpdate at once, with the last metrics collected (none before the first collection): for a change of status. */
+  readonly nextNow: Effect.Effect<Message | undefined>;
 }
 
 /**
@@ -33,6 +35,11 @@ export const makeHeartbeatSource = (options: {
   readonly metricsBudgetMs: number;
   readonly status: Effect.Effect<AgentStatus>;
   readonly currentWork: Effect.Effect<ReadonlyArray<string>>;
+  /** What the router may count on: slots, and what each kind requires (sent when given). */
+  readonly advertised?: {
+    readonly max_concurrent_work: number;
+    readonly task_requires: Readonly<Record<string, WorkRequirements>>;
+  };
 }): Effect.Effect<HeartbeatSource, never, MetricsCollector | Scope.Scope> =>
   Effect.gen(function* () {
     const collector = yield* MetricsCollector;
@@ -71,8 +78,7 @@ export const makeHeartbeatSource = (options: {
       } satisfies ResourceMetrics;
     });
 
-    const next = Effect.gen(function* () {
-      const resources = yield* metrics;
+    const build = (resources: ResourceMetrics) => Effect.gen(function* () {
       const n = yield* Ref.getAndUpdate(seq, (s) => s + 1);
       const message: Message = makeEnvelope({
         ...(yield* stamp),
@@ -88,10 +94,15 @@ export const makeHeartbeatSource = (options: {
           seq: n,
           capabilities: options.identity.capabilities,
           resources,
-          current_work: yield* options.currentWork
+          current_work: yield* options.currentWork,
+          ...(options.advertised === undefined
+            ? {}
+            : { max_concurrent_work: options.advertised.max_concurrent_work, task_requires: options.advertised.task_requires })
         }
       });
       return message;
     });
-    return { next: Effect.withSpan(next, "Heartbeat.next"), latest: Ref.get(latest) };
+    const next = Effect.flatMap(metrics, build);
+    const nextNow = Effect.flatMap(Ref.get(latest), (last) => (last === undefined ? Effect.succeed(undefined) : build(last)));
+    return { next: Effect.withSpan(next, "Heartbeat.next"), latest: Ref.get(latest), nextNow };
   });

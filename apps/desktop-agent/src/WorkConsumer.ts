@@ -21,6 +21,7 @@ import { Clock, Deferred, Effect, Exit, Option, Result } from "effect";
 import {
   decodeDelivered,
   workQueueTopology,
+  controlQueueTopology,
   type AgentId,
   type Message,
   type PayloadOf,
@@ -164,18 +165,27 @@ export const consumeWork = (options: {
         );
       });
 
-    const run = (workId: string, kind: string, plan: Plan) =>
+    const run = (workId: string, kind: string, plan: Plan) => (cancelled: Effect.Effect<string>) =>
       Effect.gen(function* () {
         const startedAt = yield* nowIso;
         yield* Effect.logInfo(`work ${workId}: running ${kind} (${plan.program})`);
+        let cancelReason: string | undefined;
         const outcome = yield* runner.run({
           ...plan.spec,
-          killWhen: pool.stopping.pipe(
-            Effect.andThen(Effect.sleep(`${settings.shutdownGraceSeconds} seconds`)),
-            Effect.as(graceReason(settings.shutdownGraceSeconds))
+          killWhen: Effect.raceFirst(
+            pool.stopping.pipe(
+              Effect.andThen(Effect.sleep(`${settings.shutdownGraceSeconds} seconds`)),
+              Effect.as(graceReason(settings.shutdownGraceSeconds))
+            ),
+            cancelled.pipe(Effect.tap((reason) => Effect.sync(() => void (cancelReason = reason))))
           )
         });
-        const fields = outcomeFields(plan.program, outcome);
+        const ended = outcomeFields(plan.program, outcome);
+        // Killed on a work_cancel: `cancelled`, with the output so far.
+        const fields: ResultFields =
+          cancelReason !== undefined && outcome._tag === "Killed"
+            ? { ...ended, status: "cancelled", exit_code: null, error: `${cancelReason}; ${plan.program} and its process group were killed` }
+            : ended;
         yield* Effect.logInfo(`work ${workId}: ${fields.status}${fields.error === null ? "" : `: ${fields.error.split("\n")[0]}`}`);
         const finishedAt = yield* nowIso;
         return workResultMessage({ stamp: yield* stamp, agentId: settings.agentId, workId, fields, startedAt, finishedAt });
@@ -197,6 +207,20 @@ export const consumeWork = (options: {
         const known = yield* pool.find(request.work_id);
         if (known === "published") return "ack";
         if (known !== undefined) return yield* deliver(known);
+        const cancelledEarly = yield* pool.cancelledBeforeStart(request.work_id);
+        if (cancelledEarly !== undefined) {
+          return yield* answer(request.work_id, { status: "cancelled", exit_code: null, output: "", error: `${cancelledEarly}; never started` });
+        }
+        // Past its deadline the orchestrator has given up on it (timed out, lost): never start it late.
+        const now = yield* Clock.currentTimeMillis;
+        if (request.expires_at !== undefined && request.expires_at !== null && Date.parse(request.expires_at) < now) {
+          return yield* answer(request.work_id, {
+            status: "expired",
+            exit_code: null,
+            output: "",
+            error: `not started: its deadline ${request.expires_at} passed ${Math.round((now - Date.parse(request.expires_at)) / 1000)} s ago`
+          });
+        }
         const plan = planWork(settings, request, options.resources === undefined ? undefined : yield* options.resources);
         if (Result.isFailure(plan)) return yield* answer(request.work_id, rejection(plan.failure));
         // Only the orchestrator may hand out work: anyone else who can publish to this queue is answered, never run.
@@ -208,6 +232,26 @@ export const consumeWork = (options: {
         if (yield* pool.isStopping) return "requeue";
         return yield* deliver(yield* pool.start(request.work_id, run(request.work_id, request.kind, plan.success)));
       });
+
+    // The control queue, read apart from the work so that a cancel never waits behind queued requests.
+    // Its messages come only from the orchestrator's broker user when ORCHESTRATOR_USER is set.
+    const control = (delivery: Delivery) =>
+      Effect.gen(function* (): Effect.fn.Return<Disposition> {
+        const decoded = decodeDelivered(delivery.body);
+        if (decoded._tag === "Failure" || decoded.success.type !== "work_cancel") {
+          yield* Effect.logWarning("control queue: dropped a message that is not a work_cancel");
+          return "drop";
+        }
+        if (settings.orchestratorUser !== undefined && delivery.userId !== settings.orchestratorUser) {
+          yield* Effect.logWarning(`control queue: dropped a work_cancel not published by ${settings.orchestratorUser}`);
+          return "drop";
+        }
+        const order = decoded.success.payload;
+        const was = yield* pool.cancel(order.work_id, order.reason);
+        yield* Effect.logInfo(`work ${order.work_id}: cancel (${order.reason}); it was ${was}`);
+        return "ack";
+      });
+    yield* conn.consume({ queue: controlQueueTopology(settings.agentId), prefetch: 64 }, control);
 
     yield* conn.consume(
       {

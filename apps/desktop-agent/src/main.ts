@@ -31,6 +31,7 @@ const program = Effect.gen(function* () {
     shutdown_grace_seconds: settings.shutdown_grace_seconds,
     host_env: process.env,
     orchestrator_user: settings.orchestrator_user,
+    drain_signals: true,
     jitter: true
   }).pipe(Effect.scoped, Effect.provide(layers), withLogLevel(settings.log_level));
 });

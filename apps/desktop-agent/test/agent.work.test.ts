@@ -329,19 +329,22 @@ describe("shutdown with work running (TestClock)", () => {
     ]);
   });
 
-  it("stops at once when nothing is running", async () => {
+  it("stops at once when nothing is running, saying `draining` before it says it is gone", async () => {
     const seen = await runTest(
       Effect.gen(function* () {
         const agent = yield* startAgent();
         yield* agent.broker.deliver(workRequest("w-1", "echo", { message: "hi" }));
         yield* Fiber.interrupt(agent.fiber);
-        return agent.broker.published().map((p) => [p.at / 1000, p.message.type]);
+        return agent.broker
+          .published()
+          .map((p) => [p.at / 1000, p.message.type, p.message.type === "work_status" ? p.message.payload.status : null]);
       })
     );
     expect(seen).toEqual([
-      [0, "work_status"],
-      [0, "work_result"],
-      [0, "agent_shutdown"]
+      [0, "work_status", "online"],
+      [0, "work_result", null],
+      [0, "work_status", "draining"],
+      [0, "agent_shutdown", null]
     ]);
   });
 });

@@ -5,6 +5,7 @@ import { reportOffline } from "./OfflineEvents.ts";
 import { OrchestratorMetrics } from "./OrchestratorMetrics.ts";
 import { Readiness } from "./Readiness.ts";
 import { databasePingSchedule, workTimeoutSchedule } from "./schedules.ts";
+import { Dispatcher } from "./work/Dispatcher.ts";
 import { Placer } from "./work/Placer.ts";
 
 // The orchestrator's loops, each a layer that runs for the life of its scope.
@@ -15,9 +16,10 @@ export const offlineSweepLayer = (options: { readonly heartbeatTimeoutSeconds: n
     Effect.gen(function* () {
       const readiness = yield* Readiness;
       const metrics = yield* OrchestratorMetrics;
+      const dispatcher = yield* Dispatcher;
       const sweep = yield* makeSweep({
         ...options,
-        wentOffline: (transitions) => reportOffline(transitions).pipe(Effect.provideService(OrchestratorMetrics, metrics)),
+        wentOffline: (transitions) => reportOffline(transitions, dispatcher).pipe(Effect.provideService(OrchestratorMetrics, metrics)),
         listeningSince: readiness.readySince
       });
       yield* Effect.forkScoped(sweep.run);

@@ -4,6 +4,7 @@ import { makeIngest } from "./Ingest.ts";
 import { reportOffline } from "./OfflineEvents.ts";
 import { OrchestratorMetrics } from "./OrchestratorMetrics.ts";
 import { Readiness } from "./Readiness.ts";
+import { Dispatcher } from "./work/Dispatcher.ts";
 import { Placer } from "./work/Placer.ts";
 
 /** Ingest batches: up to this many heartbeats, or this long after the first; this many batch writes at once. */
@@ -21,6 +22,7 @@ export class Ingest extends Context.Service<Ingest, { readonly handle: ReplyHand
         const metrics = yield* OrchestratorMetrics;
         const readiness = yield* Readiness;
         const placer = yield* Placer;
+        const dispatcher = yield* Dispatcher;
         return yield* makeIngest({
           ...INGEST_TUNING,
           heartbeatTimeoutSeconds,
@@ -29,7 +31,7 @@ export class Ingest extends Context.Service<Ingest, { readonly handle: ReplyHand
             databaseUp: (up, detail) => readiness.set("database", up, detail).pipe(Effect.andThen(readiness.setWritesFlowing(up))),
             batchCommitted: (size, applied, ignored, oldestReceivedAt, committedAt) =>
               metrics.recordBatch(size, (committedAt - oldestReceivedAt) / 1000).pipe(Effect.andThen(metrics.applied(applied, ignored))),
-            wentOffline: (transitions) => reportOffline(transitions).pipe(Effect.provideService(OrchestratorMetrics, metrics)),
+            wentOffline: (transitions) => reportOffline(transitions, dispatcher).pipe(Effect.provideService(OrchestratorMetrics, metrics)),
             shutdownIgnored: (agentId, bootId, registeredBoot) =>
               metrics.shutdownIgnored.pipe(
                 Effect.andThen(

@@ -151,7 +151,7 @@ export const addAgent = (
     const agentUrl = agentAmqpUrl(amqpUrl, args.agentId, password, args.host);
     yield* out.note(`created broker user ${args.agentId} through ${admin.via}`);
     yield* out.note(
-      `  it may consume and declare only ${work.queue} (configure/read ${permissions.read}) and publish through the default exchange (write ${permissions.write})`
+      `  it may consume and declare only its own queues (configure/read ${permissions.read}) and publish through the default exchange (write ${permissions.write})`
     );
     yield* out.note(`  declared ${declared.join(", ")}`);
     yield* out.note(`the agent's settings (for its agent.env; the URL holds its password, which is not kept anywhere else):`);

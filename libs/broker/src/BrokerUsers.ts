@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { Data, Effect } from "effect";
 import { Connection } from "rabbitmq-client";
-import { replyQueueTopology, workQueueTopology } from "@homelab/protocol";
+import { controlQueueTopology, replyQueueTopology, workQueueTopology } from "@homelab/protocol";
 import { type AmqpEndpoint, connectionOptions, describeConnectError } from "./endpoint.ts";
 
 // Broker users for agents (SPEC §3 AGENT_IDENTITY=broker_user): one user per
@@ -23,7 +23,8 @@ const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"
 
 /**
  * What an agent's broker user may do: read (consume) and configure
- * (declare, purge, delete) only its own `agent.<id>.work` queue, and publish
+ * (declare, purge, delete) only its own `agent.<id>.work` and
+ * `agent.<id>.control` queues, and publish
  * through the default exchange (its replies; a work request it might put on
  * another agent's queue carries its own user_id, which an agent with
  * ORCHESTRATOR_USER refuses). It may not create or delete the reply queues:
@@ -31,8 +32,8 @@ const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"
  * (or add-agent) declares them and agents only check they exist.
  */
 export const agentPermissions = (agentId: string): Permissions => {
-  const queue = `^${escapeRegex(workQueueTopology(agentId).queue)}$`;
-  return { configure: queue, write: "^amq\\.default$", read: queue };
+  const queues = `^(${escapeRegex(workQueueTopology(agentId).queue)}|${escapeRegex(controlQueueTopology(agentId).queue)})$`;
+  return { configure: queues, write: "^amq\\.default$", read: queues };
 };
 
 /** One way to manage broker users: `rabbitmqctl` on the broker host, or the management plugin's HTTP API. */
@@ -155,16 +156,17 @@ const withConnection = <A>(endpoint: AmqpEndpoint, use: (c: Connection) => Promi
  */
 export const declareAgentQueues = (endpoint: AmqpEndpoint, replyQueue: string, agentId: string) => {
   const replies = replyQueueTopology(replyQueue);
-  const queues = [replies.deadLetterQueue, replies, workQueueTopology(agentId)];
+  const queues = [replies.deadLetterQueue, replies, workQueueTopology(agentId), controlQueueTopology(agentId)];
   return withConnection(endpoint, async (c) => {
     for (const q of queues) await c.queueDeclare({ queue: q.queue, durable: q.durable, arguments: { ...q.arguments } });
     return queues.map((q) => q.queue);
   });
 };
 
-/** Deletes an agent's work queue: how many requests it still held, or undefined when there was no such queue. */
+/** Deletes an agent's work queue (and its control queue): how many requests it still held, or undefined when there was no such queue. */
 export const deleteAgentQueue = (endpoint: AmqpEndpoint, agentId: string) =>
   withConnection(endpoint, async (c) => {
+    await c.queueDelete({ queue: controlQueueTopology(agentId).queue });
     const queue = workQueueTopology(agentId).queue;
     const there = await c.queueDeclare({ queue, passive: true }).then(
       () => true,

@@ -5,6 +5,8 @@ import type { Message } from "@homelab/protocol";
 export interface WorkEntry {
   readonly workId: string;
   readonly result: Deferred.Deferred<Message>;
+  /** Completes, with the reason, when the orchestrator cancels this work (work_cancel). */
+  readonly cancelled: Deferred.Deferred<string>;
   /** One publisher at a time, so a result is never published twice by this process. */
   readonly publishing: Semaphore.Semaphore;
 }
@@ -20,8 +22,16 @@ export interface WorkPool {
   readonly running: Effect.Effect<ReadonlyArray<string>>;
   /** The work with this id, "published" when its result went out recently, or undefined. */
   readonly find: (workId: string) => Effect.Effect<WorkEntry | "published" | undefined>;
-  /** Starts `work` (which ends with its result message) in the background. */
-  readonly start: (workId: string, work: Effect.Effect<Message>) => Effect.Effect<WorkEntry>;
+  /** Starts `work` (which ends with its result message; `cancelled` completes on a work_cancel) in the background. */
+  readonly start: (workId: string, work: (cancelled: Effect.Effect<string>) => Effect.Effect<Message>) => Effect.Effect<WorkEntry>;
+  /**
+   * A work_cancel: running work is killed (its result says `cancelled`);
+   * work not started yet is remembered, and its request is answered
+   * `cancelled` without running. Says which it was.
+   */
+  readonly cancel: (workId: string, reason: string) => Effect.Effect<"running" | "not started" | "finished">;
+  /** Why this work was cancelled before it started, or undefined. */
+  readonly cancelledBeforeStart: (workId: string) => Effect.Effect<string | undefined>;
   /** The work's result is out (confirmed by the broker): forget it, remember the id. */
   readonly markPublished: (workId: string) => Effect.Effect<void>;
   /** The agent is stopping: no new work starts, running work gets its grace. */
@@ -39,15 +49,28 @@ export const makeWorkPool: Effect.Effect<WorkPool, never, Scope.Scope> = Effect.
   const scope = yield* Scope.Scope;
   const entries = new Map<string, WorkEntry & { running: boolean }>();
   const published = new Set<string>();
+  const cancelledEarly = new Map<string, string>();
   const stopped = yield* Deferred.make<void>();
+  const remember = <A>(set: Set<A> | Map<A, unknown>) => {
+    for (const oldest of set.keys()) {
+      if (set.size <= PUBLISHED_MEMORY) break;
+      set.delete(oldest);
+    }
+  };
   return {
     running: Effect.sync(() => [...entries.values()].filter((e) => e.running).map((e) => e.workId)),
     find: (workId) => Effect.sync(() => entries.get(workId) ?? (published.has(workId) ? "published" : undefined)),
     start: (workId, work) =>
       Effect.gen(function* () {
-        const entry = { workId, result: Deferred.makeUnsafe<Message>(), publishing: Semaphore.makeUnsafe(1), running: true };
+        const entry = {
+          workId,
+          result: Deferred.makeUnsafe<Message>(),
+          cancelled: Deferred.makeUnsafe<string>(),
+          publishing: Semaphore.makeUnsafe(1),
+          running: true
+        };
         entries.set(workId, entry);
-        yield* work.pipe(
+        yield* work(Deferred.await(entry.cancelled)).pipe(
           Effect.tap((message) => Deferred.succeed(entry.result, message)),
           Effect.ensuring(
             Effect.sync(() => {
@@ -62,11 +85,21 @@ export const makeWorkPool: Effect.Effect<WorkPool, never, Scope.Scope> = Effect.
       Effect.sync(() => {
         entries.delete(workId);
         published.add(workId);
-        for (const oldest of published) {
-          if (published.size <= PUBLISHED_MEMORY) break;
-          published.delete(oldest);
-        }
+        remember(published);
       }),
+    cancel: (workId, reason) =>
+      Effect.gen(function* () {
+        const entry = entries.get(workId);
+        if (entry !== undefined && entry.running) {
+          yield* Deferred.succeed(entry.cancelled, reason);
+          return "running" as const;
+        }
+        if (entry !== undefined || published.has(workId)) return "finished" as const;
+        cancelledEarly.set(workId, reason);
+        remember(cancelledEarly);
+        return "not started" as const;
+      }),
+    cancelledBeforeStart: (workId) => Effect.sync(() => cancelledEarly.get(workId)),
     stop: Deferred.succeed(stopped, undefined).pipe(Effect.asVoid),
     stopping: Deferred.await(stopped),
     isStopping: Deferred.isDone(stopped)

@@ -19,7 +19,7 @@ export class Dispatcher extends Context.Service<
   {
     readonly dispatch: (agentId: string, message: Message) => Effect.Effect<void, DispatchFailed>;
     /** Tells the agent to stop the work (a work_cancel on its control queue, which it reads apart from its work). */
-    readonly cancel: (agentId: string, workId: string) => Effect.Effect<void, DispatchFailed>;
+    readonly cancel: (agentId: string, workId: string, reason?: string) => Effect.Effect<void, DispatchFailed>;
   }
 >()("@homelab/orchestrator/Dispatcher") {
   static readonly layer: Layer.Layer<Dispatcher, never, Amqp> = Layer.effect(
@@ -46,7 +46,7 @@ export class Dispatcher extends Context.Service<
           })
         );
       };
-      const cancel = (agentId: string, workId: string) =>
+      const cancel = (agentId: string, workId: string, reason = "cancelled by request") =>
         Effect.gen(function* () {
           const now = yield* Clock.currentTimeMillis;
           const message = makeEnvelope({
@@ -55,7 +55,7 @@ export class Dispatcher extends Context.Service<
             sent_at: new Date(now).toISOString(),
             sender: ORCHESTRATOR_SENDER,
             correlation_id: workId,
-            payload: { work_id: workId, reason: "cancelled by request" }
+            payload: { work_id: workId, reason }
           });
           return yield* dispatch(agentId, message, controlQueueTopology(agentId));
         });

@@ -69,7 +69,9 @@ export const dispatchBooked = (work: WorkRecord) =>
         kind: work.kind,
         params: work.params,
         requirements: work.requirements as WorkRequirements,
-        timeout_seconds: work.timeout_seconds
+        timeout_seconds: work.timeout_seconds,
+        // Not started within its own timeout, it never starts: by then the orchestrator times it out.
+        expires_at: new Date(now + work.timeout_seconds * 1000).toISOString()
       }
     });
     yield* dispatcher.dispatch(agentId, request).pipe(
