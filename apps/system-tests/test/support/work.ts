@@ -28,7 +28,7 @@ export const submit = async (orchestrator: RunningOrchestrator, body: unknown): 
 
 export const workView = async (orchestrator: RunningOrchestrator, id: string): Promise<WorkView> => (await orchestrator.get(`/work/${id}`)).body as WorkView;
 
-const FINAL = ["succeeded", "failed", "timed_out", "rejected", "lost"];
+const FINAL = ["succeeded", "failed", "timed_out", "rejected", "lost", "cancelled", "expired"];
 
 /** Waits until the work has a final state, and returns it. */
 export const finished = (orchestrator: RunningOrchestrator, id: string, timeoutMs = 15_000) =>
