@@ -22,12 +22,13 @@
  * routed p99 ≤ 20 ms with 10,000 agents. DATABASE_URL = an admin URL
  * (default postgres://postgres@127.0.0.1:5432/postgres).
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
-import { Effect, Layer, ManagedRuntime, Redacted, Schema } from "effect";
-import { StatusUpdate, type WorkResult } from "@homelab/protocol";
-import { AgentRegistry, postgresDatabase, RegistryDatabase, registryLayer, type RouteRequest, WorkRegistry } from "@homelab/registry";
+import { type Effect, ManagedRuntime, Redacted } from "effect";
+import type { WorkResult } from "@homelab/protocol";
+import { AgentRegistry, postgresDatabase, RegistryDatabase, registryLayer, WorkRegistry } from "@homelab/registry";
+import { agentHeartbeat, pick, routedRequest } from "./fleet.ts";
 import { assertLocalUrl } from "../loadgen/agents.ts";
 import { createDatabase, errorText, fmt, log, passFail, quantile, runBench } from "./support.ts";
 
@@ -48,79 +49,6 @@ const adminUrl = process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5
 assertLocalUrl(adminUrl);
 
 const TARGET_P99_MS = 20;
-const KINDS = ["echo", "transcode", "llm", "render", "build", "train"] as const;
-const BOOT = "7f3e2d1c-0b9a-4c8d-9e7f-6a5b4c3d2e1f";
-
-/** A deterministic generator, so two runs register the same fleet and ask the same questions. */
-let seed = 20261129;
-const random = (): number => {
-  seed = (seed * 1103515245 + 12345) % 2 ** 31;
-  return seed / 2 ** 31;
-};
-const pick = <A>(xs: ReadonlyArray<A>): A => xs[Math.floor(random() * xs.length)] as A;
-const round2 = (x: number) => Math.round(x * 100) / 100;
-
-const decodeUpdate = Schema.decodeUnknownSync(StatusUpdate);
-const agentHeartbeat = (i: number): StatusUpdate => {
-  const gpus = Array.from({ length: Math.floor(random() * 5) }, (_, index) => {
-    const total = pick([8, 12, 16, 24, 48]);
-    const free = round2(random() * total);
-    return {
-      index,
-      uuid: `GPU-${i}-${index}`,
-      name: "NVIDIA GeForce RTX 4090",
-      vram_total_gb: total,
-      vram_used_gb: round2(total - free),
-      vram_available_gb: free,
-      utilization_percent: 10,
-      temperature_c: 40
-    };
-  });
-  const cores = pick([4, 8, 16, 32]);
-  const load = round2(random() * cores);
-  const memory = pick([16, 32, 64, 128]);
-  const memoryFree = round2(random() * memory);
-  const kinds = KINDS.filter(() => random() < 0.4);
-  return decodeUpdate({
-    agent_id: `bench-${String(i).padStart(6, "0")}`,
-    agent_type: "desktop",
-    status: "online",
-    boot_id: BOOT,
-    seq: 1,
-    capabilities: kinds.length > 0 ? kinds : ["echo"],
-    current_work: [],
-    resources: {
-      cpu_load_1min: load,
-      cpu_load_5min: load,
-      cpu_load_15min: load,
-      cpu_cores_total: cores,
-      cpu_cores_available: round2(cores - load),
-      memory_total_gb: memory,
-      memory_available_gb: memoryFree,
-      memory_percent: round2(((memory - memoryFree) / memory) * 100),
-      gpu_type: gpus.length > 0 ? "nvidia" : "none",
-      gpu_count: gpus.length,
-      gpu_vram_total_gb: gpus.reduce((t, g) => t + g.vram_total_gb, 0),
-      gpu_vram_available_gb: round2(gpus.reduce((t, g) => t + g.vram_available_gb, 0)),
-      gpus,
-      collected_at: new Date().toISOString(),
-      collection_errors: []
-    }
-  });
-};
-
-const routedRequest = (): RouteRequest => {
-  const shape = random();
-  const requirements =
-    shape < 0.6
-      ? { min_vram_gb: round2(2 + random() * 18) }
-      : shape < 0.8
-        ? { min_vram_gb: round2(2 + random() * 10), min_cores: 2, min_memory_gb: 4 }
-        : shape < 0.9
-          ? { min_memory_gb: round2(1 + random() * 16) }
-          : {};
-  return { work_id: randomUUID(), kind: pick(KINDS), params: {}, requirements, timeout_seconds: 600 };
-};
 
 const timed = async <A>(run: () => Promise<A>): Promise<[number, A]> => {
   const start = performance.now();

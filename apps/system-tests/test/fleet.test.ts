@@ -336,7 +336,7 @@ describeFleet("offline detection with a fleet running", () => {
     }
   });
 
-  it("gives an offline agent no work: a kind only it had is refused with 409 once it is gone", async () => {
+  it("gives an offline agent no work: a kind only it had waits in the queue once it is gone (409 with queue: false)", async () => {
     const { orchestrator, replyQueue, newAgentId } = suite();
     const agentId = newAgentId("gone");
     const outcome = await runLive(
@@ -348,13 +348,17 @@ describeFleet("offline detection with a fleet running", () => {
         agent.signal("SIGTERM");
         yield* Effect.promise(() => agentStatus(orchestrator, agentId, "offline", 10_000));
         const whileOffline = yield* Effect.promise(() => orchestrator.post("/work", { kind: "only_here" }));
-        return { whileOnline, whileOffline };
+        const refused = yield* Effect.promise(() => orchestrator.post("/work", { kind: "only_here", queue: false }));
+        return { whileOnline, whileOffline, refused };
       })
     );
     expect(outcome.whileOnline.status).toBe(202);
     expect(outcome.whileOnline.body).toMatchObject({ agent_id: agentId });
-    expect(outcome.whileOffline.status).toBe(409);
-    expect(JSON.stringify(outcome.whileOffline.body)).toContain("only_here");
+    expect(outcome.whileOffline.status).toBe(202);
+    expect(outcome.whileOffline.body).toMatchObject({ state: "queued", agent_id: null });
+    expect((outcome.whileOffline.body as { waiting_reason: string }).waiting_reason).toMatch(/no online agent advertises kind "only_here"/);
+    expect(outcome.refused.status).toBe(409);
+    expect(JSON.stringify(outcome.refused.body)).toContain("only_here");
   });
 });
 

@@ -39,9 +39,8 @@ const postWork = HttpRouter.add(
         yield* metrics.workSubmitted("dispatched");
         return jsonResponse(submitted.work, 202);
       }
+      // Placed by the next pass that sees room for it: a heartbeat or result from an agent that could take it, or the periodic pass.
       yield* metrics.workSubmitted("queued");
-      // Room may have appeared while it was being queued.
-      yield* (yield* Placer).kick("anywhere");
       return jsonResponse({ ...submitted.work, waiting_reason: submitted.waiting }, 202);
     })
   )

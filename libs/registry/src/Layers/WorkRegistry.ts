@@ -15,7 +15,7 @@ import {
   nextOfShapeStatement,
   placeStatement,
   queueStatement,
-  shapeHeadsStatement,
+  nextPlaceableStatement,
   WaitingRow,
   waitingReason,
   waitingStatement,
@@ -100,28 +100,22 @@ export const makeWorkRegistry = Effect.gen(function* () {
     );
 
   const decodeWork = (row: unknown) => Schema.decodeUnknownSync(WorkRow)(row);
-  // Queue order: priority (higher first), then submission order.
-  const before = (a: WorkRecord, b: WorkRecord) => (a.priority !== b.priority ? a.priority > b.priority : a.submit_order < b.submit_order);
 
   const place = Effect.fn("WorkRegistry.place")(function* (among: Among, limit = 100) {
     if (among !== undefined && among.length === 0) return [];
     return yield* use("placeQueued", (db) =>
       db.transaction(async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(${ROUTE_LOCK_KEY})`);
-        // One candidate per shape: the shape's best job. A shape that does not fit is dropped at once.
-        const heads = rowsOf(await tx.execute(shapeHeadsStatement(undefined))).map(decodeWork);
         const placed: Array<WorkRecord> = [];
-        while (heads.length > 0 && placed.length < limit) {
-          const head = heads.shift() as WorkRecord;
-          const request = { ...head, requirements: head.requirements as RouteRequest["requirements"] };
+        // A shape whose best job did not fit exactly (a GPU-level detail the bound cannot see) is not tried again in this pass.
+        const skip: Array<{ kind: string; requirements: unknown }> = [];
+        while (placed.length < limit) {
+          const next = rowsOf(await tx.execute(nextPlaceableStatement(among, skip))).map(decodeWork)[0];
+          if (next === undefined) break;
+          const request = { ...next, requirements: next.requirements as RouteRequest["requirements"] };
           const booked = rowsOf(await tx.execute(placeStatement(request, among)));
-          if (booked.length === 0) continue;
-          placed.push(decodeWork(booked[0]));
-          const next = rowsOf(await tx.execute(nextOfShapeStatement(head.kind, head.requirements))).map(decodeWork)[0];
-          if (next !== undefined) {
-            const at = heads.findIndex((h) => before(next, h));
-            heads.splice(at === -1 ? heads.length : at, 0, next);
-          }
+          if (booked.length === 0) skip.push({ kind: next.kind, requirements: next.requirements });
+          else placed.push(decodeWork(booked[0]));
         }
         return placed;
       })

@@ -430,15 +430,49 @@ where state = 'queued' and kind = ${kind} and requirements = ${JSON.stringify(re
 order by priority desc, submit_order
 limit 1`;
 
-/** The head job of every shape in the queue, in queue order (placement tries shapes, not every job). */
-export const shapeHeadsStatement = (kinds: ReadonlyArray<string> | undefined): SQL => sql`
-select ${sql.raw(WORK_COLUMNS)} from (
-  select distinct on (kind, requirements) * from work
-  where state = 'queued'
-    ${kinds === undefined ? sql`` : sql`and kind in (select jsonb_array_elements_text(${JSON.stringify(kinds)}::text::jsonb))`}
-  order by kind, requirements, priority desc, submit_order
-) heads
-order by priority desc, submit_order`;
+/**
+ * The first queued job, in queue order, that some agent could take now by
+ * its exact free figures (reported minus what active work books, VRAM per
+ * GPU, a free slot, not draining, the kind and what the kind requires):
+ * the next one to place. `among`: only those agents count (what an event
+ * freed); `skip`: shapes (kind + requirements) already tried in this pass.
+ * Reads the queue in its index order and stops at the first job that fits,
+ * so a pass over a long queue costs one index scan per placement.
+ */
+export const nextPlaceableStatement = (among: Among, skip: ReadonlyArray<{ readonly kind: string; readonly requirements: unknown }>): SQL => sql`
+with ${activeWork},
+cap as (
+  select r.agent_id, r.capabilities, r.gpu_type, r.task_requires,
+    r.cores_available - coalesce(p.cores, 0) as free_cores,
+    r.memory_available_gb - coalesce(p.memory, 0) as free_memory,
+    coalesce((
+      select max((x ->> 'vram_available_gb')::float8 - coalesce(a.vram, 0))
+      from jsonb_array_elements(r.resource_metrics -> 'gpus') x
+      left join active a on a.agent_id = r.agent_id and a.gpu_index = (x ->> 'index')::int
+    ), 0) as free_vram
+  from agent_registry r left join per_agent p on p.agent_id = r.agent_id
+  where r.status = 'online' and r.reported_status <> 'draining' and not r.drained
+    and (r.max_concurrent_work is null or r.max_concurrent_work > coalesce(p.jobs, 0))
+    ${among === undefined ? sql`` : sql`and r.agent_id in (select jsonb_array_elements_text(${JSON.stringify(among)}::text::jsonb))`}
+),
+skipped as (
+  select x ->> 'kind' as kind, x -> 'requirements' as requirements
+  from jsonb_array_elements(${JSON.stringify(skip)}::text::jsonb) x
+)
+select ${sql.raw(WORK_COLUMNS)} from work w
+where state = 'queued'
+  and not exists (select 1 from skipped s where s.kind = w.kind and s.requirements = w.requirements)
+  and exists (
+    select 1 from cap c
+    where c.capabilities @> jsonb_build_array(w.kind)
+      and (w.requirements ->> 'gpu_type' is null or w.requirements ->> 'gpu_type' = c.gpu_type)
+      and coalesce(c.task_requires -> w.kind ->> 'gpu_type', c.gpu_type) = c.gpu_type
+      and c.free_vram >= greatest(coalesce((w.requirements ->> 'min_vram_gb')::float8, 0), coalesce((c.task_requires -> w.kind ->> 'min_vram_gb')::float8, 0))
+      and c.free_cores >= greatest(coalesce((w.requirements ->> 'min_cores')::float8, 0), coalesce((c.task_requires -> w.kind ->> 'min_cores')::float8, 0))
+      and c.free_memory >= greatest(coalesce((w.requirements ->> 'min_memory_gb')::float8, 0), coalesce((c.task_requires -> w.kind ->> 'min_memory_gb')::float8, 0))
+  )
+order by priority desc, submit_order
+limit 1`;
 
 /** Queued jobs past their max wait end `expired`; returns the ids. */
 export const expireStatement = sql`
