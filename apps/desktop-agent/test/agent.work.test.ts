@@ -4,7 +4,7 @@
 // TaskRunner.test.ts and work.integration.test.ts.
 import { Effect, Fiber, Layer } from "effect";
 import { TestClock } from "effect/testing";
-import type { Message } from "@homelab/protocol";
+import { encodeMessage, makeEnvelope, type Message, ORCHESTRATOR_SENDER } from "@homelab/protocol";
 import { runTest, workRequest } from "@homelab/testing";
 import { runAgent, type AgentOptions } from "../src/Agent.ts";
 import { REDELIVERED_REASON } from "../src/WorkConsumer.ts";
@@ -346,5 +346,56 @@ describe("shutdown with work running (TestClock)", () => {
       [0, "work_status", "draining"],
       [0, "agent_shutdown", null]
     ]);
+  });
+});
+
+describe("cancel and deadlines (TestClock)", () => {
+  const cancelOrder = (workId: string) =>
+    makeEnvelope({
+      type: "work_cancel",
+      message_id: "0b6f3c1e-8d2a-4f5b-9c7e-00000000c001",
+      sent_at: iso(0),
+      sender: ORCHESTRATOR_SENDER,
+      correlation_id: workId,
+      payload: { work_id: workId, reason: "cancelled by request" }
+    });
+  const encoded = (message: Parameters<typeof encodeMessage>[0]) => Buffer.from(encodeMessage(message));
+
+  it("kills running work on a work_cancel and reports it cancelled with the output so far, at once", async () => {
+    const seen = await runTest(
+      Effect.gen(function* () {
+        const agent = yield* startAgent();
+        const delivery = yield* Effect.forkChild(agent.broker.deliver(workRequest("w-long", "nap", { seconds: "600" })));
+        yield* TestClock.adjust("5 seconds");
+        const control = yield* agent.broker.deliver(encoded(cancelOrder("w-long")), { queue: "control" });
+        const disposition = yield* Fiber.join(delivery);
+        return { control, disposition, results: resultsIn(agent.broker.published()) };
+      })
+    );
+    expect(seen.control).toBe("ack");
+    expect(seen.disposition).toBe("ack");
+    expect(seen.results).toEqual([
+      expect.objectContaining({ at: 5, payload: expect.objectContaining({ work_id: "w-long", status: "cancelled", error: expect.stringMatching(/^cancelled by request; sleep and its process group were killed/) }) })
+    ]);
+  });
+
+  it("never starts work cancelled before it arrived, nor a request past its expires_at", async () => {
+    const seen = await runTest(
+      Effect.gen(function* () {
+        const agent = yield* startAgent();
+        yield* agent.broker.deliver(encoded(cancelOrder("w-early")), { queue: "control" });
+        const early = yield* agent.broker.deliver(workRequest("w-early", "nap", { seconds: "5" }));
+        yield* TestClock.adjust("100 seconds");
+        const late = workRequest("w-late", "nap", { seconds: "5" });
+        const stale = yield* agent.broker.deliver({ ...late, payload: { ...late.payload, expires_at: iso(60) } });
+        return { early, stale, results: resultsIn(agent.broker.published()), started: agent.runner.runs() };
+      })
+    );
+    expect([seen.early, seen.stale]).toEqual(["ack", "ack"]);
+    expect(seen.results.map((r) => [r.payload.work_id, r.payload.status, r.payload.error])).toEqual([
+      ["w-early", "cancelled", "cancelled by request; never started"],
+      ["w-late", "expired", `not started: its deadline ${iso(60)} passed 40 s ago`]
+    ]);
+    expect(seen.started).toEqual([]);
   });
 });

@@ -23,10 +23,10 @@ export interface TestBrokerControl {
   readonly dropConnection: () => Effect.Effect<void>;
   /** What each handler decided, in order, with how many messages had been published by then. */
   readonly dispositions: () => ReadonlyArray<{ readonly disposition: Disposition; readonly publishedBefore: number }>;
-  /** Hands a message to the running consumer; completes with what its handler decided. */
+  /** Hands a message to the consumer of `queue` (default: the agent's work queue); completes with what its handler decided. */
   readonly deliver: (
     body: unknown,
-    options?: { readonly redelivered?: boolean; readonly userId?: string }
+    options?: { readonly redelivered?: boolean; readonly userId?: string; readonly queue?: "work" | "control" }
   ) => Effect.Effect<Disposition>;
 }
 
@@ -34,7 +34,8 @@ type Handler = (delivery: Delivery) => Effect.Effect<Disposition>;
 
 interface Session {
   readonly lost: Deferred.Deferred<string>;
-  handler?: Handler;
+  /** The running consumers, by the last part of their queue's name (`work`, `control`). */
+  readonly handlers: Map<string, Handler>;
   /** Like the real consumer: closing waits for these. */
   readonly inFlight: Set<Deferred.Deferred<void>>;
 }
@@ -54,7 +55,7 @@ export const makeTestBroker = Effect.gen(function* () {
       return yield* Effect.fail(new ConnectFailed({ message: "connect ECONNREFUSED 127.0.0.1:5672" }));
     }
     const lost = yield* Deferred.make<string>();
-    const state: Session = { lost, inFlight: new Set() };
+    const state: Session = { lost, handlers: new Map(), inFlight: new Set() };
     yield* Effect.acquireRelease(Ref.set(current, state), () => Ref.set(current, undefined));
     const conn: BrokerConnection = {
       declare: () => Effect.void,
@@ -74,11 +75,11 @@ export const makeTestBroker = Effect.gen(function* () {
       consume: (options, handler) =>
         Effect.acquireRelease(
           Effect.sync(() => {
-            state.handler = handler;
+            state.handlers.set(options.queue.queue.split(".").pop() ?? "", handler);
           }),
           (_, exit) =>
             Effect.gen(function* () {
-              delete state.handler;
+              state.handlers.delete(options.queue.queue.split(".").pop() ?? "");
               if (options.onClosing !== undefined) yield* options.onClosing(exit);
               for (const done of state.inFlight) yield* Deferred.await(done);
             })
@@ -105,10 +106,11 @@ export const makeTestBroker = Effect.gen(function* () {
     deliver: (body, options) =>
       Effect.gen(function* () {
         const s = yield* Ref.get(current);
-        if (s?.handler === undefined) return yield* Effect.die(new Error("no consumer is running"));
+        const handler = s?.handlers.get(options?.queue ?? "work");
+        if (s === undefined || handler === undefined) return yield* Effect.die(new Error(`no consumer of the ${options?.queue ?? "work"} queue is running`));
         const done = yield* Deferred.make<void>();
         s.inFlight.add(done);
-        return yield* s.handler({ body, redelivered: options?.redelivered ?? false, userId: options?.userId }).pipe(
+        return yield* handler({ body, redelivered: options?.redelivered ?? false, userId: options?.userId }).pipe(
           Effect.tap((disposition) => Effect.sync(() => dispositions.push({ disposition, publishedBefore: published.length }))),
           Effect.ensuring(Effect.andThen(Deferred.succeed(done, undefined), Effect.sync(() => s.inFlight.delete(done))))
         );
