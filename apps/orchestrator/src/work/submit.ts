@@ -105,7 +105,7 @@ export const submitWork = (submission: WorkSubmission) =>
     const queueing = submission.queue !== false;
     const before = yield* Clock.currentTimeMillis;
     const behindEqual = queueing && (yield* registry.hasQueuedLike(payload));
-    const outcome = behindEqual ? ({ _tag: "NoFit", reason: "" } as const) : yield* registry.route(payload, priority);
+    const outcome = behindEqual ? ({ _tag: "NoFit", reason: "" } as const) : yield* registry.route(payload, priority, !queueing);
     const routeMs = (yield* Clock.currentTimeMillis) - before;
     if (outcome._tag === "Booked") return { work: yield* dispatchBooked(outcome.work), routeMs, waiting: undefined };
     if (!queueing) return yield* new NoAgentFits({ message: `no agent can take this work now: ${outcome.reason}` });

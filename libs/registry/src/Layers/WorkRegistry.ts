@@ -60,19 +60,21 @@ export const makeWorkRegistry = Effect.gen(function* () {
     return Option.fromNullishOr(decoded[0]);
   });
 
-  const route = Effect.fn("WorkRegistry.route")(function* (request: RouteRequest, priority = 0) {
+  const route = Effect.fn("WorkRegistry.route")(function* (request: RouteRequest, priority = 0, explain = true) {
     const decided = yield* use("route", (db) =>
       db.transaction(async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(${ROUTE_LOCK_KEY})`);
         const booked = rowsOf(await tx.execute(routeStatement(request, priority)));
         // Nothing fitted. Still under the lock: the reason describes the state the decision saw.
-        return booked.length > 0 ? { booked } : { diagnosis: rowsOf(await tx.execute(diagnoseStatement(request))) };
+        if (booked.length > 0) return { booked };
+        return explain ? { diagnosis: rowsOf(await tx.execute(diagnoseStatement(request))) } : { diagnosis: undefined };
       })
     );
     if ("booked" in decided) {
       const work = yield* decodeFirst("route", WorkRow, decided.booked);
       return { _tag: "Booked", work } satisfies RouteOutcome;
     }
+    if (decided.diagnosis === undefined) return { _tag: "NoFit", reason: "" } satisfies RouteOutcome;
     const diagnosis = yield* decodeFirst("route", DiagnosisRow, decided.diagnosis);
     return { _tag: "NoFit", reason: noFitReason(request, diagnosis) } satisfies RouteOutcome;
   });

@@ -51,7 +51,12 @@ export interface WorkRegistryShape {
    * fits. Decisions are serialised across orchestrators (a transaction-level
    * advisory lock), so two requests never both get the last free capacity.
    */
-  readonly route: (request: RouteRequest, priority?: number) => Effect.Effect<RouteOutcome, RegistryError>;
+  readonly route: (
+    request: RouteRequest,
+    priority?: number,
+    /** false: when nothing fits, skip the diagnosis (`reason` is empty), for a caller that queues the job and explains it its own way. */
+    explain?: boolean
+  ) => Effect.Effect<RouteOutcome, RegistryError>;
   /** A job that waits: no agent, nothing booked; `maxWaitSeconds` set → it ends `expired` if still queued then. */
   readonly enqueue: (
     request: RouteRequest,

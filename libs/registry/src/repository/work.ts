@@ -180,8 +180,10 @@ top as (
   select ${topColumns(request, needs)} from agent_registry
   where agent_id in (select agent_id from idle_best)
   union all
-  select ${topColumns(request, needs)} from agent_registry
+  select ${topColumns(request, needs)} from agent_registry r
   where agent_id in (select agent_id from per_agent) and ${fits}
+    -- A full agent is out before its JSON is read (with every agent busy, this is most of them).
+    and (r.max_concurrent_work is null or r.max_concurrent_work > (select p.jobs from per_agent p where p.agent_id = r.agent_id))
 ),
 ${sizedOf}
 select agent_id as chosen_agent, case when need_vram > 0 then gpu_index else null::int end as chosen_gpu,
@@ -441,7 +443,8 @@ limit 1`;
  */
 export const nextPlaceableStatement = (among: Among, skip: ReadonlyArray<{ readonly kind: string; readonly requirements: unknown }>): SQL => sql`
 with ${activeWork},
-cap as (
+-- Materialized: computed once, not once per queued row the scan below reads.
+cap as materialized (
   select r.agent_id, r.capabilities, r.gpu_type, r.task_requires,
     r.cores_available - coalesce(p.cores, 0) as free_cores,
     r.memory_available_gb - coalesce(p.memory, 0) as free_memory,
@@ -455,7 +458,7 @@ cap as (
     and (r.max_concurrent_work is null or r.max_concurrent_work > coalesce(p.jobs, 0))
     ${among === undefined ? sql`` : sql`and r.agent_id in (select jsonb_array_elements_text(${JSON.stringify(among)}::text::jsonb))`}
 ),
-skipped as (
+skipped as materialized (
   select x ->> 'kind' as kind, x -> 'requirements' as requirements
   from jsonb_array_elements(${JSON.stringify(skip)}::text::jsonb) x
 )
