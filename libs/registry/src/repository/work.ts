@@ -89,8 +89,11 @@ const kindNeed = (request: RouteRequest, field: "min_vram_gb" | "min_cores" | "m
 const eligible = (request: RouteRequest, among: Among = undefined): SQL => sql`status = 'online' and reported_status <> 'draining' and not drained
     and capabilities @> jsonb_build_array(${request.kind}::text)
     ${request.requirements.gpu_type === undefined ? sql`` : sql`and gpu_type = ${request.requirements.gpu_type}::text`}
-    and coalesce(task_requires -> ${request.kind}::text ->> 'gpu_type', gpu_type) = gpu_type
     ${among === undefined ? sql`` : sql`and agent_id in (select jsonb_array_elements_text(${JSON.stringify(among)}::text::jsonb))`}`;
+
+/** `eligible`, and of a GPU type the agent's kind `requires` (when it says). */
+const eligibleForKind = (request: RouteRequest): SQL =>
+  sql`${eligible(request)} and coalesce(task_requires -> ${request.kind}::text ->> 'gpu_type', gpu_type) = gpu_type`;
 
 /** Agents that hold active work, and what it holds per agent and GPU (`active`) and per agent (`per_agent`). */
 export const activeWork: SQL = sql`
@@ -156,24 +159,43 @@ export const chooseStatement = (request: RouteRequest, among: Among = undefined)
   const needs = needsOf(request.requirements);
   const primary = primaryOf(needs);
   const plain = needs.vram === 0 && needs.memory === 0 && needs.cores === 0;
-  const fits = sql`${eligible(request, among)}
-    and cores_available >= greatest(${needs.cores}::float8, ${kindNeed(request, "min_cores")})
-    and memory_available_gb >= greatest(${needs.memory}::float8, ${kindNeed(request, "min_memory_gb")})
-    and best_gpu_vram_gb >= greatest(${needs.vram}::float8, ${kindNeed(request, "min_vram_gb")})
-    and coalesce(max_concurrent_work, 1) >= 1`;
+  // What plain columns with statistics decide, then what the kind's requires (JSON) add.
+  const plainFits = sql`${eligible(request, among)}
+    and cores_available >= ${needs.cores}::float8 and memory_available_gb >= ${needs.memory}::float8
+    and best_gpu_vram_gb >= ${needs.vram}::float8`;
+  const kindFits = sql`coalesce(task_requires -> ${request.kind}::text ->> 'gpu_type', gpu_type) = gpu_type
+    and cores_available >= ${kindNeed(request, "min_cores")}
+    and memory_available_gb >= ${kindNeed(request, "min_memory_gb")}
+    and best_gpu_vram_gb >= ${kindNeed(request, "min_vram_gb")}`;
+  const fits = sql`${plainFits} and ${kindFits}`;
   // Equal fit: the most free slots, then the agent given work least recently.
-  const idleOrder = sql.raw(
-    plain ? "max_concurrent_work desc nulls last, last_given_at asc nulls first, agent_id" : `${primary.order}, agent_id`
-  );
+  // Idle agents all have every slot free: the best of them by the routing index (a full scan by slots would read every agent).
+  const idleOrder = sql.raw(`${primary.order}, agent_id`);
   const exactOrder = sql.raw(
     `${plain ? "" : `${primary.exact}, `}free_slots desc nulls last, last_given_at asc nulls first, agent_id`
   );
   return sql`
 with ${activeWork},
+-- The best idle agent. The kinds' requires are JSON the planner has no
+-- statistics for: filtered on their own, they make it guess one match and
+-- sort every agent instead of reading the routing index. So the first 50 by
+-- the index that pass the plain filters are checked for them; only if none
+-- passes is every agent checked (the second branch runs only then).
 idle_best as (
-  select agent_id from agent_registry
-  where ${fits} and agent_id not in (select agent_id from per_agent)
-  order by ${idleOrder}
+  (select agent_id from (
+      select agent_id, task_requires, gpu_type, best_gpu_vram_gb, cores_available, memory_available_gb, max_concurrent_work from agent_registry
+      where ${plainFits} and agent_id not in (select agent_id from per_agent)
+      order by ${idleOrder}
+      limit 50
+    ) first50
+    where ${kindFits}
+    order by ${idleOrder}
+    limit 1)
+  union all
+  (select agent_id from agent_registry
+    where ${fits} and agent_id not in (select agent_id from per_agent)
+    order by ${idleOrder}
+    limit 1)
   limit 1
 ),
 top as (
@@ -245,12 +267,12 @@ kinded as (
   where status = 'online' and capabilities @> jsonb_build_array(${request.kind}::text)
 ),
 cand as (
-  select agent_id, best_gpu_vram_gb, cores_available, memory_available_gb from agent_registry where ${eligible(request)}
+  select agent_id, best_gpu_vram_gb, cores_available, memory_available_gb from agent_registry where ${eligibleForKind(request)}
 ),
 -- Exact figures of the eligible agents holding work; the others' reported figures are exact already.
 top as (
   select ${topColumns(request, needsOf(request.requirements))} from agent_registry
-  where agent_id in (select agent_id from per_agent) and ${eligible(request)}
+  where agent_id in (select agent_id from per_agent) and ${eligibleForKind(request)}
 ),
 ${sizedOf},
 idle as (select * from cand where agent_id not in (select agent_id from per_agent))
@@ -315,7 +337,7 @@ with ${activeWork},
 kinded as (
   select status, reported_status, drained from agent_registry where capabilities @> jsonb_build_array(${request.kind}::text)
 ),
-top as (select ${topColumns(request, needs)} from agent_registry where ${eligible(request)}),
+top as (select ${topColumns(request, needs)} from agent_registry where ${eligibleForKind(request)}),
 ${sizedOf},
 nearest as (
   select agent_id, gpu_index, free_vram, free_cores, free_memory, free_slots, need_vram, need_cores, need_memory

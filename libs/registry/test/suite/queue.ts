@@ -128,6 +128,23 @@ export const queueTests = (run: Run): void =>
       expect(seen.second).toBe("NoFit");
     });
 
+    it("finds an idle agent whose kind fits even when the 60 with more free VRAM all have a kind that requires another GPU type", async () => {
+      const chosen = await run(
+        Effect.gen(function* () {
+          const work = yield* WorkRegistry;
+          yield* (yield* AgentRegistry).applyHeartbeats([
+            ...Array.from({ length: 60 }, (_, i) =>
+              heartbeat(`amd-only-${String(i).padStart(2, "0")}`, { gpus: [20], capabilities: ["render"], taskRequires: { render: { gpu_type: "amd" } } })
+            ),
+            heartbeat("plain-10", { gpus: [10], capabilities: ["render"] })
+          ]);
+          const outcome = yield* work.route(request({ min_vram_gb: 5 }, "render"));
+          return outcome._tag === "Booked" ? outcome.work.agent_id : outcome.reason;
+        })
+      );
+      expect(chosen).toBe("plain-10");
+    });
+
     it("gives a drained agent nothing new, keeps it drained across heartbeats, and places on it again once resumed", async () => {
       const seen = await run(
         Effect.gen(function* () {
