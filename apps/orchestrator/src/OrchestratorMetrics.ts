@@ -1,7 +1,8 @@
 import { Context, Effect, Layer } from "effect";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { REJECT_REASONS, type RejectReason } from "@homelab/protocol";
-import { AgentRegistry, type Liveness } from "@homelab/registry";
+import { AgentRegistry, type Liveness, WorkRegistry } from "@homelab/registry";
+import { type FleetSnapshot, makeFleetGauges } from "./FleetMetrics.ts";
 
 /** How a `POST /work` ended. */
 export type SubmitOutcome = "dispatched" | "queued" | "no_fit" | "unavailable";
@@ -47,11 +48,21 @@ export class OrchestratorMetrics extends Context.Service<OrchestratorMetrics, Or
    * One prom-client Registry per layer (never the process-wide default one),
    * so tests and several instances in one process never share counters.
    */
-  static readonly layer: Layer.Layer<OrchestratorMetrics, never, AgentRegistry> = Layer.effect(
+  static readonly layer: Layer.Layer<OrchestratorMetrics, never, AgentRegistry | WorkRegistry> = Layer.effect(
     OrchestratorMetrics,
     Effect.gen(function* () {
       const agentRegistry = yield* AgentRegistry;
-      return makeMetrics(agentRegistry.listAgents({}).pipe(Effect.map(countByLiveness)));
+      const workRegistry = yield* WorkRegistry;
+      return makeMetrics(
+        Effect.all([agentRegistry.listAgents({}), workRegistry.bookings, Effect.clockWith((c) => c.currentTimeMillis)]).pipe(
+          Effect.map(([agents, bookings, now]) => ({
+            agents,
+            bookedVram: new Map(bookings.vram.map((b) => [`${b.agent_id}/${b.gpu_index}`, b.vram_gb])),
+            queued: bookings.queued,
+            now
+          }))
+        )
+      );
     })
   );
 }
@@ -66,10 +77,19 @@ const countByLiveness = (agents: ReadonlyArray<{ readonly status: Liveness }>): 
   return counts;
 };
 
-/** Builds the metrics over a fresh Registry; `countAgents` is asked once per scrape. */
-export const makeMetrics = <E>(countAgents: Effect.Effect<Record<Liveness, number>, E>): OrchestratorMetricsShape => {
+/**
+ * The process metrics of prom-client that promtool 2.42 accepts: three of its
+ * defaults are gauges named `*_total`, which promtool refuses.
+ */
+const PROMTOOL_REFUSED = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"];
+
+/** Builds the metrics over a fresh Registry; `snapshot` is read once per scrape. */
+export const makeMetrics = <E>(snapshot: Effect.Effect<FleetSnapshot, E>): OrchestratorMetricsShape => {
   const registry = new Registry();
   const registers = [registry];
+  collectDefaultMetrics({ register: registry });
+  for (const name of PROMTOOL_REFUSED) registry.removeSingleMetric(name);
+  const fleet = makeFleetGauges(registry);
 
   const heartbeatsApplied = new Counter({
     name: "heartbeats_applied_total",
@@ -137,16 +157,19 @@ export const makeMetrics = <E>(countAgents: Effect.Effect<Record<Liveness, numbe
     registers
   });
 
-  const refreshAgents = countAgents.pipe(
-    Effect.tap((counts) =>
+  const refreshAgents = snapshot.pipe(
+    Effect.tap((s) =>
       Effect.sync(() => {
+        const counts = countByLiveness(s.agents);
         for (const status of LIVENESS) agents.set({ status }, counts[status]);
+        fleet.set(s);
       })
     ),
     Effect.catch((error) =>
-      Effect.sync(() => agents.reset()).pipe(
-        Effect.andThen(Effect.logWarning("metrics: could not count agents for this scrape", error))
-      )
+      Effect.sync(() => {
+        agents.reset();
+        fleet.clear();
+      }).pipe(Effect.andThen(Effect.logWarning("metrics: could not read the registry for this scrape", error)))
     )
   );
 

@@ -1,8 +1,9 @@
+import { spawnSync } from "node:child_process";
 import { Effect, Layer } from "effect";
 import { runLive } from "@homelab/testing";
 import { REJECT_REASONS } from "@homelab/protocol";
 import { OrchestratorMetrics, type OrchestratorMetricsShape } from "../src/OrchestratorMetrics.ts";
-import { agentRecord } from "./support/agentRecords.ts";
+import { agentRecord, gpu } from "./support/agentRecords.ts";
 import { makeTestRegistry, type TestRegistryControl } from "./support/TestRegistry.ts";
 
 /** Runs `body` with a fresh OrchestratorMetrics over a test registry holding `agents`. */
@@ -15,7 +16,7 @@ const withMetrics = <A>(
     Effect.gen(function* () {
       return yield* body(yield* OrchestratorMetrics, registry.control);
     }).pipe(
-      Effect.provide(OrchestratorMetrics.layer.pipe(Layer.provide(registry.layer)))
+      Effect.provide(OrchestratorMetrics.layer.pipe(Layer.provide(Layer.merge(registry.layer, registry.workForMetrics))))
     )
   );
 };
@@ -108,5 +109,37 @@ describe("OrchestratorMetrics", () => {
     const second = await withMetrics([], (metrics) => metrics.render);
     expect(sample(first, 'messages_rejected_total{reason="not_utf8"}')).toBe(1);
     expect(sample(second, 'messages_rejected_total{reason="not_utf8"}')).toBe(0);
+  });
+});
+
+describe("fleet series (homelab_*), read from the registry at scrape time", () => {
+  const fleet = [
+    agentRecord("gaming-pc", { pool: "gpu_pool_1", gpus: [gpu(0, 24, 9.8), gpu(1, 12, 12)] }),
+    agentRecord("old-nas", { status: "offline" })
+  ];
+
+  it("says which agents are up, and each GPU's VRAM in bytes with agent, index, name, vendor and uuid labels", async () => {
+    const text = await withMetrics(fleet, (metrics) => metrics.render);
+    const GiB = 1024 ** 3;
+    expect(sample(text, 'homelab_agent_up{agent="gaming-pc",pool="gpu_pool_1",status="online"}')).toBe(1);
+    expect(sample(text, 'homelab_agent_up{agent="old-nas",pool="desktop_pool_1",status="offline"}')).toBe(0);
+    const gpu0 = 'agent="gaming-pc",index="0",name="NVIDIA GeForce RTX 4090",vendor="nvidia",uuid="GPU-00000000"';
+    expect(sample(text, `homelab_gpu_vram_available_bytes{${gpu0}}`)).toBeCloseTo(9.8 * GiB, -3);
+    expect(sample(text, `homelab_gpu_vram_total_bytes{${gpu0}}`)).toBe(24 * GiB);
+    expect(sample(text, `homelab_gpu_vram_booked_bytes{${gpu0}}`)).toBe(0);
+    expect(sample(text, 'homelab_agent_cpu_cores_available{agent="gaming-pc"}')).toBe(15);
+    expect(sample(text, "homelab_work_queued")).toBe(0);
+    // An offline agent's last figures are not shown as current.
+    expect(text).not.toMatch(/homelab_agent_cpu_cores_available\{agent="old-nas"\}/);
+    // Process metrics are there, without the three gauges promtool refuses.
+    expect(text).toMatch(/^process_cpu_user_seconds_total /m);
+    expect(text).not.toMatch(/nodejs_active_handles_total/);
+  });
+
+  it("passes `promtool check metrics` (Debian's prometheus package; .ci/run installs it)", async () => {
+    const text = await withMetrics(fleet, (metrics) => metrics.render);
+    const checked = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+    if (checked.error !== undefined) throw new Error(`promtool is not installed (apt-get install prometheus): ${checked.error.message}`);
+    expect({ status: checked.status, said: `${checked.stdout}${checked.stderr}`.trim() }).toEqual({ status: 0, said: "" });
   });
 });

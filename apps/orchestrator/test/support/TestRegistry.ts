@@ -2,6 +2,8 @@ import { Effect, Layer, Option } from "effect";
 import {
   AgentRegistry,
   RegistryError,
+  WorkRegistry,
+  type WorkRegistryShape,
   type AgentFilter,
   type AgentRecord,
   type CapacityAgent,
@@ -26,6 +28,8 @@ export interface TestRegistryControl {
 
 export interface TestRegistry {
   readonly layer: Layer.Layer<AgentRegistry>;
+  /** What the metrics read of the work registry: nothing booked, nothing queued (no work in these tests). */
+  readonly workForMetrics: Layer.Layer<WorkRegistry>;
   readonly control: TestRegistryControl;
 }
 
@@ -69,8 +73,30 @@ export const makeTestRegistry = (initial: ReadonlyArray<AgentRecord> = []): Test
       })
   });
 
+  const workNotModelled = (operation: string) => () => notModelled(operation);
+  const workForMetrics = Layer.succeed(WorkRegistry, {
+    bookings: read("bookings", () => ({ vram: [], queued: 0 })),
+    route: workNotModelled("route"),
+    enqueue: workNotModelled("enqueue"),
+    impossible: workNotModelled("impossible"),
+    waitingReason: workNotModelled("waitingReason"),
+    hasQueuedLike: workNotModelled("hasQueuedLike"),
+    place: workNotModelled("place"),
+    queue: workNotModelled("queue"),
+    expire: notModelled("expire"),
+    cancel: workNotModelled("cancel"),
+    markDispatched: workNotModelled("markDispatched"),
+    fail: workNotModelled("fail"),
+    markRunning: workNotModelled("markRunning"),
+    recordResult: workNotModelled("recordResult"),
+    timeOut: workNotModelled("timeOut"),
+    get: workNotModelled("get"),
+    list: workNotModelled("list")
+  } satisfies WorkRegistryShape);
+
   return {
     layer,
+    workForMetrics,
     control: {
       setAgents: (next) => {
         agents = [...next];

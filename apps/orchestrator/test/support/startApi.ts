@@ -46,6 +46,7 @@ const workUnavailable: Layer.Layer<WorkRegistry | Dispatcher | Placer> = Layer.m
     place: () => Effect.fail(new RegistryError({ operation: "placeQueued", message: "no work registry in this test" })),
     queue: () => Effect.fail(new RegistryError({ operation: "queue", message: "no work registry in this test" })),
     expire: Effect.fail(new RegistryError({ operation: "expireQueued", message: "no work registry in this test" })),
+    bookings: Effect.fail(new RegistryError({ operation: "bookings", message: "no work registry in this test" })),
     cancel: () => Effect.fail(new RegistryError({ operation: "cancelWork", message: "no work registry in this test" }))
   }),
   Layer.succeed(Dispatcher, {
@@ -63,7 +64,7 @@ export const startApi = (agents: ReadonlyArray<AgentRecord> = []): Effect.Effect
     const services = Layer.mergeAll(
       registry.layer,
       Readiness.layer,
-      OrchestratorMetrics.layer,
+      OrchestratorMetrics.layer.pipe(Layer.provide(registry.workForMetrics)),
       workUnavailable,
       HttpAccess.layer(HttpAccess.open)
     ).pipe(Layer.provideMerge(registry.layer));

@@ -129,6 +129,19 @@ export const makeWorkRegistry = Effect.gen(function* () {
     return yield* decodeRows("queue", Schema.Struct({ ...WorkSummaryRow.fields, position: Schema.Finite }))(rowsOf(rows));
   });
 
+  const BookingRow = Schema.Struct({
+    vram: Schema.Array(Schema.Struct({ agent_id: Schema.String, gpu_index: Schema.Finite, vram_gb: Schema.Finite })),
+    queued: Schema.Finite
+  });
+  const bookings = use("bookings", (db) =>
+    db.execute(sql`select
+      coalesce((select json_agg(b) from (
+        select agent_id, gpu_index, sum(coalesce((allocation ->> 'vram_gb')::float8, 0)) as vram_gb
+        from work where state in ('pending', 'dispatched', 'running') and gpu_index is not null
+        group by agent_id, gpu_index) b), '[]'::json) as vram,
+      (select count(*)::int from work where state = 'queued') as queued`)
+  ).pipe(Effect.flatMap((rows) => decodeFirst("bookings", BookingRow, rowsOf(rows))));
+
   const expire = use("expireQueued", (db) => db.execute(expireStatement)).pipe(Effect.flatMap(ids("expireQueued")));
 
   const cancel = Effect.fn("WorkRegistry.cancel")(function* (workId: string) {
@@ -201,6 +214,7 @@ export const makeWorkRegistry = Effect.gen(function* () {
     place,
     queue,
     expire,
+    bookings,
     cancel,
     markDispatched,
     fail,

@@ -81,6 +81,11 @@ export interface WorkRegistryShape {
   readonly queue: (limit: number) => Effect.Effect<ReadonlyArray<QueuedWork>, RegistryError>;
   /** Queued jobs past their max wait end `expired`; their ids. */
   readonly expire: Effect.Effect<ReadonlyArray<string>, RegistryError>;
+  /** For metrics: VRAM (GB) active work books per agent and GPU, and how many jobs are queued. */
+  readonly bookings: Effect.Effect<
+    { readonly vram: ReadonlyArray<{ readonly agent_id: string; readonly gpu_index: number; readonly vram_gb: number }>; readonly queued: number },
+    RegistryError
+  >;
   /** Cancels a job that has not ended (queued or active). */
   readonly cancel: (workId: string) => Effect.Effect<CancelOutcome, RegistryError>;
   /** pending → dispatched, once the request is confirmed on the agent's queue. */
