@@ -2,7 +2,7 @@ import { Context, Effect, Layer } from "effect";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { REJECT_REASONS, type RejectReason } from "@homelab/protocol";
 import { AgentRegistry, type Liveness, WorkRegistry } from "@homelab/registry";
-import { type FleetSnapshot, makeFleetGauges } from "./FleetMetrics.ts";
+import { type FleetSnapshot, renderFleet } from "./FleetMetrics.ts";
 
 /** How a `POST /work` ended. */
 export type SubmitOutcome = "dispatched" | "queued" | "no_fit" | "unavailable";
@@ -89,7 +89,6 @@ export const makeMetrics = <E>(snapshot: Effect.Effect<FleetSnapshot, E>): Orche
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
   for (const name of PROMTOOL_REFUSED) registry.removeSingleMetric(name);
-  const fleet = makeFleetGauges(registry);
 
   const heartbeatsApplied = new Counter({
     name: "heartbeats_applied_total",
@@ -157,19 +156,18 @@ export const makeMetrics = <E>(snapshot: Effect.Effect<FleetSnapshot, E>): Orche
     registers
   });
 
+  // The fleet's series for this scrape, or "" (left out, never stale) when the registry cannot answer.
   const refreshAgents = snapshot.pipe(
-    Effect.tap((s) =>
-      Effect.sync(() => {
-        const counts = countByLiveness(s.agents);
-        for (const status of LIVENESS) agents.set({ status }, counts[status]);
-        fleet.set(s);
-      })
-    ),
+    Effect.map((s) => {
+      const counts = countByLiveness(s.agents);
+      for (const status of LIVENESS) agents.set({ status }, counts[status]);
+      return renderFleet(s);
+    }),
     Effect.catch((error) =>
-      Effect.sync(() => {
-        agents.reset();
-        fleet.clear();
-      }).pipe(Effect.andThen(Effect.logWarning("metrics: could not read the registry for this scrape", error)))
+      Effect.sync(() => agents.reset()).pipe(
+        Effect.andThen(Effect.logWarning("metrics: could not read the registry for this scrape", error)),
+        Effect.as("")
+      )
     )
   );
 
@@ -193,7 +191,7 @@ export const makeMetrics = <E>(snapshot: Effect.Effect<FleetSnapshot, E>): Orche
     routed: (seconds) => Effect.sync(() => routeSeconds.observe(seconds)),
     workFinished: (state, n = 1) => Effect.sync(() => void (n > 0 && workFinished.inc({ state }, n))),
     render: refreshAgents.pipe(
-      Effect.andThen(Effect.promise(() => registry.metrics())),
+      Effect.flatMap((fleetText) => Effect.promise(async () => `${await registry.metrics()}\n${fleetText}`)),
       Effect.withSpan("OrchestratorMetrics.render")
     )
   };
