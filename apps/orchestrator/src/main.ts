@@ -13,7 +13,7 @@ import { pgliteDatabase, postgresDatabase, registryLayer } from "@homelab/regist
 import { Amqp } from "@homelab/broker";
 import { announceLayer } from "./Announce.ts";
 import { databaseProbeLayer, offlineSweepLayer, queueUpkeepLayer, workTimeoutLayer } from "./Background.ts";
-import { accessSummary, HttpAccess } from "./http/auth.ts";
+import { HttpAccess } from "./http/auth.ts";
 import { httpLayer } from "./http/index.ts";
 import { loadOrchestratorConfig } from "./OrchestratorConfig.ts";
 import { OrchestratorMetrics } from "./OrchestratorMetrics.ts";
@@ -52,8 +52,7 @@ const program = Effect.gen(function* () {
     }),
     workTimeoutLayer({ graceSeconds: settings.work_result_grace_seconds, intervalSeconds: settings.offline_sweep_interval_seconds }),
     queueUpkeepLayer({ intervalSeconds: settings.offline_sweep_interval_seconds }),
-    announceLayer(settings),
-    Layer.effectDiscard(Effect.logInfo(accessSummary(access)))
+    announceLayer(settings)
   );
   const app = loops.pipe(
     Layer.provideMerge(httpLayer({ host: settings.http_host, port: settings.http_port })),

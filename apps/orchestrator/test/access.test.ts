@@ -22,11 +22,11 @@ describe("HTTP access rules", () => {
 
   it("says at start-up, in one line, who may do what", () => {
     expect(accessSummary(HttpAccess.open)).toBe(
-      "http: no API_TOKEN: read-only for other machines, only this one (loopback) may submit work; set API_TOKEN to allow it from the LAN; /metrics is open; any Host header (set HTTP_ALLOWED_HOSTS to refuse others)"
+      "no API_TOKEN: read-only for other machines, only this one (loopback) may submit work; set API_TOKEN to allow it from the LAN; /metrics is open; any Host header (set HTTP_ALLOWED_HOSTS to refuse others)"
     );
     const locked = { apiToken: Option.some(Redacted.make("t")), metricsToken: Option.some(Redacted.make("m")), allowedHosts: Option.some(["fleet.lan", "localhost"]) };
     expect(accessSummary(locked)).toBe(
-      "http: API_TOKEN is set: every endpoint but /healthz, /readyz and /metrics needs it; /metrics needs METRICS_TOKEN; Host must be one of fleet.lan, localhost"
+      "API_TOKEN is set: every endpoint but /healthz, /readyz and /metrics needs it; /metrics needs METRICS_TOKEN; Host must be one of fleet.lan, localhost"
     );
   });
 });

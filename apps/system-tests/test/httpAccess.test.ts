@@ -5,7 +5,7 @@
 import os from "node:os";
 import { Effect } from "effect";
 import { runLive, testDatabase, uniqueName } from "@homelab/testing";
-import { freePort } from "./support/childProcess.ts";
+import { eventually, freePort } from "./support/childProcess.ts";
 import { startOrchestrator } from "./support/orchestratorProcess.ts";
 
 /** This machine's first non-loopback IPv4 address. */
@@ -77,5 +77,35 @@ describe("HTTP access from another address (orchestrator process on 0.0.0.0)", (
       })
     );
     expect(outcome).toEqual({ read: 401, submit: 401, withToken: 409, health: 200 });
+  });
+});
+
+describe("access log (orchestrator process at LOG_LEVEL=info)", () => {
+  it("logs API requests at info with method, path, status and duration, and probes and scrapes not at all at info", async () => {
+    const stderr = await runLive(
+      Effect.gen(function* () {
+        const database = yield* testDatabase("http_access_log");
+        const orchestrator = yield* startOrchestrator({
+          databaseUrl: database.url,
+          replyQueue: uniqueName("replies"),
+          heartbeatTimeoutSeconds: 3,
+          sweepIntervalSeconds: 1,
+          env: { LOG_LEVEL: "info" }
+        });
+        yield* Effect.promise(async () => {
+          for (let i = 0; i < 5; i++) {
+            await fetch(`${orchestrator.baseUrl}/healthz`);
+            await fetch(`${orchestrator.baseUrl}/metrics`);
+          }
+          await fetch(`${orchestrator.baseUrl}/agents?status=online`);
+          await fetch(`${orchestrator.baseUrl}/nowhere`);
+        });
+        return yield* Effect.promise(() => eventually("the access lines", async () => orchestrator.child.stderr(), (text) => /GET \/nowhere 404/.test(text), 5_000));
+      })
+    );
+    expect(stderr).toMatch(/INFO .*GET \/agents 200 \d+ ms/);
+    expect(stderr).toMatch(/INFO .*GET \/nowhere 404 \d+ ms/);
+    // Only the readiness wait before these requests may have hit /readyz; /healthz and /metrics never show at info.
+    expect(stderr).not.toMatch(/GET \/(healthz|metrics)|Sent HTTP response/);
   });
 });

@@ -23,8 +23,8 @@ export class HttpAccess extends Context.Service<HttpAccess, HttpAccessShape>()("
 export const accessSummary = (access: HttpAccessShape): string =>
   [
     Option.isSome(access.apiToken)
-      ? "http: API_TOKEN is set: every endpoint but /healthz, /readyz and /metrics needs it"
-      : "http: no API_TOKEN: read-only for other machines, only this one (loopback) may submit work; set API_TOKEN to allow it from the LAN",
+      ? "API_TOKEN is set: every endpoint but /healthz, /readyz and /metrics needs it"
+      : "no API_TOKEN: read-only for other machines, only this one (loopback) may submit work; set API_TOKEN to allow it from the LAN",
     Option.isSome(access.metricsToken) ? "/metrics needs METRICS_TOKEN" : "/metrics is open",
     Option.match(access.allowedHosts, {
       onNone: () => "any Host header (set HTTP_ALLOWED_HOSTS to refuse others)",

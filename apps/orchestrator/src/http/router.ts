@@ -1,4 +1,4 @@
-import { Effect, Layer, Option } from "effect";
+import { Clock, Effect, Layer, Option } from "effect";
 import { HttpRouter, HttpServerError, HttpServerRequest } from "effect/http";
 import { agentRoutes } from "./agents.ts";
 import { HttpAccess, hostOf } from "./auth.ts";
@@ -63,6 +63,31 @@ const allowedHostsOnly = HttpRouter.middleware(
   { global: true }
 );
 
+/** Probes and scrapes: every few seconds from a supervisor or Prometheus, logged at debug only. */
+const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+
+/**
+ * The access log (the server's own logger is off): one line per request
+ * with method, path, status and duration; at debug for probes and scrapes
+ * (200,000 of them a day would otherwise be 200,000 info lines), at info for
+ * the rest.
+ */
+const accessLog = HttpRouter.middleware(
+  (app) =>
+    Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest;
+      const started = yield* Clock.currentTimeMillis;
+      const path = request.url.split("?")[0] ?? request.url;
+      const exit = yield* Effect.exit(app);
+      const ms = (yield* Clock.currentTimeMillis) - started;
+      const status = exit._tag === "Success" ? exit.value.status : 500;
+      const line = `${request.method} ${path} ${status} ${ms} ms`;
+      yield* QUIET_PATHS.has(path) ? Effect.logDebug(line) : Effect.logInfo(line);
+      return yield* exit;
+    }),
+  { global: true }
+);
+
 /** Every route of the orchestrator's HTTP API. */
 export const routes = Layer.mergeAll(
   healthRoutes,
@@ -72,5 +97,6 @@ export const routes = Layer.mergeAll(
   workRoutes,
   notFound,
   undecodablePath,
-  allowedHostsOnly
+  allowedHostsOnly,
+  accessLog
 );

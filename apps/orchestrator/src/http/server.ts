@@ -31,7 +31,7 @@ export const httpLayer = (
 > =>
   // find-my-way's default maxParamLength (100) would make a valid 128-character
   // agent_id "no route"; longer ids reach the handlers, whose pattern refuses them by name.
-  HttpRouter.serve(routes, { routerConfig: { maxParamLength: 1024 } }).pipe(
+  HttpRouter.serve(routes, { routerConfig: { maxParamLength: 1024 }, disableLogger: true }).pipe(
     Layer.provideMerge(NodeHttpServer.layerServer(createServer, { host: options.host, port: options.port }))
   );
 
