@@ -1,5 +1,5 @@
 import { Effect, Layer } from "effect";
-import { AgentRegistry, WorkRegistry } from "@homelab/registry";
+import { AgentRegistry, DatabaseStart, WorkRegistry } from "@homelab/registry";
 import { makeSweep } from "./OfflineSweep.ts";
 import { reportOffline } from "./OfflineEvents.ts";
 import { OrchestratorMetrics } from "./OrchestratorMetrics.ts";
@@ -78,15 +78,18 @@ export const queueUpkeepLayer = (options: { readonly intervalSeconds: number }) 
   );
 
 /**
- * The database is up once the registry layer has migrated it; from then on
- * a ping on `databasePingSchedule` keeps /readyz true while no heartbeat
- * arrives to say so.
+ * The database is up once its start-up (connect and migrate, in the
+ * background) is done; from then on a ping on `databasePingSchedule` keeps
+ * /readyz true while no heartbeat arrives to say so. Until then /readyz is
+ * 503 naming the database.
  */
 export const databaseProbeLayer = Layer.effectDiscard(
   Effect.gen(function* () {
     const readiness = yield* Readiness;
     const registry = yield* AgentRegistry;
-    yield* readiness.set("database", true, "migrations applied");
+    const start = yield* DatabaseStart;
+    yield* readiness.set("database", false, "connecting at start-up");
+    yield* Effect.forkScoped(start.started.pipe(Effect.andThen(readiness.set("database", true, "migrations applied")), Effect.ignore));
     yield* Effect.forkScoped(
       registry.ping.pipe(
         Effect.matchEffect({

@@ -7,9 +7,9 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { Effect, Layer, Option } from "effect";
+import { Context, Effect, Layer, Option } from "effect";
 import { runApp, withLogLevel } from "@homelab/config";
-import { pgliteDatabase, postgresDatabase, registryLayer } from "@homelab/registry";
+import { AgentRegistryLive, DatabaseStart, pgliteDatabase, postgresDatabase, startingDatabase, WorkRegistryLive } from "@homelab/registry";
 import { Amqp } from "@homelab/broker";
 import { announceLayer } from "./Announce.ts";
 import { databaseProbeLayer, offlineSweepLayer, queueUpkeepLayer, workTimeoutLayer } from "./Background.ts";
@@ -35,7 +35,9 @@ const program = Effect.gen(function* () {
     onNone: () => pgliteDatabase(settings.data_dir, migrations),
     onSome: (url) => postgresDatabase(url, migrations)
   });
-  const registry = registryLayer(database);
+  // Connected and migrated in the background: HTTP listens at once (/readyz 503 naming the database until it is there).
+  const starting = startingDatabase(database);
+  const registry = Layer.mergeAll(AgentRegistryLive, WorkRegistryLive).pipe(Layer.provideMerge(starting));
   const broker = Dispatcher.layer.pipe(Layer.provideMerge(Amqp.layer(settings.amqp)));
   // Places queued work when room may have appeared (Ingest's heartbeats and results, the API, the periodic pass).
   const placement = Placer.layer.pipe(Layer.provideMerge(Layer.mergeAll(broker, OrchestratorMetrics.layer)));
@@ -58,7 +60,15 @@ const program = Effect.gen(function* () {
     Layer.provideMerge(httpLayer({ host: settings.http_host, port: settings.http_port })),
     Layer.provideMerge(services)
   );
-  return yield* Layer.launch(app).pipe(withLogLevel(settings.log_level));
+  // Runs until a signal; a start the database layer gives up on (a refused
+  // login, a failed migration) stops the process with its message.
+  return yield* Effect.scoped(
+    Effect.gen(function* () {
+      const context = yield* Layer.build(app);
+      yield* Context.get(context, DatabaseStart).started;
+      return yield* Effect.never;
+    })
+  ).pipe(withLogLevel(settings.log_level));
 });
 
 // A signal is the normal way to stop: exit 0.

@@ -122,3 +122,39 @@ describe("fault: database outage", () => {
     120_000
   );
 });
+
+describe("fault: database away at start-up", () => {
+  it("serves HTTP at once (/healthz 200, /readyz 503 naming the database), and is ready and registering agents once the database comes", async () => {
+    const outcome = await runLive(
+      Effect.gen(function* () {
+        const database = yield* privatePostgres();
+        yield* Effect.promise(() => database.stop());
+        const queues = yield* testQueues();
+        const replyQueue = queues.name("replies");
+        const orchestrator = yield* startOrchestrator({
+          databaseUrl: database.url,
+          replyQueue,
+          heartbeatTimeoutSeconds: 3,
+          sweepIntervalSeconds: 1,
+          untilServing: true
+        });
+        const health = yield* Effect.promise(() => orchestrator.get("/healthz"));
+        const unready = yield* Effect.promise(() => orchestrator.get("/readyz"));
+        const agents = yield* Effect.promise(() => orchestrator.get("/agents"));
+        yield* Effect.promise(() => database.start());
+        const ready = yield* Effect.promise(() => eventually("ready once the database is up", () => orchestrator.get("/readyz"), (r) => r.status === 200, 30_000, 200));
+        const agentId = uniqueName("late-db");
+        queues.adopt(workQueueName(agentId));
+        yield* startAgent({ agentId, replyQueue });
+        const registered = yield* Effect.promise(() => agentStatus(orchestrator, agentId, "online", AGENT_UP_MS));
+        return { health, unready, agents, ready, registered };
+      })
+    );
+    expect(outcome.health.status).toBe(200);
+    expect(outcome.unready.status).toBe(503);
+    expect(JSON.stringify(outcome.unready.body)).toMatch(/database/);
+    expect(outcome.agents.status).toBe(503);
+    expect(outcome.ready.status).toBe(200);
+    expect(outcome.registered?.status).toBe("online");
+  }, 90_000);
+});

@@ -43,5 +43,6 @@ export {
 export { AgentRegistryLive } from "./Layers/AgentRegistry.ts";
 export { pgliteDatabase, postgresDatabase } from "./Layers/RegistryDatabase.ts";
 export { registryLayer } from "./Layers/Registry.ts";
+export { DatabaseStart, startingDatabase } from "./Layers/StartingDatabase.ts";
 export { WorkRegistryLive } from "./Layers/WorkRegistry.ts";
 export { agentRegistry, agentStatusTransitions, work } from "./schema.ts";

@@ -15,6 +15,8 @@ export interface OrchestratorOptions {
   readonly port?: number;
   /** More environment (WORK_RESULT_GRACE_SECONDS, API_TOKEN, …). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Wait only for /healthz (the process serves), not for /readyz (its services are there): a start with the database away. */
+  readonly untilServing?: boolean;
 }
 
 export interface RunningOrchestrator {
@@ -72,10 +74,10 @@ export const startOrchestrator = (options: OrchestratorOptions): Effect.Effect<R
     yield* Effect.tryPromise({
       try: () =>
         eventually(
-          "orchestrator GET /readyz 200",
+          `orchestrator GET ${options.untilServing === true ? "/healthz" : "/readyz"} 200`,
           async () => {
             if (!child.running()) throw new Error(`orchestrator exited early: ${JSON.stringify(await child.exited)}\n${child.stderr()}`);
-            return (await get("/readyz")).status;
+            return (await get(options.untilServing === true ? "/healthz" : "/readyz")).status;
           },
           (status) => status === 200,
           20_000,
