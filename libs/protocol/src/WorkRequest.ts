@@ -26,8 +26,7 @@ export const WorkRequest = Schema.Struct({
   timeout_seconds: Positive,
   /**
    * The last moment the agent may start it (optional: older orchestrators
-   * do not send it). Past it the agent answers `expired` without running it;
-   * the message also carries the AMQP expiration, so the broker drops it.
+   * do not send it). Past it the agent answers `expired` without running it.
    */
   expires_at: optionalOrNull(IsoUtc)
 });

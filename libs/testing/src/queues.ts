@@ -16,7 +16,8 @@ export interface TestQueues {
 
 /**
  * Hands out queue names unique to one suite and deletes every queue so named
- * (and its `.dead` companion) on the resolved broker when the scope closes.
+ * (and its `.dead` companion, and for an agent's work queue its control
+ * queue) on the resolved broker when the scope closes.
  */
 export const testQueues = (): Effect.Effect<TestQueues, never, Scope.Scope> =>
   Effect.acquireRelease(
@@ -44,6 +45,10 @@ export const testQueues = (): Effect.Effect<TestQueues, never, Scope.Scope> =>
           for (const q of queues.names()) {
             await conn.queueDelete({ queue: q });
             await conn.queueDelete({ queue: `${q}.dead` });
+            // An agent's work queue has a control queue beside it (work_cancel): never leave one behind,
+            // each is a quorum queue the broker keeps (and recovers on every restart) forever.
+            const agent = /^agent\.(.+)\.work$/.exec(q)?.[1];
+            if (agent !== undefined) await conn.queueDelete({ queue: `agent.${agent}.control` });
           }
         } finally {
           await conn.close();

@@ -31,12 +31,11 @@ export class Dispatcher extends Context.Service<
         Effect.sync(() => connection.createPublisher({ confirm: true, maxAttempts: 1 })),
         (p) => Effect.promise(() => p.close().catch(() => undefined))
       );
-      const dispatch = (agentId: string, message: Message, topology = workQueueTopology(agentId), expirationMs?: number) => {
-        const expiration = expirationMs === undefined ? {} : { expiration: String(Math.max(1, Math.round(expirationMs))) };
+      const dispatch = (agentId: string, message: Message, topology = workQueueTopology(agentId)) => {
         return Effect.tryPromise({
           try: async () => {
             await connection.queueDeclare({ queue: topology.queue, durable: true, arguments: { ...topology.arguments } });
-            await publisher.send({ routingKey: topology.queue, ...messageProperties(message), ...userId, ...expiration }, messageBody(message));
+            await publisher.send({ routingKey: topology.queue, ...messageProperties(message), ...userId }, messageBody(message));
           },
           catch: (e) => new DispatchFailed({ message: e instanceof Error ? e.message : String(e) })
         }).pipe(
@@ -59,19 +58,10 @@ export class Dispatcher extends Context.Service<
           });
           return yield* dispatch(agentId, message, controlQueueTopology(agentId));
         });
-      return {
-        // A request carries its deadline: the broker drops it once past (the agent checks expires_at too).
-        dispatch: (agentId: string, message: Message) =>
-          dispatch(
-            agentId,
-            message,
-            workQueueTopology(agentId),
-            message.type === "work_request" && message.payload.expires_at !== undefined && message.payload.expires_at !== null
-              ? Date.parse(message.payload.expires_at) - Date.now()
-              : undefined
-          ),
-        cancel
-      };
+      // The deadline travels in the payload (expires_at), which the agent enforces. Not as an AMQP
+      // per-message TTL: RabbitMQ 3.10.8 here stopped accepting connections after a run that put
+      // such messages on quorum queues (suspected, not proven; see the closing note of issue #14).
+      return { dispatch: (agentId: string, message: Message) => dispatch(agentId, message), cancel };
     })
   );
 }

@@ -12,7 +12,7 @@ export interface OrchestratedSystem {
   readonly orchestrator: RunningOrchestrator;
   /** The orchestrator's registry, read straight from its database. */
   readonly db: RegistryDb;
-  /** A unique agent id whose work queue (declared by the agent) is deleted with the scope. */
+  /** A unique agent id whose work queue (and control queue, declared by the agent) is deleted with the scope. */
   readonly newAgentId: (base: string) => string;
 }
 
