@@ -45,6 +45,12 @@ const pidStat = async (pid: number): Promise<PidStat | undefined> => {
   }
 };
 
+/** CPU time (user + system) this process has used so far, in ms. */
+export const ownCpuMs = async (): Promise<number> => {
+  const stat = await pidStat(process.pid);
+  return stat === undefined ? Number.NaN : (stat.ticks * 1000) / clockTicks;
+};
+
 /** Pids whose /proc/<pid>/comm equals one of `names`, grouped by name. */
 export const pidsByComm = async (names: ReadonlyArray<string>): Promise<Map<string, Array<number>>> => {
   const out = new Map<string, Array<number>>(names.map((n) => [n, []]));

@@ -26,26 +26,17 @@
  * URL (default postgres://postgres@127.0.0.1:5432/postgres).
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { performance } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
 import { type Effect, ManagedRuntime, Redacted } from "effect";
 import type { WorkResult } from "@homelab/protocol";
 import { AgentRegistry, postgresDatabase, RegistryDatabase, registryLayer, WorkRegistry } from "@homelab/registry";
 import { assertLocalUrl } from "../loadgen/agents.ts";
+import { ownCpuMs } from "./procstat.ts";
 import { agentHeartbeat, KINDS, pick, routedRequest } from "./fleet.ts";
-import { createDatabase, errorText, fmt, log, passFail, quantile, runBench } from "./support.ts";
+import { createDatabase, errorText, fmt, latencyStats, log, passFail, runBench, timed, wholeArg } from "./support.ts";
 
 const usage = "usage: queue.ts [agents=1000] [queued=10000] [events=300]";
-const arg = (index: number, fallback: number, min: number, max: number): number => {
-  const raw = process.argv[index];
-  const n = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`${usage}\n(argument ${index - 1} must be a whole number from ${min} to ${max}; got "${raw}")`);
-    process.exit(2);
-  }
-  return n;
-};
+const arg = (index: number, fallback: number, min: number, max: number): number => wholeArg(usage, index, fallback, min, max);
 const agentCount = arg(2, 1000, 2, 100_000);
 const queuedCount = arg(3, 10_000, 1, 1_000_000);
 const events = arg(4, 300, 10, 100_000);
@@ -54,20 +45,6 @@ assertLocalUrl(adminUrl);
 
 const TARGET_P99_MS = 100;
 const SLOTS = 2;
-
-/** This process's CPU time (user + system) in ms, from /proc. */
-const cpuMs = (): number => {
-  const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ") ?? [];
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-};
-
-const timed = async <A>(run: () => Promise<A>): Promise<[number, A]> => {
-  const start = performance.now();
-  const value = await run();
-  return [performance.now() - start, value];
-};
-
-const stats = (ms: ReadonlyArray<number>) => ({ p50: quantile(ms, 0.5), p99: quantile(ms, 0.99), max: Math.max(...ms) });
 
 const resultOf = (workId: string, agentId: string): WorkResult => {
   const now = new Date().toISOString();
@@ -125,9 +102,9 @@ const main = async (): Promise<number> => {
       const done = running.splice(Math.floor(Math.random() * running.length), 1)[0];
       if (done === undefined) break;
       await run(work.recordResult(resultOf(done.work_id, done.agent_id)));
-      const cpuBefore = cpuMs();
+      const cpuBefore = (await ownCpuMs());
       const [ms, booked] = await timed(() => run(work.place([done.agent_id])));
-      cpuPlacing += cpuMs() - cpuBefore;
+      cpuPlacing += (await ownCpuMs()) - cpuBefore;
       placedMs.push(ms);
       placed += booked.length;
       for (const b of booked) running.push({ work_id: b.work_id, agent_id: b.agent_id ?? "" });
@@ -138,10 +115,10 @@ const main = async (): Promise<number> => {
     const periodicMs: Array<number> = [];
     for (let i = 0; i < 20; i++) periodicMs.push((await timed(() => run(work.place(undefined))))[0]);
     const waiting = (await run(work.queue(1_000_000))).length;
-    const b = stats(baseline);
-    const p = stats(placedMs);
-    const q = stats(batchMs);
-    const all = stats(periodicMs);
+    const b = latencyStats(baseline);
+    const p = latencyStats(placedMs);
+    const q = latencyStats(batchMs);
+    const all = latencyStats(periodicMs);
     const row = (name: string, what: string, s: { p50: number; p99: number; max: number }) =>
       `| ${name} | ${what} | ${fmt(s.p50, 2)} | ${fmt(s.p99, 2)} | ${fmt(s.max, 2)} | ${fmt(s.p50 / b.p50, 1)} | ${fmt(s.p99 / b.p99, 1)} |`;
     console.log(

@@ -23,25 +23,16 @@
  * (default postgres://postgres@127.0.0.1:5432/postgres).
  */
 import { randomBytes } from "node:crypto";
-import { performance } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
 import { type Effect, ManagedRuntime, Redacted } from "effect";
 import type { WorkResult } from "@homelab/protocol";
 import { AgentRegistry, postgresDatabase, RegistryDatabase, registryLayer, WorkRegistry } from "@homelab/registry";
 import { agentHeartbeat, pick, routedRequest } from "./fleet.ts";
 import { assertLocalUrl } from "../loadgen/agents.ts";
-import { createDatabase, errorText, fmt, log, passFail, quantile, runBench } from "./support.ts";
+import { createDatabase, errorText, fmt, latencyStats, log, passFail, runBench, timed, wholeArg } from "./support.ts";
 
 const usage = "usage: router.ts [agents=10000] [decisions=1000] [running=100]";
-const arg = (index: number, fallback: number, min: number, max: number): number => {
-  const raw = process.argv[index];
-  const n = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`${usage}\n(argument ${index - 1} must be a whole number from ${min} to ${max}; got "${raw}")`);
-    process.exit(2);
-  }
-  return n;
-};
+const arg = (index: number, fallback: number, min: number, max: number): number => wholeArg(usage, index, fallback, min, max);
 const agentCount = arg(2, 10_000, 1, 200_000);
 const decisions = arg(3, 1000, 10, 100_000);
 const running = arg(4, 100, 0, 100_000);
@@ -49,14 +40,6 @@ const adminUrl = process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5
 assertLocalUrl(adminUrl);
 
 const TARGET_P99_MS = 20;
-
-const timed = async <A>(run: () => Promise<A>): Promise<[number, A]> => {
-  const start = performance.now();
-  const value = await run();
-  return [performance.now() - start, value];
-};
-
-const stats = (ms: ReadonlyArray<number>) => ({ p50: quantile(ms, 0.5), p99: quantile(ms, 0.99), max: Math.max(...ms) });
 
 const main = async (): Promise<number> => {
   const db = await createDatabase(adminUrl, `bench_${randomBytes(4).toString("hex")}_router`);
@@ -111,9 +94,9 @@ const main = async (): Promise<number> => {
         (await timed(() => run(work.route({ ...routedRequest(), requirements: { min_vram_gb: 1000 } }))))[0]
       );
     }
-    const b = stats(baseline);
-    const r = stats(routed);
-    const f = stats(refused);
+    const b = latencyStats(baseline);
+    const r = latencyStats(routed);
+    const f = latencyStats(refused);
     const row = (name: string, what: string, s: { p50: number; p99: number; max: number }) =>
       `| ${name} | ${what} | ${fmt(s.p50, 2)} | ${fmt(s.p99, 2)} | ${fmt(s.max, 2)} | ${fmt(s.p50 / b.p50, 1)} | ${fmt(s.p99 / b.p99, 1)} |`;
     console.log(

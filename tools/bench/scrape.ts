@@ -17,25 +17,16 @@
  * (default postgres://postgres@127.0.0.1:5432/postgres).
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { performance } from "node:perf_hooks";
 import { Context, Effect, Layer, ManagedRuntime, Redacted } from "effect";
 import { AgentRegistry, postgresDatabase, registryLayer, WorkRegistry } from "@homelab/registry";
 import { OrchestratorMetrics } from "../../apps/orchestrator/src/OrchestratorMetrics.ts";
 import { assertLocalUrl } from "../loadgen/agents.ts";
+import { ownCpuMs } from "./procstat.ts";
 import { agentHeartbeat, KINDS } from "./fleet.ts";
-import { createDatabase, errorText, fmt, log, passFail, quantile, runBench } from "./support.ts";
+import { createDatabase, errorText, fmt, latencyStats, log, passFail, runBench, timed, wholeArg } from "./support.ts";
 
 const usage = "usage: scrape.ts [agents=1000] [gpus=4] [scrapes=100]";
-const arg = (index: number, fallback: number, min: number, max: number): number => {
-  const raw = process.argv[index];
-  const n = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`${usage}\n(argument ${index - 1} must be a whole number from ${min} to ${max}; got "${raw}")`);
-    process.exit(2);
-  }
-  return n;
-};
+const arg = (index: number, fallback: number, min: number, max: number): number => wholeArg(usage, index, fallback, min, max);
 const agentCount = arg(2, 1000, 1, 100_000);
 const gpuCount = arg(3, 4, 0, 64);
 const scrapes = arg(4, 100, 10, 10_000);
@@ -43,19 +34,6 @@ const adminUrl = process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5
 assertLocalUrl(adminUrl);
 
 const TARGET_MS = 100;
-
-const cpuMs = (): number => {
-  const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ") ?? [];
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-};
-
-const timed = async <A>(run: () => Promise<A>): Promise<[number, A]> => {
-  const start = performance.now();
-  const value = await run();
-  return [performance.now() - start, value];
-};
-
-const stats = (ms: ReadonlyArray<number>) => ({ p50: quantile(ms, 0.5), p99: quantile(ms, 0.99), max: Math.max(...ms) });
 
 /** Agent `i` of the router benchmark's fleet with exactly `gpuCount` GPUs. */
 const withGpus = (i: number) => {
@@ -105,15 +83,15 @@ const main = async (): Promise<number> => {
     let text = "";
     for (let i = 0; i < scrapes; i++) {
       baseline.push((await timed(() => run(agents.listAgents({}))))[0]);
-      const before = cpuMs();
+      const before = (await ownCpuMs());
       const [ms, rendered] = await timed(() => run(metrics.render));
-      cpu += cpuMs() - before;
+      cpu += (await ownCpuMs()) - before;
       scraped.push(ms);
       text = rendered;
     }
     const series = text.split("\n").filter((line) => line !== "" && !line.startsWith("#")).length;
-    const b = stats(baseline);
-    const s = stats(scraped);
+    const b = latencyStats(baseline);
+    const s = latencyStats(scraped);
     const row = (name: string, what: string, x: { p50: number; p99: number; max: number }) =>
       `| ${name} | ${what} | ${fmt(x.p50, 2)} | ${fmt(x.p99, 2)} | ${fmt(x.max, 2)} | ${fmt(x.p50 / b.p50, 1)} | ${fmt(x.p99 / b.p99, 1)} |`;
     console.log(

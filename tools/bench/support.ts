@@ -5,6 +5,7 @@
  * and number formatting. Nothing here measures anything.
  */
 import { type ChildProcess } from "node:child_process";
+import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import postgres from "postgres";
 
@@ -19,6 +20,31 @@ export const quantile = (values: ReadonlyArray<number>, q: number): number => {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
+};
+
+/** p50, p99 and max of latencies (ms). */
+export const latencyStats = (ms: ReadonlyArray<number>) => ({ p50: quantile(ms, 0.5), p99: quantile(ms, 0.99), max: Math.max(...ms) });
+
+/** How long `run` took (ms, performance.now) and what it gave. */
+export const timed = async <A>(run: () => Promise<A>): Promise<[number, A]> => {
+  const start = performance.now();
+  const value = await run();
+  return [performance.now() - start, value];
+};
+
+/**
+ * Positional argument `index` of process.argv as a whole number from `min`
+ * to `max`, `fallback` when absent; anything else prints `usage` with the
+ * problem and exits 2.
+ */
+export const wholeArg = (usage: string, index: number, fallback: number, min: number, max: number): number => {
+  const raw = process.argv[index];
+  const n = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    console.error(`${usage}\n(argument ${index - 1} must be a whole number from ${min} to ${max}; got "${raw}")`);
+    process.exit(2);
+  }
+  return n;
 };
 
 /** Cleanup actions, run last-registered first; each at most once, failures reported and skipped. */
