@@ -1,5 +1,5 @@
 import { Schema } from "effect";
-import { AgentId, IsoUtc, NonNegativeInt, ShortName, TaskKind, Uuid, WorkId } from "./fields.ts";
+import { AgentId, IsoUtc, NonNegativeInt, ShortName, TASK_KIND_PATTERN, TaskKind, Uuid, WorkId } from "./fields.ts";
 import { optionalOrNull } from "./optional.ts";
 import { ResourceMetrics } from "./ResourceMetrics.ts";
 import { WorkRequirements } from "./WorkRequest.ts";
@@ -40,9 +40,13 @@ export const StatusUpdate = Schema.Struct({
   max_concurrent_work: optionalOrNull(NonNegativeInt.check(Schema.isBetween({ minimum: 1, maximum: 1024 }, { expected: "an integer from 1 to 1024" }))),
   /** Per advertised kind, what the kind requires of the machine (optional), so the router sends only what the agent would run. */
   task_requires: optionalOrNull(
-    Schema.Record(TaskKind, WorkRequirements).check(
-      Schema.makeFilter((r: Readonly<Record<string, unknown>>) => Object.keys(r).length <= MAX_CAPABILITIES, {
-        expected: `at most ${MAX_CAPABILITIES} task kinds`
+    // Keys as plain strings, checked below: a Record keyed by TaskKind would silently drop a bad key.
+    Schema.Record(Schema.String, WorkRequirements).check(
+      Schema.makeFilter((r: Readonly<Record<string, unknown>>) => {
+        const kinds = Object.keys(r);
+        if (kinds.length > MAX_CAPABILITIES) return `expected at most ${MAX_CAPABILITIES} task kinds, got ${kinds.length}`;
+        const bad = kinds.find((kind) => !TASK_KIND_PATTERN.test(kind));
+        return bad === undefined ? true : { path: [bad], issue: `expected a task kind (1-128 of A-Z a-z 0-9 . _ : -, starting with a letter or digit), got ${JSON.stringify(bad.slice(0, 40))}` };
       })
     )
   )

@@ -29,9 +29,12 @@ export const ShortName = Schema.String.check(
   })
 );
 
+/** What a task kind name may be. */
+export const TASK_KIND_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
 /** A task kind: a key of the agent's `tasks` config. */
 export const TaskKind = Schema.String.check(
-  Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, {
+  Schema.isPattern(TASK_KIND_PATTERN, {
     expected: "a task kind (1-128 of A-Z a-z 0-9 . _ : -, starting with a letter or digit)"
   })
 );

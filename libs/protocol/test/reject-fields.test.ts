@@ -123,6 +123,24 @@ describe("schema_violation: every known field is checked", () => {
     });
   });
 
+  it("refuses the heartbeat's slots and kind requirements when they are out of range, naming the field", () => {
+    expect(decodeErr(heartbeatWith(["payload", "max_concurrent_work"], 0))).toMatchObject({
+      reason: "schema_violation",
+      path: "payload.max_concurrent_work"
+    });
+    expect(decodeErr(heartbeatWith(["payload", "max_concurrent_work"], 2 ** 40)).path).toBe("payload.max_concurrent_work");
+    expect(decodeErr(heartbeatWith(["payload", "task_requires"], { echo: { min_vram_gb: -1 } })).path).toBe("payload.task_requires.echo.min_vram_gb");
+    expect(decodeErr(heartbeatWith(["payload", "task_requires"], { "bad kind": {} }))).toMatchObject({
+      reason: "schema_violation",
+      path: 'payload.task_requires["bad kind"]'
+    });
+    expect(decodeOk(heartbeatWith(["payload", "task_requires"], { echo: { min_vram_gb: 2, gpu_type: "nvidia" } })).type).toBe("work_status");
+  });
+
+  it("refuses a work request whose expires_at is not a time between 1970 and 9999", () => {
+    expect(decodeErr(withField(pythonWorkRequestJson, ["payload", "expires_at"], "0000-01-01T00:00:00Z")).path).toBe("payload.expires_at");
+  });
+
   it("refuses a work result with a fractional exit code", () => {
     expect(decodeErr(withField(pythonWorkResultJson, ["payload", "exit_code"], 1.5))).toMatchObject({
       reason: "schema_violation",
