@@ -16,7 +16,7 @@
  *    its own; the generator publishes at `rate` for `seconds`; then the queue
  *    is drained. Figures: applied+ignored heartbeats/s over the load window
  *    (/metrics at its start and end), receive→commit quantiles from the
- *    ingest_commit_seconds histogram, lost heartbeats (agent_registry.last_seq
+ *    homelab_ingest_commit_seconds histogram, lost heartbeats (agent_registry.last_seq
  *    against the last seq the broker confirmed to the generator, per agent),
  *    and the orchestrator's VmRSS sampled every second.
  *
@@ -132,7 +132,7 @@ const main = async (): Promise<number> => {
   out(`- reply queue: ${fmt(c.depthAtLoadEnd ?? Number.NaN)} messages waiting when the load ended, at most ${fmt(c.maxDepth)} (sampled each second); ` +
     `drain ${c.drained ? "completed" : "did NOT complete"} ${c.drainSeconds.toFixed(1)} s after the load ended` +
     ((c.depthAtLoadEnd ?? 0) > 0 ? ` (≈ ${fmt((c.processedTotal - c.processedInWindow) / c.drainSeconds)} heartbeats/s while draining, with the generator stopped)` : ""));
-  out(`- receive→commit (ingest_commit_seconds: one observation per batch, from the receipt of its oldest message to its commit; ` +
+  out(`- receive→commit (homelab_ingest_commit_seconds: one observation per batch, from the receipt of its oldest message to its commit; ` +
     `quantiles are bucket upper bounds): p50 ${showBound(c.commitP50)}, p99 ${showBound(c.commitP99)} over ${fmt(c.batches)} batches ` +
     `(batch size p50 ${showBound(c.batchSizeP50, "")}, mean ${fmt(c.meanBatchSize, 1)}). "Receive" is when the orchestrator's consumer ` +
     `got the message: time spent waiting in the queue is not in it (see the queue depth above).`);
@@ -141,7 +141,7 @@ const main = async (): Promise<number> => {
   out(`- lost: of ${fmt(c.lost.expected)} agents with a confirmed heartbeat, agent_registry.last_seq (same boot_id) equals the last confirmed seq for ` +
     `${fmt(c.lost.match)}, differs for ${fmt(c.lost.differ)}, missing for ${fmt(c.lost.missing)}` +
     (c.lost.examples.length > 0 ? ` (e.g. ${c.lost.examples.join("; ")})` : ""));
-  out(`- dead-lettered: ${fmt(c.rejected)} by /metrics messages_rejected_total, ${fmt(c.deadLettered ?? Number.NaN)} in ${deadLetterQueueName(`bench.replies.${suffix}`)}`);
+  out(`- dead-lettered: ${fmt(c.rejected)} by /metrics homelab_messages_rejected_total, ${fmt(c.deadLettered ?? Number.NaN)} in ${deadLetterQueueName(`bench.replies.${suffix}`)}`);
   out(`- orchestrator resident memory (VmRSS of the node process, ${c.rssSamples} samples, one a second, from spawn to stop): ` +
     `${mb(c.rssReadyKb)} MB when ready, max during the load ${mb(c.rssMaxLoadKb)} MB, max overall ${mb(c.rssMaxKb)} MB (MB = 1024² bytes)`);
   out(`- orchestrator: ready ${c.readySeconds.toFixed(1)} s after spawn; after SIGTERM: ${c.stop.killed ? "did not exit, killed" : (c.stop.signal ?? `exit ${c.stop.code}`)}`);

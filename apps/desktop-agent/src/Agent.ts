@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { Clock, Data, Deferred, Duration, Effect, Exit, Ref, Runtime } from "effect";
-import { makeEnvelope, replyQueueTopology, type AgentId, type AgentStatus, type Message } from "@homelab/protocol";
+import { MetricsCollector } from "@homelab/metrics";
+import { makeEnvelope, replyQueueTopology, type AgentId, type AgentStatus, type GpuInventory, type Message } from "@homelab/protocol";
 import { Broker, type BrokerConnection, connectRoundDelay, RECONNECT_ATTEMPTS, reconnectSchedule } from "@homelab/broker";
 import { makeHeartbeatSource, type AgentIdentity } from "./Heartbeat.ts";
 import { publishMessage, stamp } from "./Outbox.ts";
-import { heartbeatSchedule } from "./schedules.ts";
+import { heartbeatSchedule, inventorySchedule } from "./schedules.ts";
 import type { TaskKind } from "./config/AgentSettings.ts";
 import { makeWorkPool } from "./work/WorkPool.ts";
 import { consumeWork } from "./WorkConsumer.ts";
@@ -86,12 +87,22 @@ export const runAgent = (options: AgentOptions, stats?: Ref.Ref<AgentStats>) =>
         task.requires === undefined || Object.keys(task.requires).length === 0 ? [] : [[kind, task.requires]]
       )
     );
+    // The GPU inventory, at start and every 10 minutes, waits here until a heartbeat carrying it is published.
+    const unsentInventory = yield* Ref.make<GpuInventory | undefined>(undefined);
+    const collector = yield* MetricsCollector;
+    yield* collector.inventory.pipe(
+      Effect.flatMap((inventory) => (inventory === null ? Effect.void : Ref.set(unsentInventory, inventory))),
+      Effect.catch((e) => Effect.logWarning(`GPU inventory not collected (${e.source}: ${e.message}); trying again in 10 minutes`)),
+      Effect.repeat(inventorySchedule),
+      Effect.forkScoped
+    );
     const heartbeats = yield* makeHeartbeatSource({
       identity,
       metricsBudgetMs: Math.min(2000, (options.heartbeat_interval_seconds * 1000) / 2),
       status,
       currentWork: pool.running,
-      advertised: { max_concurrent_work: options.max_concurrent_work, task_requires: taskRequires }
+      advertised: { max_concurrent_work: options.max_concurrent_work, task_requires: taskRequires },
+      inventory: Ref.get(unsentInventory)
     });
     // A heartbeat now (drain, resume, stop), on the current connection if there is one.
     const beatNow = yield* Ref.make<Effect.Effect<void>>(Effect.void);
@@ -177,6 +188,10 @@ export const runAgent = (options: AgentOptions, stats?: Ref.Ref<AgentStats>) =>
       const publishBeat = (message: Message) =>
         publishMessage(conn, options.reply_queue, message, publishDeadlineMs).pipe(
           Effect.tap(() => Ref.update(counters, (c) => ({ ...c, heartbeatsSent: c.heartbeatsSent + 1 }))),
+          Effect.tap(() => {
+            const sent = message.type === "work_status" ? message.payload.gpu_inventory : undefined;
+            return sent === undefined ? Effect.void : Ref.update(unsentInventory, (unsent) => (unsent === sent ? undefined : unsent));
+          }),
           Effect.catch((e) =>
             Ref.update(counters, (c) => ({ ...c, heartbeatsDropped: c.heartbeatsDropped + 1 })).pipe(
               Effect.andThen(Effect.logWarning(`heartbeat dropped: ${e.message}; reconnecting`)),

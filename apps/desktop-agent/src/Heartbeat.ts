@@ -1,5 +1,13 @@
 import { Effect, Fiber, Option, Ref, Scope } from "effect";
-import { makeEnvelope, type AgentId, type AgentStatus, type Message, type ResourceMetrics, type WorkRequirements } from "@homelab/protocol";
+import {
+  makeEnvelope,
+  type AgentId,
+  type AgentStatus,
+  type GpuInventory,
+  type Message,
+  type ResourceMetrics,
+  type WorkRequirements
+} from "@homelab/protocol";
 import { MetricsCollector } from "@homelab/metrics";
 import { stamp } from "./Outbox.ts";
 
@@ -40,6 +48,8 @@ export const makeHeartbeatSource = (options: {
     readonly max_concurrent_work: number;
     readonly task_requires: Readonly<Record<string, WorkRequirements>>;
   };
+  /** A GPU inventory not yet sent: it rides in the next heartbeat (the caller clears it once that one is published). */
+  readonly inventory?: Effect.Effect<GpuInventory | undefined>;
 }): Effect.Effect<HeartbeatSource, never, MetricsCollector | Scope.Scope> =>
   Effect.gen(function* () {
     const collector = yield* MetricsCollector;
@@ -80,6 +90,7 @@ export const makeHeartbeatSource = (options: {
 
     const build = (resources: ResourceMetrics) => Effect.gen(function* () {
       const n = yield* Ref.getAndUpdate(seq, (s) => s + 1);
+      const inventory = options.inventory === undefined ? undefined : yield* options.inventory;
       const message: Message = makeEnvelope({
         ...(yield* stamp),
         type: "work_status",
@@ -97,7 +108,8 @@ export const makeHeartbeatSource = (options: {
           current_work: yield* options.currentWork,
           ...(options.advertised === undefined
             ? {}
-            : { max_concurrent_work: options.advertised.max_concurrent_work, task_requires: options.advertised.task_requires })
+            : { max_concurrent_work: options.advertised.max_concurrent_work, task_requires: options.advertised.task_requires }),
+          ...(inventory === undefined ? {} : { gpu_inventory: inventory })
         }
       });
       return message;

@@ -1,6 +1,6 @@
-import { Effect, Exit, Fiber, Layer, Ref, Runtime } from "effect";
+import { Clock, Effect, Exit, Fiber, Layer, Ref, Runtime } from "effect";
 import { TestClock } from "effect/testing";
-import type { Message } from "@homelab/protocol";
+import type { GpuInventory, Message } from "@homelab/protocol";
 import { runTest } from "@homelab/testing";
 import { MetricsCollector } from "@homelab/metrics";
 import { BrokerUnreachable, runAgent, type AgentOptions, type AgentStats } from "../src/Agent.ts";
@@ -19,13 +19,13 @@ const options = (overrides: Partial<AgentOptions> = {}): AgentOptions =>
   });
 
 /** Starts the agent on a test broker and fixed metrics; the test drives the clock. */
-const startAgent = (overrides: Partial<AgentOptions> = {}) =>
+const startAgent = (overrides: Partial<AgentOptions> = {}, metrics = fixedMetricsLayer()) =>
   Effect.gen(function* () {
     const broker = yield* makeTestBroker;
     const stats = yield* Ref.make<AgentStats>({ heartbeatsSent: 0, heartbeatsDropped: 0, connections: 0 });
     const fiber = yield* runAgent(options(overrides), stats).pipe(
       Effect.scoped,
-      Effect.provide(Layer.mergeAll(broker.layer, fixedMetricsLayer(), fakeTaskRunnerLayer)),
+      Effect.provide(Layer.mergeAll(broker.layer, metrics, fakeTaskRunnerLayer)),
       Effect.forkChild
     );
     // Let the agent's fibers reach their first wait.
@@ -181,6 +181,70 @@ describe("reconnection (TestClock, no jitter)", () => {
   });
 });
 
+describe("GPU inventory (TestClock)", () => {
+  const inventoryAt = (now: number, driver: string): GpuInventory => ({
+    backend: "nvidia",
+    collected_at: new Date(now).toISOString(),
+    driver_version: driver,
+    cuda_version: "12.4",
+    gpus: [{ index: 0, uuid: "GPU-1", name: "NVIDIA GeForce RTX 4090", pci_bus_id: "00000000:01:00.0", mig_mode: null, mig_devices: 0, ecc_mode: null, power_limit_w: 450 }]
+  });
+  /** Each collection answers the driver version next in line, so a test sees which collection a heartbeat carries. */
+  const countingInventory = Effect.gen(function* () {
+    const collections = yield* Ref.make(0);
+    const inventory = Ref.getAndUpdate(collections, (n) => n + 1).pipe(
+      Effect.flatMap((n) => Effect.map(Clock.currentTimeMillis, (now) => inventoryAt(now, `550.${n}`)))
+    );
+    return { collections, layer: fixedMetricsLayer({}, inventory) };
+  });
+  const inventories = (published: ReadonlyArray<{ message: Message; at: number }>) =>
+    statusBeats(published).map((b) => [b.at / 1000, b.payload.gpu_inventory?.driver_version ?? null]);
+
+  it("sends the inventory collected at start in the first heartbeat only, and a fresh one in the heartbeat after each 10-minute collection", async () => {
+    const seen = await runTest(
+      Effect.gen(function* () {
+        const counting = yield* countingInventory;
+        const agent = yield* startAgent({ heartbeat_interval_seconds: 60 }, counting.layer);
+        yield* TestClock.adjust("21 minutes");
+        return { beats: inventories(agent.broker.published()), collections: yield* Ref.get(counting.collections) };
+      })
+    );
+    expect(seen.collections).toBe(3);
+    expect(seen.beats.filter(([, driver]) => driver !== null)).toEqual([[0, "550.0"], [600, "550.1"], [1200, "550.2"]]);
+    expect(seen.beats).toHaveLength(22);
+  });
+
+  it("keeps an inventory whose heartbeat could not be published for the next heartbeat", async () => {
+    const seen = await runTest(
+      Effect.gen(function* () {
+        const counting = yield* countingInventory;
+        const agent = yield* startAgent({}, counting.layer);
+        agent.broker.failNextPublish();
+        yield* TestClock.adjust("30 seconds");
+        yield* TestClock.adjust("60 seconds");
+        return { beats: inventories(agent.broker.published()), stats: yield* Ref.get(agent.stats) };
+      })
+    );
+    // seq 0 (carrying it) was dropped; the reconnect's first heartbeat carries it instead, and later ones do not.
+    expect(seen.stats.heartbeatsDropped).toBe(1);
+    expect(seen.beats[0]).toEqual([expect.any(Number), "550.0"]);
+    expect(seen.beats.length).toBeGreaterThanOrEqual(3);
+    expect(seen.beats.slice(1).every(([, driver]) => driver === null)).toBe(true);
+  });
+
+  it("keeps heartbeating without an inventory when it cannot be collected", async () => {
+    const beats = await runTest(
+      Effect.gen(function* () {
+        const failing = fixedMetricsLayer({}, Effect.fail({ source: "gpu:nvidia", message: "nvidia-smi did not answer within 5000 ms" }));
+        const agent = yield* startAgent({}, failing);
+        yield* TestClock.adjust("60 seconds");
+        return inventories(agent.broker.published());
+      })
+    );
+    expect(beats).toEqual([[0, null], [30, null], [60, null]]);
+  });
+});
+
 describe("metrics trouble never stops or delays heartbeats beyond the budget (TestClock)", () => {
   it("sends the last values, with the stall named, when a collection hangs, and keeps the 30 s cadence", async () => {
     const beats = await runTest(
@@ -193,7 +257,8 @@ describe("metrics trouble never stops or delays heartbeats beyond the budget (Te
         const hanging = Layer.succeed(MetricsCollector, {
           collect: Ref.getAndUpdate(calls, (n) => n + 1).pipe(
             Effect.flatMap((n) => (n === 0 ? collector.collect : Effect.never))
-          )
+          ),
+          inventory: collector.inventory
         });
         yield* runAgent(options()).pipe(Effect.scoped, Effect.provide(Layer.mergeAll(broker.layer, hanging, fakeTaskRunnerLayer)), Effect.forkChild);
         yield* TestClock.adjust(0);

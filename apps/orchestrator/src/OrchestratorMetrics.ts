@@ -33,7 +33,7 @@ export interface OrchestratorMetricsShape {
   /** `n` work items ended in `state` (a result, or lost / timed_out). */
   readonly workFinished: (state: FinalState, n?: number) => Effect.Effect<void>;
   /**
-   * Every metric in the Prometheus text format. The `agents{status}` gauge is
+   * Every metric in the Prometheus text format. The `homelab_agents{status}` gauge is
    * counted from the registry at this moment; when the registry cannot
    * answer, the gauge is left out of this scrape rather than showing stale
    * figures.
@@ -91,66 +91,66 @@ export const makeMetrics = <E>(snapshot: Effect.Effect<FleetSnapshot, E>): Orche
   for (const name of PROMTOOL_REFUSED) registry.removeSingleMetric(name);
 
   const heartbeatsApplied = new Counter({
-    name: "heartbeats_applied_total",
+    name: "homelab_heartbeats_applied_total",
     help: "Heartbeats written to the registry",
     registers
   });
   const heartbeatsIgnored = new Counter({
-    name: "heartbeats_ignored_total",
+    name: "homelab_heartbeats_ignored_total",
     help: "Heartbeats not applied because the registry already held a newer one (same boot_id, seq not greater)",
     registers
   });
   const messagesRejected = new Counter({
-    name: "messages_rejected_total",
+    name: "homelab_messages_rejected_total",
     help: "Messages dead-lettered from the reply queue, by reason",
     labelNames: ["reason"] as const,
     registers
   });
   for (const reason of REJECT_REASONS) messagesRejected.inc({ reason }, 0);
   const batchSize = new Histogram({
-    name: "ingest_batch_size",
+    name: "homelab_ingest_batch_size",
     help: "Heartbeats per registry write",
     buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
     registers
   });
   const commitSeconds = new Histogram({
-    name: "ingest_commit_seconds",
+    name: "homelab_ingest_commit_seconds",
     help: "Seconds from receiving a heartbeat to committing it",
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers
   });
   const offlineTransitions = new Counter({
-    name: "offline_transitions_total",
+    name: "homelab_offline_transitions_total",
     help: "Agents marked offline (heartbeat timeout or agent_shutdown)",
     registers
   });
   const shutdownsIgnored = new Counter({
-    name: "shutdowns_ignored_total",
+    name: "homelab_shutdowns_ignored_total",
     help: "agent_shutdown messages ignored: from another boot than the one the registry holds",
     registers
   });
   const workSubmitted = new Counter({
-    name: "work_submitted_total",
+    name: "homelab_work_submitted_total",
     help: "POST /work requests by outcome (dispatched, queued, no_fit = 409, unavailable = 503)",
     labelNames: ["outcome"] as const,
     registers
   });
   for (const outcome of SUBMIT_OUTCOMES) workSubmitted.inc({ outcome }, 0);
   const routeSeconds = new Histogram({
-    name: "work_route_seconds",
+    name: "homelab_work_route_seconds",
     help: "Seconds to choose and book an agent for one job",
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1],
     registers
   });
   const workFinished = new Counter({
-    name: "work_finished_total",
+    name: "homelab_work_finished_total",
     help: "Work that ended, by final state",
     labelNames: ["state"] as const,
     registers
   });
   for (const state of FINAL_STATES) workFinished.inc({ state }, 0);
   const agents = new Gauge({
-    name: "agents",
+    name: "homelab_agents",
     help: "Registered agents by liveness, counted from the registry at scrape time",
     labelNames: ["status"] as const,
     registers

@@ -89,7 +89,7 @@ describe("GET /agents/:id", () => {
   it("answers one agent's record", async () => {
     const reply = await runLive(Effect.flatMap(startApi(fleet), (api) => get(api, "/agents/srv-1")));
     expect(reply.status).toBe(200);
-    expect(reply.json).toEqual({ ...fleet[2], draining: false });
+    expect(reply.json).toEqual({ ...fleet[2], draining: false, gpu_inventory: null });
   });
 
   it("answers an offline agent too: liveness does not hide a record", async () => {

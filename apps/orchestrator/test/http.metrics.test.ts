@@ -25,15 +25,15 @@ describe("GET /metrics", () => {
     const lines = reply.text.split("\n");
     expect(lines).toEqual(
       expect.arrayContaining([
-        'messages_rejected_total{reason="malformed_json"} 2',
-        'messages_rejected_total{reason="schema_violation"} 0',
-        "heartbeats_applied_total 5",
-        "heartbeats_ignored_total 1",
-        "offline_transitions_total 1",
-        "ingest_batch_size_count 1",
-        "ingest_commit_seconds_count 1",
-        'agents{status="online"} 2',
-        'agents{status="offline"} 1'
+        'homelab_messages_rejected_total{reason="malformed_json"} 2',
+        'homelab_messages_rejected_total{reason="schema_violation"} 0',
+        "homelab_heartbeats_applied_total 5",
+        "homelab_heartbeats_ignored_total 1",
+        "homelab_offline_transitions_total 1",
+        "homelab_ingest_batch_size_count 1",
+        "homelab_ingest_commit_seconds_count 1",
+        'homelab_agents{status="online"} 2',
+        'homelab_agents{status="offline"} 1'
       ])
     );
   });
@@ -48,7 +48,7 @@ describe("GET /metrics", () => {
       })
     );
     expect(reply.status).toBe(200);
-    expect(reply.text).toContain('messages_rejected_total{reason="oversized"} 1');
-    expect(reply.text).not.toContain('agents{status="online"}');
+    expect(reply.text).toContain('homelab_messages_rejected_total{reason="oversized"} 1');
+    expect(reply.text).not.toContain('homelab_agents{status="online"}');
   });
 });

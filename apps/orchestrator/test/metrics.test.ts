@@ -21,7 +21,7 @@ const withMetrics = <A>(
   );
 };
 
-/** The value of one sample line, e.g. `messages_rejected_total{reason="malformed_json"}`. */
+/** The value of one sample line, e.g. `homelab_messages_rejected_total{reason="malformed_json"}`. */
 const sample = (text: string, series: string): number | undefined => {
   const line = text.split("\n").find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
@@ -37,10 +37,10 @@ describe("OrchestratorMetrics", () => {
         return yield* metrics.render;
       })
     );
-    expect(sample(text, 'messages_rejected_total{reason="malformed_json"}')).toBe(2);
-    expect(sample(text, 'messages_rejected_total{reason="unsupported"}')).toBe(1);
+    expect(sample(text, 'homelab_messages_rejected_total{reason="malformed_json"}')).toBe(2);
+    expect(sample(text, 'homelab_messages_rejected_total{reason="unsupported"}')).toBe(1);
     for (const reason of REJECT_REASONS.filter((r) => r !== "malformed_json" && r !== "unsupported")) {
-      expect(sample(text, `messages_rejected_total{reason="${reason}"}`)).toBe(0);
+      expect(sample(text, `homelab_messages_rejected_total{reason="${reason}"}`)).toBe(0);
     }
   });
 
@@ -55,19 +55,19 @@ describe("OrchestratorMetrics", () => {
         return yield* metrics.render;
       })
     );
-    expect(sample(text, "heartbeats_applied_total")).toBe(48);
-    expect(sample(text, "heartbeats_ignored_total")).toBe(2);
-    expect(sample(text, "offline_transitions_total")).toBe(3);
-    expect(sample(text, "ingest_batch_size_count")).toBe(2);
-    expect(sample(text, "ingest_batch_size_sum")).toBe(51);
-    expect(sample(text, 'ingest_batch_size_bucket{le="1"}')).toBe(1);
-    expect(sample(text, 'ingest_batch_size_bucket{le="50"}')).toBe(2);
-    expect(sample(text, 'ingest_batch_size_bucket{le="1000"}')).toBe(2);
-    expect(sample(text, "ingest_commit_seconds_count")).toBe(2);
-    expect(sample(text, 'ingest_commit_seconds_bucket{le="0.001"}')).toBe(0);
-    expect(sample(text, 'ingest_commit_seconds_bucket{le="0.005"}')).toBe(1);
-    expect(sample(text, 'ingest_commit_seconds_bucket{le="5"}')).toBe(2);
-    expect(text).toContain("# TYPE ingest_commit_seconds histogram");
+    expect(sample(text, "homelab_heartbeats_applied_total")).toBe(48);
+    expect(sample(text, "homelab_heartbeats_ignored_total")).toBe(2);
+    expect(sample(text, "homelab_offline_transitions_total")).toBe(3);
+    expect(sample(text, "homelab_ingest_batch_size_count")).toBe(2);
+    expect(sample(text, "homelab_ingest_batch_size_sum")).toBe(51);
+    expect(sample(text, 'homelab_ingest_batch_size_bucket{le="1"}')).toBe(1);
+    expect(sample(text, 'homelab_ingest_batch_size_bucket{le="50"}')).toBe(2);
+    expect(sample(text, 'homelab_ingest_batch_size_bucket{le="1000"}')).toBe(2);
+    expect(sample(text, "homelab_ingest_commit_seconds_count")).toBe(2);
+    expect(sample(text, 'homelab_ingest_commit_seconds_bucket{le="0.001"}')).toBe(0);
+    expect(sample(text, 'homelab_ingest_commit_seconds_bucket{le="0.005"}')).toBe(1);
+    expect(sample(text, 'homelab_ingest_commit_seconds_bucket{le="5"}')).toBe(2);
+    expect(text).toContain("# TYPE homelab_ingest_commit_seconds histogram");
   });
 
   it("counts agents by liveness from the registry at each scrape", async () => {
@@ -81,10 +81,10 @@ describe("OrchestratorMetrics", () => {
           return { first, second };
         })
     );
-    expect(sample(scrapes.first, 'agents{status="online"}')).toBe(2);
-    expect(sample(scrapes.first, 'agents{status="offline"}')).toBe(1);
-    expect(sample(scrapes.second, 'agents{status="online"}')).toBe(0);
-    expect(sample(scrapes.second, 'agents{status="offline"}')).toBe(1);
+    expect(sample(scrapes.first, 'homelab_agents{status="online"}')).toBe(2);
+    expect(sample(scrapes.first, 'homelab_agents{status="offline"}')).toBe(1);
+    expect(sample(scrapes.second, 'homelab_agents{status="online"}')).toBe(0);
+    expect(sample(scrapes.second, 'homelab_agents{status="offline"}')).toBe(1);
   });
 
   it("still renders the other metrics, without stale agent counts, when the registry fails", async () => {
@@ -97,9 +97,9 @@ describe("OrchestratorMetrics", () => {
         return { healthy, failing };
       })
     );
-    expect(sample(scrapes.healthy, 'agents{status="online"}')).toBe(1);
-    expect(sample(scrapes.failing, 'agents{status="online"}')).toBeUndefined();
-    expect(sample(scrapes.failing, 'messages_rejected_total{reason="oversized"}')).toBe(1);
+    expect(sample(scrapes.healthy, 'homelab_agents{status="online"}')).toBe(1);
+    expect(sample(scrapes.failing, 'homelab_agents{status="online"}')).toBeUndefined();
+    expect(sample(scrapes.failing, 'homelab_messages_rejected_total{reason="oversized"}')).toBe(1);
   });
 
   it("keeps each layer's counters to itself (no shared global registry)", async () => {
@@ -107,8 +107,8 @@ describe("OrchestratorMetrics", () => {
       Effect.andThen(metrics.rejected("not_utf8"), metrics.render)
     );
     const second = await withMetrics([], (metrics) => metrics.render);
-    expect(sample(first, 'messages_rejected_total{reason="not_utf8"}')).toBe(1);
-    expect(sample(second, 'messages_rejected_total{reason="not_utf8"}')).toBe(0);
+    expect(sample(first, 'homelab_messages_rejected_total{reason="not_utf8"}')).toBe(1);
+    expect(sample(second, 'homelab_messages_rejected_total{reason="not_utf8"}')).toBe(0);
   });
 });
 

@@ -120,7 +120,7 @@ describe("fault: two orchestrators on one database and broker", () => {
             agents.push(yield* startAgent({ agentId, replyQueue }));
           }
           yield* Effect.promise(() => Promise.all(agentIds.map((id) => online(one, id))));
-          const applied = (o: RunningOrchestrator) => o.getText("/metrics").then((t) => metricValue(t, "heartbeats_applied_total"));
+          const applied = (o: RunningOrchestrator) => o.getText("/metrics").then((t) => metricValue(t, "homelab_heartbeats_applied_total"));
           const appliedBefore = yield* Effect.promise(() => Promise.all([applied(one), applied(two)]));
           // Receipt: both have applied heartbeats since (competing consumers share the queue).
           const appliedAfter = yield* Effect.promise(() =>
@@ -141,7 +141,7 @@ describe("fault: two orchestrators on one database and broker", () => {
           yield* Effect.sleep(`${3 * SWEEP_SECONDS} seconds`);
           const transitions = yield* Effect.promise(() => Promise.all(agentIds.map((id) => db.transitions(id))));
           const offlineCounted = yield* Effect.promise(() =>
-            Promise.all([one, two].map((o) => o.getText("/metrics").then((t) => metricValue(t, "offline_transitions_total"))))
+            Promise.all([one, two].map((o) => o.getText("/metrics").then((t) => metricValue(t, "homelab_offline_transitions_total"))))
           );
           return {
             shares: appliedAfter.map((n, i) => n - (appliedBefore[i] ?? 0)),

@@ -60,7 +60,7 @@ describe("fault: poison flood", () => {
             eventually("every agent at its last seq", () => db.lastSeqs(ids), (m) => m.size === AGENTS && [...m.values()].every((s) => s === SEQS), 60_000, 250)
           );
           const dead = yield* Effect.promise(() => drainDeadLetters(`${replyQueue}.dead`, MALFORMED));
-          const processed = (text: string) => metricValue(text, "heartbeats_applied_total") + metricValue(text, "heartbeats_ignored_total");
+          const processed = (text: string) => metricValue(text, "homelab_heartbeats_applied_total") + metricValue(text, "homelab_heartbeats_ignored_total");
           const metricsAfter = yield* Effect.promise(() =>
             eventually("all 10,000 counted", () => orchestrator.getText("/metrics"), (t) => processed(t) - processed(metricsBefore) >= AGENTS * SEQS, 10_000)
           );

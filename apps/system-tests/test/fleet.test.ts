@@ -48,11 +48,20 @@ interface FleetMachine {
   readonly tool: "nvidia-smi" | "rocm-smi";
   readonly fixture: string;
   readonly pool?: string;
+  /** What its fake nvidia-smi prints for `-q -x` (the inventory); absent: it prints the CSV there too, which is not XML. */
+  readonly inventory?: string;
 }
 
 /** Three desks: a big NVIDIA card, a 16 GB NVIDIA card, and an AMD card mostly in use. */
 const MACHINES: ReadonlyArray<FleetMachine> = [
-  { label: "h100", backend: "nvidia", tool: "nvidia-smi", fixture: "nvidia-smi-query-gpu-csv/linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01__idle.csv" },
+  // Its inventory is a real A100 capture (MIG and ECC on): no H100 `-q -x` capture exists in the fixtures.
+  {
+    label: "h100",
+    backend: "nvidia",
+    tool: "nvidia-smi",
+    fixture: "nvidia-smi-query-gpu-csv/linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01__idle.csv",
+    inventory: "nvidia-smi-q-x-xml/telegraf__a100-sxm4-80gb-mig__TRIMMED-1-of-4-gpus.xml"
+  },
   { label: "rtx4080", backend: "nvidia", tool: "nvidia-smi", fixture: "nvidia-smi-query-gpu-csv/linux-x86_64__nvidia-geforce-rtx-4080-super__595.71.05__idle.csv" },
   { label: "rx7800", backend: "amd", tool: "rocm-smi", fixture: "rocm-smi/gpustack__amd-rx7800xt-rocm6.2.4.json", pool: "render_farm" }
 ];
@@ -78,6 +87,7 @@ const fakeGpu = (m: FleetMachine) =>
     Effect.sync(() => {
       const tools = makeFakeGpuTools();
       tools.answer(m.tool, { stdout: readFileSync(path.join(FIXTURES, m.fixture), "utf8") });
+      if (m.inventory !== undefined) tools.answer(m.tool, { stdout: readFileSync(path.join(FIXTURES, m.inventory), "utf8") }, "-q");
       return tools;
     }),
     (tools: FakeGpuTools) => Effect.sync(() => tools.remove())
@@ -208,6 +218,33 @@ describeFleet("heartbeats as a real orchestrator receives them from real agents"
     expect(Object.fromEntries(mine.map((a) => [a.agent_id, (a.resource_metrics["gpus"] as ReadonlyArray<ExpectedGpu>)[0]?.name]))).toEqual(
       Object.fromEntries(fleet.map((f) => [f.agentId, expectedGpus(f.machine)[0]?.name]))
     );
+  });
+
+  it("shows an NVIDIA agent's GPU inventory from nvidia-smi -q -x on /agents/:id, and null where there is none", async () => {
+    const { orchestrator, idOf } = suite();
+    const h100 = await agentMatching(orchestrator, idOf("h100"), "a GPU inventory", (a) => a.gpu_inventory != null, 5000);
+    expect(h100.gpu_inventory).toMatchObject({
+      backend: "nvidia",
+      driver_version: "535.54.03",
+      cuda_version: "12.2",
+      gpus: [
+        {
+          index: 0,
+          uuid: "GPU-513536b6-7d19-9063-b049-1e69664bb298",
+          name: "NVIDIA A100-SXM4-80GB",
+          pci_bus_id: "00000000:01:00.0",
+          mig_mode: "Enabled",
+          mig_devices: 4,
+          ecc_mode: "Enabled",
+          power_limit_w: 500
+        }
+      ]
+    });
+    // The RTX 4080's fake prints CSV for -q -x (not XML): no inventory, and it heartbeats on. The AMD card has none.
+    for (const label of ["rtx4080", "rx7800"]) {
+      const agent = await getAgent(orchestrator, idOf(label));
+      expect([label, agent?.status, agent?.gpu_inventory]).toEqual([label, "online", null]);
+    }
   });
 
   it("records heartbeats 1 s apart, one seq after another, as last_heartbeat_at shows", async () => {

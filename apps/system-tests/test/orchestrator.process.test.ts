@@ -114,14 +114,14 @@ describe("orchestrator process: heartbeat ingest", () => {
     const newer = resources({ memory_available_gb: 30, cpu_load_1min: 0.5, cpu_cores_available: 15.5 });
     await publisher.send(heartbeat({ agentId, bootId, seq: 5, resources: newer }));
     await appliedSeq(orchestrator, agentId, 5);
-    const ignoredBefore = metricValue(await orchestrator.getText("/metrics"), "heartbeats_ignored_total");
+    const ignoredBefore = metricValue(await orchestrator.getText("/metrics"), "homelab_heartbeats_ignored_total");
 
     await publisher.send(heartbeat({ agentId, bootId, seq: 3, resources: resources({ memory_available_gb: 10 }) }));
     await publisher.send(heartbeat({ agentId, bootId, seq: 5, resources: resources({ memory_available_gb: 11 }) }));
     // Receipt: both were processed and counted as ignored.
     await eventually(
       "two heartbeats ignored",
-      async () => metricValue(await orchestrator.getText("/metrics"), "heartbeats_ignored_total"),
+      async () => metricValue(await orchestrator.getText("/metrics"), "homelab_heartbeats_ignored_total"),
       (n) => n >= ignoredBefore + 2,
       5000
     );

@@ -1,5 +1,13 @@
 import { Clock, Context, Effect, Layer, Ref } from "effect";
-import { type CollectionError, type GpuMetrics, MAX_HEARTBEAT_STRING, type ResourceMetrics, toStorableText } from "@homelab/protocol";
+import {
+  type CollectionError,
+  type GpuInventory,
+  type GpuMetrics,
+  MAX_GPUS,
+  MAX_HEARTBEAT_STRING,
+  type ResourceMetrics,
+  toStorableText
+} from "@homelab/protocol";
 import { GpuBackend, type GpuSourceError } from "./gpu/GpuBackend.ts";
 import type { GpuReading } from "./gpu/GpuReading.ts";
 import { HostProbe, HostSourceError, type MemoryReading } from "./host/HostProbe.ts";
@@ -9,6 +17,12 @@ import { bytesToGb, round } from "./units.ts";
 /** Produces the `resources` of a heartbeat. Never fails: trouble lands in `collection_errors`. */
 export interface MetricsCollectorShape {
   readonly collect: Effect.Effect<ResourceMetrics>;
+  /**
+   * The GPU inventory for the heartbeat's `gpu_inventory` (NVIDIA only; null
+   * for other backends), bounded by the source timeout. Fails with the
+   * source's message; the caller decides when to try again.
+   */
+  readonly inventory: Effect.Effect<GpuInventory | null, CollectionError>;
 }
 
 export class MetricsCollector extends Context.Service<MetricsCollector, MetricsCollectorShape>()(
@@ -101,7 +115,33 @@ export class MetricsCollector extends Context.Service<MetricsCollector, MetricsC
         return metrics;
       });
 
-      return { collect: Effect.withSpan(collect, "MetricsCollector.collect") };
+      const inventory = Effect.gen(function* () {
+        const found = yield* bounded(`gpu:${gpu.gpu_type}`, gpu.inventory);
+        if (found === null) return null;
+        const now = yield* Clock.currentTimeMillis;
+        const text = (value: string | null) => (value === null ? null : wireText(value));
+        return {
+          backend: "nvidia",
+          collected_at: new Date(now).toISOString(),
+          driver_version: text(found.driver_version),
+          cuda_version: text(found.cuda_version),
+          gpus: found.gpus.slice(0, MAX_GPUS).map((g) => ({
+            index: g.index,
+            uuid: text(g.uuid),
+            name: wireText(g.name),
+            pci_bus_id: text(g.pci_bus_id),
+            mig_mode: text(g.mig_mode),
+            mig_devices: Math.min(g.mig_devices, 64),
+            ecc_mode: text(g.ecc_mode),
+            power_limit_w: g.power_limit_w === null || g.power_limit_w < 0 ? null : g.power_limit_w
+          }))
+        } satisfies GpuInventory;
+      }).pipe(
+        Effect.mapError((e): CollectionError => ({ source: `gpu:${gpu.gpu_type}`, message: wireText(e.message) })),
+        Effect.withSpan("MetricsCollector.inventory")
+      );
+
+      return { collect: Effect.withSpan(collect, "MetricsCollector.collect"), inventory };
     })
   );
 }

@@ -149,6 +149,36 @@ describe("NVIDIA backend with a fake nvidia-smi", () => {
     await waitFor(() => !alive(pid ?? 0));
   });
 
+  it("reads the inventory with nvidia-smi -q -x: versions, PCI bus id, MIG and ECC modes, power limit", async () => {
+    fakes.answer("nvidia-smi", { stdout: INVENTORY_XML }, "-q");
+    const inventory = await runTest(
+      MetricsCollector.use((c) => c.inventory).pipe(Effect.provide(metricsLayer(settings({ gpuBackend: "nvidia" }))))
+    );
+    expect(fakes.calls("nvidia-smi")).toEqual(["-q -x"]);
+    expect(inventory).toEqual({
+      backend: "nvidia",
+      collected_at: "1970-01-01T00:00:00.000Z",
+      driver_version: "550.120",
+      cuda_version: "12.4",
+      gpus: [
+        { index: 0, uuid: RTX_4090.uuid, name: RTX_4090.name, pci_bus_id: "00000000:01:00.0", mig_mode: null, mig_devices: 0, ecc_mode: null, power_limit_w: 450 }
+      ]
+    });
+  });
+
+  it("fails the inventory with nvidia-smi's own message when the driver cannot be reached, and gives null for other backends", async () => {
+    fakes.answer("nvidia-smi", { stdout: NVIDIA_DRIVER_FAILURE, exitCode: 9 });
+    const failed = await runTest(
+      MetricsCollector.use((c) => Effect.flip(c.inventory)).pipe(Effect.provide(metricsLayer(settings({ gpuBackend: "nvidia" }))))
+    );
+    expect(failed.source).toBe("gpu:nvidia");
+    expect(failed.message).toContain("couldn't communicate with the NVIDIA driver");
+    const none = await runTest(
+      MetricsCollector.use((c) => c.inventory).pipe(Effect.provide(metricsLayer(settings({ gpuBackend: "none" }))))
+    );
+    expect(none).toBeNull();
+  });
+
   it("keeps the last good GPU values, marked stale, when nvidia-smi prints garbage", async () => {
     fakes.answer("nvidia-smi", { stdout: nvidiaCsv([RTX_4090]) });
     const [good, afterGarbage] = await runLive(
@@ -203,3 +233,21 @@ const isZombie = (pid: number): boolean => {
 /** Polls a real-world condition (a process started, a process gone), up to 5 s. */
 const waitFor = (condition: () => boolean) => until("condition", condition, 5000);
 
+
+// The elements the inventory reads, in the shape of `nvidia-smi -q -x` (drivers 530+), hand-written.
+const INVENTORY_XML = `<?xml version="1.0" ?>
+<nvidia_smi_log>
+\t<driver_version>550.120</driver_version>
+\t<cuda_version>12.4</cuda_version>
+\t<attached_gpus>1</attached_gpus>
+\t<gpu id="00000000:01:00.0">
+\t\t<product_name>${RTX_4090.name}</product_name>
+\t\t<mig_mode><current_mig>N/A</current_mig><pending_mig>N/A</pending_mig></mig_mode>
+\t\t<mig_devices>None</mig_devices>
+\t\t<uuid>${RTX_4090.uuid}</uuid>
+\t\t<pci><pci_bus>01</pci_bus><pci_bus_id>00000000:01:00.0</pci_bus_id></pci>
+\t\t<ecc_mode><current_ecc>N/A</current_ecc><pending_ecc>N/A</pending_ecc></ecc_mode>
+\t\t<gpu_power_readings><current_power_limit>450.00 W</current_power_limit><default_power_limit>450.00 W</default_power_limit></gpu_power_readings>
+\t</gpu>
+</nvidia_smi_log>
+`;

@@ -35,7 +35,7 @@ export class DecodeError extends Schema.TaggedError<DecodeError>()("DecodeError"
 /**
  * Why a message from the reply queue was dead-lettered (the
  * `x-reject-reason` header, and the `reason` label of
- * `messages_rejected_total`): a decode failure ({@link DecodeReason}), or
+ * `homelab_messages_rejected_total`): a decode failure ({@link DecodeReason}), or
  * - `unsupported`: a valid message of a type that does not belong on the
  *   reply queue (work_request);
  * - `unknown_work`: a result whose work_id no orchestrator handed out;

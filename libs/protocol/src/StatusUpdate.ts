@@ -1,6 +1,7 @@
 import { Schema } from "effect";
 import { AgentId, IsoUtc, NonNegativeInt, ShortName, TASK_KIND_PATTERN, TaskKind, Uuid, WorkId } from "./fields.ts";
 import { optionalOrNull } from "./optional.ts";
+import { GpuInventory } from "./GpuInventory.ts";
 import { ResourceMetrics } from "./ResourceMetrics.ts";
 import { WorkRequirements } from "./WorkRequest.ts";
 
@@ -49,7 +50,9 @@ export const StatusUpdate = Schema.Struct({
         return bad === undefined ? true : { path: [bad], issue: `expected a task kind (1-128 of A-Z a-z 0-9 . _ : -, starting with a letter or digit), got ${JSON.stringify(bad.slice(0, 40))}` };
       })
     )
-  )
+  ),
+  /** The GPU inventory, in the heartbeat after each collection (start, then every 10 minutes); absent otherwise. */
+  gpu_inventory: optionalOrNull(GpuInventory)
 });
 
 /** A decoded heartbeat. */

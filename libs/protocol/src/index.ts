@@ -44,6 +44,7 @@ export {
   ResourceMetrics,
   VRAM_SUM_TOLERANCE_GB
 } from "./ResourceMetrics.ts";
+export { GpuInventory, GpuInventoryEntry } from "./GpuInventory.ts";
 export { AgentStatus, defaultPoolName, MAX_CAPABILITIES, MAX_CURRENT_WORK, poolNameOf, StatusUpdate } from "./StatusUpdate.ts";
 export { findUnstorableText, toStorableText, unstorableText } from "./text.ts";
 export {

@@ -137,6 +137,29 @@ describe("schema_violation: every known field is checked", () => {
     expect(decodeOk(heartbeatWith(["payload", "task_requires"], { echo: { min_vram_gb: 2, gpu_type: "nvidia" } })).type).toBe("work_status");
   });
 
+  it("accepts a heartbeat with a GPU inventory, and refuses one whose inventory is out of range or not the NVIDIA shape, naming the field", () => {
+    const inventory = {
+      backend: "nvidia",
+      collected_at: "2026-12-06T03:00:00.000Z",
+      driver_version: "550.120",
+      cuda_version: null,
+      gpus: [{ index: 0, uuid: "GPU-1", name: "NVIDIA GeForce RTX 4090", pci_bus_id: "00000000:01:00.0", mig_mode: null, mig_devices: 0, ecc_mode: "Disabled", power_limit_w: 450 }]
+    };
+    expect(decodeOk(heartbeatWith(["payload", "gpu_inventory"], inventory)).type).toBe("work_status");
+    expect(decodeOk(heartbeatWith(["payload", "gpu_inventory"], null)).type).toBe("work_status");
+    const gpu = inventory.gpus[0];
+    expect(decodeErr(heartbeatWith(["payload", "gpu_inventory"], { ...inventory, gpus: [{ ...gpu, power_limit_w: -5 }] })).path).toBe(
+      "payload.gpu_inventory.gpus[0].power_limit_w"
+    );
+    expect(decodeErr(heartbeatWith(["payload", "gpu_inventory"], { ...inventory, driver_version: "x".repeat(257) })).path).toBe(
+      "payload.gpu_inventory.driver_version"
+    );
+    expect(decodeErr(heartbeatWith(["payload", "gpu_inventory"], { ...inventory, backend: "amd" })).path).toBe("payload.gpu_inventory.backend");
+    expect(decodeErr(heartbeatWith(["payload", "gpu_inventory"], { ...inventory, gpus: Array.from({ length: 65 }, (_, i) => ({ ...gpu, index: i })) })).path).toBe(
+      "payload.gpu_inventory.gpus"
+    );
+  });
+
   it("refuses a work request whose expires_at is not a time between 1970 and 9999", () => {
     expect(decodeErr(withField(pythonWorkRequestJson, ["payload", "expires_at"], "0000-01-01T00:00:00Z")).path).toBe("payload.expires_at");
   });

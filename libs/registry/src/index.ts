@@ -5,6 +5,7 @@
  */
 export {
   type AgentFilter,
+  type AgentDetail,
   type AgentRecord,
   AgentRegistry,
   type AgentRegistryShape,

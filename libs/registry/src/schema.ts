@@ -58,7 +58,14 @@ export const agentRegistry = pgTable(
     /** Drained through the API: no new work until resumed; kept across restarts and heartbeats. */
     drained: boolean("drained").notNull().default(false),
     /** When the router last gave this agent work (ties go to the one given work least recently). */
-    lastGivenAt: timestamptz("last_given_at")
+    lastGivenAt: timestamptz("last_given_at"),
+    /**
+     * The GPU inventory (driver, CUDA, per-GPU PCI bus id, MIG, ECC, power
+     * limit) from the last heartbeat of this boot that carried one; agents
+     * send it at start and every 10 minutes, not in every heartbeat. Null
+     * when the current boot has sent none (no NVIDIA GPU, or not yet).
+     */
+    gpuInventory: jsonb("gpu_inventory")
   },
   (t) => [
     // The offline sweep: online agents whose last heartbeat is older than X.

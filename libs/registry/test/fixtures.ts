@@ -26,7 +26,18 @@ export interface HeartbeatSpec {
   readonly slots?: number;
   /** task_requires per kind. */
   readonly taskRequires?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** A GPU inventory with this driver version rides in the heartbeat; absent: none (most heartbeats). */
+  readonly inventoryDriver?: string;
 }
+
+/** A one-GPU NVIDIA inventory with the given driver version. */
+export const inventory = (driver: string) => ({
+  backend: "nvidia" as const,
+  collected_at: "2026-12-06T03:00:00.000Z",
+  driver_version: driver,
+  cuda_version: "12.4",
+  gpus: [{ index: 0, uuid: "GPU-0", name: "NVIDIA GeForce RTX 4090", pci_bus_id: "00000000:01:00.0", mig_mode: null, mig_devices: 0, ecc_mode: "Disabled", power_limit_w: 450 }]
+});
 
 /** A heartbeat as the wire would carry it, decoded by the protocol's schema (so ids are checked, not cast). */
 export const heartbeat = (agentId: string, spec: HeartbeatSpec = {}): StatusUpdate => {
@@ -73,7 +84,8 @@ export const heartbeat = (agentId: string, spec: HeartbeatSpec = {}): StatusUpda
     },
     current_work: [],
     ...(spec.slots === undefined ? {} : { max_concurrent_work: spec.slots }),
-    ...(spec.taskRequires === undefined ? {} : { task_requires: spec.taskRequires })
+    ...(spec.taskRequires === undefined ? {} : { task_requires: spec.taskRequires }),
+    ...(spec.inventoryDriver === undefined ? {} : { gpu_inventory: inventory(spec.inventoryDriver) })
   });
 };
 

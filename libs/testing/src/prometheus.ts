@@ -43,7 +43,7 @@ export const metricSum = (scrape: Scrape, name: string, labels: Readonly<Record<
     .reduce((total, m) => total + Number((part === "sum" ? m.sum : m.count) ?? Number.NaN), 0);
 };
 
-/** One metric's value per value of `label` (e.g. messages_rejected_total by reason). */
+/** One metric's value per value of `label` (e.g. homelab_messages_rejected_total by reason). */
 export const metricByLabel = (scrape: Scrape, name: string, label: string): Readonly<Record<string, number>> => {
   const out: Record<string, number> = {};
   for (const m of scrape.get(name)?.metrics ?? []) {

@@ -73,7 +73,7 @@ export const scrape = async (base: string): Promise<Scrape> => {
   if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}`);
   return parseMetrics(await res.text());
 };
-export const processed = (s: Scrape) => sumOf(s, "heartbeats_applied_total") + sumOf(s, "heartbeats_ignored_total");
+export const processed = (s: Scrape) => sumOf(s, "homelab_heartbeats_applied_total") + sumOf(s, "homelab_heartbeats_ignored_total");
 
 export const realRun = async (): Promise<RealRun> => {
   const db = await createDatabase(`bench_${suffix}_orch`);
@@ -270,17 +270,17 @@ export const realRun = async (): Promise<RealRun> => {
       await stopOrchestrator();
       clearInterval(rssTimer);
 
-      const commit = bucketDelta(m2, m0, "ingest_commit_seconds");
-      const sizes = bucketDelta(m2, m0, "ingest_batch_size");
+      const commit = bucketDelta(m2, m0, "homelab_ingest_commit_seconds");
+      const sizes = bucketDelta(m2, m0, "homelab_ingest_batch_size");
       const batches = commit[commit.length - 1]?.[1] ?? 0;
-      const sizeSum = sumOf(m2, "ingest_batch_size_sum") - sumOf(m0, "ingest_batch_size_sum");
+      const sizeSum = sumOf(m2, "homelab_ingest_batch_size_sum") - sumOf(m0, "homelab_ingest_batch_size_sum");
       return {
         load,
         sustainedRate: (processed(m1) - processed(m0)) / load.elapsedSeconds,
         processedInWindow: processed(m1) - processed(m0),
         processedTotal: processed(m2) - processed(m0),
-        appliedTotal: sumOf(m2, "heartbeats_applied_total") - sumOf(m0, "heartbeats_applied_total"),
-        ignoredTotal: sumOf(m2, "heartbeats_ignored_total") - sumOf(m0, "heartbeats_ignored_total"),
+        appliedTotal: sumOf(m2, "homelab_heartbeats_applied_total") - sumOf(m0, "homelab_heartbeats_applied_total"),
+        ignoredTotal: sumOf(m2, "homelab_heartbeats_ignored_total") - sumOf(m0, "homelab_heartbeats_ignored_total"),
         drainSeconds,
         drained,
         depthAtLoadEnd,
@@ -297,7 +297,7 @@ export const realRun = async (): Promise<RealRun> => {
         rssMaxLoadKb: rssMaxLoad,
         rssSamples,
         rssReadyKb,
-        rejected: sumOf(m2, "messages_rejected_total") - sumOf(m0, "messages_rejected_total"),
+        rejected: sumOf(m2, "homelab_messages_rejected_total") - sumOf(m0, "homelab_messages_rejected_total"),
         deadLettered,
         readySeconds,
         stop: stopResult ?? { code: null, signal: null, killed: false },

@@ -1,11 +1,15 @@
 import { Clock, Effect, Layer } from "effect";
 import { MetricsCollector } from "@homelab/metrics";
-import type { ResourceMetrics } from "@homelab/protocol";
+import type { CollectionError, GpuInventory, ResourceMetrics } from "@homelab/protocol";
 
-/** A MetricsCollector for unit tests: fixed figures stamped with the (test) clock. */
-export const fixedMetricsLayer = (overrides: Partial<ResourceMetrics> = {}) =>
+/** A MetricsCollector for unit tests: fixed figures stamped with the (test) clock; no GPU inventory unless given. */
+export const fixedMetricsLayer = (
+  overrides: Partial<ResourceMetrics> = {},
+  inventory: Effect.Effect<GpuInventory | null, CollectionError> = Effect.succeed(null)
+) =>
   Layer.succeed(MetricsCollector, {
-    collect: Effect.map(Clock.currentTimeMillis, (now) => ({ ...FIXED, ...overrides, collected_at: new Date(now).toISOString() }))
+    collect: Effect.map(Clock.currentTimeMillis, (now) => ({ ...FIXED, ...overrides, collected_at: new Date(now).toISOString() })),
+    inventory
   });
 
 export const FIXED: ResourceMetrics = {

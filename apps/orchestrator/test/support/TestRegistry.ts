@@ -65,7 +65,8 @@ export const makeTestRegistry = (initial: ReadonlyArray<AgentRecord> = []): Test
             (filter.pool === undefined || a.pool_name === filter.pool)
         );
       }),
-    getAgent: (agentId) => read("getAgent", () => Option.fromNullishOr(agents.find((a) => a.agent_id === agentId))),
+    getAgent: (agentId) =>
+      read("getAgent", () => Option.map(Option.fromNullishOr(agents.find((a) => a.agent_id === agentId)), (a) => ({ ...a, gpu_inventory: null }))),
     capacity: (filter) =>
       read("capacity", () => {
         capacityFilters.push(filter);

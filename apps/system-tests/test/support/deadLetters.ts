@@ -5,9 +5,9 @@ import { heartbeat, metricByLabel, parseMetrics, serviceUrls, workRequest, workR
 import { eventually } from "./childProcess.ts";
 import { getAgent, type RunningOrchestrator } from "./orchestratorProcess.ts";
 
-/** messages_rejected_total by reason, from GET /metrics. */
+/** homelab_messages_rejected_total by reason, from GET /metrics. */
 export const rejectedCounts = async (orchestrator: RunningOrchestrator): Promise<Record<string, number>> => {
-  return { ...metricByLabel(parseMetrics(await orchestrator.getText("/metrics")), "messages_rejected_total", "reason") };
+  return { ...metricByLabel(parseMetrics(await orchestrator.getText("/metrics")), "homelab_messages_rejected_total", "reason") };
 };
 
 /**

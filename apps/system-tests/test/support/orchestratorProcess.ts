@@ -101,7 +101,9 @@ export const AgentView = Schema.Struct({
   boot_id: Schema.String,
   last_seq: Schema.Number,
   registered_at: Schema.String,
-  updated_at: Schema.String
+  updated_at: Schema.String,
+  /** Only on GET /agents/:id. */
+  gpu_inventory: Schema.optionalKey(Schema.NullOr(Schema.Record(Schema.String, Schema.Unknown)))
 });
 export type AgentView = typeof AgentView.Type;
 

@@ -1,6 +1,7 @@
 import { Context, Data, Effect } from "effect";
 import type { CommandError } from "@homelab/process";
 import type { GpuReading } from "./GpuReading.ts";
+import type { NvidiaInventory } from "./parsers/nvidiaXml.ts";
 
 export type GpuType = "nvidia" | "amd" | "intel" | "none";
 
@@ -17,6 +18,8 @@ export interface GpuBackendShape {
   readonly gpu_type: GpuType;
   /** Reads every GPU now; bounded by the source timeout. */
   readonly read: Effect.Effect<ReadonlyArray<GpuReading>, GpuSourceError>;
+  /** The slow-changing inventory (NVIDIA: `nvidia-smi -q -x`); null for backends that have none. Bounded by the source timeout. */
+  readonly inventory: Effect.Effect<NvidiaInventory | null, GpuSourceError>;
 }
 
 export class GpuBackend extends Context.Service<GpuBackend, GpuBackendShape>()("@homelab/metrics/GpuBackend") {}

@@ -5,7 +5,7 @@ import { readAmd } from "./amd.ts";
 import { GpuBackend, type GpuBackendShape, type GpuSourceError, type GpuType } from "./GpuBackend.ts";
 import type { GpuReading } from "./GpuReading.ts";
 import { readIntel } from "./intel.ts";
-import { readNvidia } from "./nvidia.ts";
+import { readNvidia, readNvidiaInventory } from "./nvidia.ts";
 
 const readers: Record<
   Exclude<GpuType, "none">,
@@ -24,7 +24,11 @@ const backendOf = (gpu_type: GpuType, settings: MetricsSettings, runner: Command
       : readers[gpu_type](settings).pipe(
           Effect.provideService(CommandRunner, runner),
           Effect.withSpan(`GpuBackend.${gpu_type}.read`)
-        )
+        ),
+  inventory:
+    gpu_type === "nvidia"
+      ? readNvidiaInventory(settings).pipe(Effect.provideService(CommandRunner, runner), Effect.withSpan("GpuBackend.nvidia.inventory"))
+      : Effect.succeed(null)
 });
 
 /**

@@ -9,7 +9,7 @@ import { RegistryDatabase } from "../Services/RegistryDatabase.ts";
 import { capacityStatement, CapacityRow, withTotals } from "../repository/capacity.ts";
 import { ApplyRow, applyStatement, latestPerAgent } from "../repository/heartbeats.ts";
 import { markOfflineStatement, MarkOfflineRow } from "../repository/offline.ts";
-import { agentColumns, AgentRow, Count } from "../repository/rows.ts";
+import { agentColumns, agentDetailColumns, AgentDetailRow, AgentRow, Count } from "../repository/rows.ts";
 import { agentRegistry } from "../schema.ts";
 
 const AgentIdRow = Schema.Struct({ agent_id: Schema.String });
@@ -96,9 +96,9 @@ export const makeAgentRegistry = Effect.gen(function* () {
 
   const getAgent = Effect.fn("AgentRegistry.getAgent")(function* (agentId: string) {
     const rows = yield* use("getAgent", (db) =>
-      db.select(agentColumns).from(agentRegistry).where(eq(agentRegistry.agentId, agentId))
+      db.select(agentDetailColumns).from(agentRegistry).where(eq(agentRegistry.agentId, agentId))
     );
-    const decoded = yield* decodeRows("getAgent", AgentRow)(rows);
+    const decoded = yield* decodeRows("getAgent", AgentDetailRow)(rows);
     return Option.fromNullishOr(decoded[0]);
   });
 

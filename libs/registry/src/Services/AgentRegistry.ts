@@ -1,5 +1,5 @@
 import { Context, type Effect, type Option } from "effect";
-import type { AgentStatus, GpuType, ResourceMetrics, StatusUpdate } from "@homelab/protocol";
+import type { AgentStatus, GpuInventory, GpuType, ResourceMetrics, StatusUpdate } from "@homelab/protocol";
 import type { RegistryError } from "../errors.ts";
 
 /** Liveness, decided by the orchestrator alone (SPEC §5). */
@@ -24,6 +24,11 @@ export interface AgentRecord {
   readonly drained: boolean;
   /** How many jobs it runs at once, as its heartbeat says (null: it does not say). */
   readonly max_concurrent_work: number | null;
+}
+
+/** One agent with the GPU inventory its current boot last sent (null: none, e.g. no NVIDIA GPU). */
+export interface AgentDetail extends AgentRecord {
+  readonly gpu_inventory: GpuInventory | null;
 }
 
 /** A liveness change, as stored in `agent_status_transitions`. `from` is null on first registration. */
@@ -128,7 +133,7 @@ export interface AgentRegistryShape {
   ) => Effect.Effect<ReadonlyArray<OfflineTransition>, RegistryError>;
   readonly countOnline: Effect.Effect<number, RegistryError>;
   readonly listAgents: (filter: AgentFilter) => Effect.Effect<ReadonlyArray<AgentRecord>, RegistryError>;
-  readonly getAgent: (agentId: string) => Effect.Effect<Option.Option<AgentRecord>, RegistryError>;
+  readonly getAgent: (agentId: string) => Effect.Effect<Option.Option<AgentDetail>, RegistryError>;
   /**
    * Online agents only, matching every filter, plus totals. Free figures are
    * the last heartbeat's minus what active work booked there (as the router

@@ -11,15 +11,21 @@ const laterBoot = (kept: StatusUpdate, next: StatusUpdate): boolean =>
  * The heartbeat that counts for each agent in a batch: within one boot_id
  * the highest seq; across boot_ids the later boot (by `boot_started_at`
  * when both carry it), else the one that came later in the batch (a
- * restarted agent's first heartbeat carries seq 0).
+ * restarted agent's first heartbeat carries seq 0). A GPU inventory rides
+ * in one heartbeat only, so one the kept heartbeat of the same boot lacks is
+ * carried over from the one it replaces.
  */
 export const latestPerAgent = (batch: ReadonlyArray<StatusUpdate>): ReadonlyArray<StatusUpdate> => {
   const latest = new Map<string, StatusUpdate>();
   for (const heartbeat of batch) {
     const kept = latest.get(heartbeat.agent_id);
-    const replaces =
-      kept === undefined || (kept.boot_id === heartbeat.boot_id ? heartbeat.seq > kept.seq : laterBoot(kept, heartbeat));
-    if (replaces) latest.set(heartbeat.agent_id, heartbeat);
+    const sameBoot = kept !== undefined && kept.boot_id === heartbeat.boot_id;
+    if (kept === undefined || (sameBoot ? heartbeat.seq > kept.seq : laterBoot(kept, heartbeat))) {
+      const inherited = sameBoot && heartbeat.gpu_inventory === undefined ? kept.gpu_inventory : undefined;
+      latest.set(heartbeat.agent_id, inherited === undefined ? heartbeat : { ...heartbeat, gpu_inventory: inherited });
+    } else if (sameBoot && kept.gpu_inventory === undefined && heartbeat.gpu_inventory !== undefined) {
+      latest.set(heartbeat.agent_id, { ...kept, gpu_inventory: heartbeat.gpu_inventory });
+    }
   }
   return [...latest.values()];
 };
@@ -64,7 +70,8 @@ export const applyStatement = (heartbeats: ReadonlyArray<StatusUpdate>, silentBo
       boot_started_at: h.boot_started_at ?? null,
       seq: h.seq,
       max_concurrent_work: h.max_concurrent_work ?? null,
-      task_requires: h.task_requires ?? null
+      task_requires: h.task_requires ?? null,
+      gpu_inventory: h.gpu_inventory ?? null
     }))
   );
   return sql`
@@ -73,7 +80,7 @@ with input as (
     agent_id text, agent_type text, pool_name text, reported_status text,
     capabilities jsonb, resource_metrics jsonb, best_gpu_vram_gb float8, cores_available float8,
     memory_available_gb float8, gpu_type text, boot_id text, boot_started_at timestamptz, seq bigint,
-    max_concurrent_work int, task_requires jsonb)
+    max_concurrent_work int, task_requires jsonb, gpu_inventory jsonb)
 ),
 previous as (
   select r.agent_id, r.status
@@ -86,10 +93,12 @@ upserted as (
   insert into agent_registry as r (
     agent_id, agent_type, pool_name, status, reported_status, capabilities, resource_metrics,
     best_gpu_vram_gb, cores_available, memory_available_gb, gpu_type,
-    last_heartbeat_at, boot_id, boot_started_at, last_seq, registered_at, updated_at, max_concurrent_work, task_requires)
+    last_heartbeat_at, boot_id, boot_started_at, last_seq, registered_at, updated_at, max_concurrent_work, task_requires,
+    gpu_inventory)
   select i.agent_id, i.agent_type, i.pool_name, 'online', i.reported_status, i.capabilities, i.resource_metrics,
     i.best_gpu_vram_gb, i.cores_available, i.memory_available_gb, i.gpu_type,
-    now(), i.boot_id, i.boot_started_at, i.seq, now(), now(), i.max_concurrent_work, i.task_requires
+    now(), i.boot_id, i.boot_started_at, i.seq, now(), now(), i.max_concurrent_work, i.task_requires,
+    i.gpu_inventory
   from input i left join previous p on p.agent_id = i.agent_id
   order by i.agent_id
   on conflict (agent_id) do update set
@@ -109,6 +118,12 @@ upserted as (
     last_seq = excluded.last_seq,
     max_concurrent_work = excluded.max_concurrent_work,
     task_requires = excluded.task_requires,
+    -- Sent at start and every 10 minutes, not in every heartbeat: kept until
+    -- the next one within a boot, dropped by a new boot that sends none.
+    gpu_inventory = case
+      when excluded.gpu_inventory is not null then excluded.gpu_inventory
+      when r.boot_id = excluded.boot_id then r.gpu_inventory
+    end,
     updated_at = now()
   where (r.boot_id = excluded.boot_id and excluded.last_seq > r.last_seq)
     or (r.boot_id <> excluded.boot_id and (

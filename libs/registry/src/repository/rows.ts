@@ -1,6 +1,6 @@
 import { type AnyColumn, type SQL, sql } from "drizzle-orm";
 import { Schema } from "effect";
-import { AgentStatus, ResourceMetrics } from "@homelab/protocol";
+import { AgentStatus, GpuInventory, ResourceMetrics } from "@homelab/protocol";
 import { agentRegistry } from "../schema.ts";
 
 /**
@@ -47,6 +47,11 @@ export const agentColumns = {
   drained: agentRegistry.drained,
   max_concurrent_work: agentRegistry.maxConcurrentWork
 };
+
+/** One agent with its GPU inventory (`GET /agents/:id`); the list leaves the inventory out. */
+export const AgentDetailRow = Schema.Struct({ ...AgentRow.fields, gpu_inventory: Schema.NullOr(GpuInventory) });
+
+export const agentDetailColumns = { ...agentColumns, gpu_inventory: agentRegistry.gpuInventory };
 
 export const TransitionRow = Schema.Struct({
   agent_id: Schema.String,

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { Effect, Option } from "effect";
 import { AgentRegistry } from "../../src/index.ts";
-import { BOOT_1, BOOT_2, dbClock, exec, heartbeat, storedTransitions } from "../fixtures.ts";
+import { BOOT_1, BOOT_2, dbClock, exec, heartbeat, inventory, storedTransitions } from "../fixtures.ts";
 import type { Run } from "./run.ts";
 
 export const ingestTests = (run: Run): void =>
@@ -126,6 +126,49 @@ export const ingestTests = (run: Run): void =>
       expect(result.transitions.map((t) => t.agent_id)).toEqual(["a", "b"]);
       expect([a.last_seq, a.resource_metrics.cpu_cores_available]).toEqual([9, 9]);
       expect([b.boot_id, b.last_seq, b.resource_metrics.cpu_cores_available]).toEqual([BOOT_2, 1, 2]);
+    });
+
+    it("keeps the GPU inventory a heartbeat carried through later heartbeats of the boot that carry none, and drops it when a new boot sends none", async () => {
+      const drivers = await run(
+        Effect.gen(function* () {
+          const r = yield* AgentRegistry;
+          const driver = Effect.map(r.getAgent("inv"), (a) => Option.getOrThrow(a).gpu_inventory?.driver_version ?? null);
+          const seen: Array<string | null> = [];
+          yield* r.applyHeartbeats([heartbeat("inv", { seq: 0, inventoryDriver: "550.120" })]);
+          seen.push(yield* driver);
+          yield* r.applyHeartbeats([heartbeat("inv", { seq: 1 })]);
+          seen.push(yield* driver);
+          yield* r.applyHeartbeats([heartbeat("inv", { seq: 2, inventoryDriver: "555.42" })]);
+          seen.push(yield* driver);
+          // Stale (seq not newer): its inventory is not applied either.
+          yield* r.applyHeartbeats([heartbeat("inv", { seq: 2, inventoryDriver: "999.0" })]);
+          seen.push(yield* driver);
+          yield* r.applyHeartbeats([heartbeat("inv", { seq: 0, boot: BOOT_2 })]);
+          seen.push(yield* driver);
+          return seen;
+        })
+      );
+      expect(drivers).toEqual(["550.120", "550.120", "555.42", "555.42", null]);
+    });
+
+    it("within a batch keeps the inventory of a superseded heartbeat of the same boot", async () => {
+      const stored = await run(
+        Effect.gen(function* () {
+          const r = yield* AgentRegistry;
+          yield* r.applyHeartbeats([
+            heartbeat("inv-batch", { seq: 1, inventoryDriver: "550.120" }),
+            heartbeat("inv-batch", { seq: 2 }),
+            // Arrived out of order: a later heartbeat first, then the one carrying the inventory.
+            heartbeat("inv-late", { seq: 5 }),
+            heartbeat("inv-late", { seq: 4, inventoryDriver: "560.1" })
+          ]);
+          return [Option.getOrThrow(yield* r.getAgent("inv-batch")), Option.getOrThrow(yield* r.getAgent("inv-late"))];
+        })
+      );
+      expect(stored.map((a) => [a.last_seq, a.gpu_inventory])).toEqual([
+        [2, inventory("550.120")],
+        [5, inventory("560.1")]
+      ]);
     });
 
     it("applies a batch of 500 heartbeats from 500 agents in one call", async () => {

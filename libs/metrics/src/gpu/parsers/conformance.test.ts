@@ -8,7 +8,7 @@ import { fixturesPolicy, gpuFixturesDir, missingFixturesError } from "@homelab/t
 import type { GpuReading } from "../GpuReading.ts";
 import type { GpuParseError } from "./errors.ts";
 import { parseNvidiaCsv } from "./nvidiaCsv.ts";
-import { parseNvidiaXmlText } from "./nvidiaXml.ts";
+import { nvidiaInventoryFromJson, parseNvidiaXmlDocument, parseNvidiaXmlText } from "./nvidiaXml.ts";
 import { parseRocmSmiJson } from "./rocmSmi.ts";
 import { parseXpuSmiDiscoveryJson } from "./xpuSmi.ts";
 
@@ -135,4 +135,48 @@ describe("GPU parsers against real tool outputs", () => {
     return;
   }
   it.each(expectedFiles)("%s", check);
+});
+
+/**
+ * The inventory (`nvidia-smi -q -x`) of each real capture, read by hand from
+ * the files (the expected.json files cover only the per-heartbeat figures):
+ * driver and CUDA versions, then per GPU its PCI bus id, MIG mode and device
+ * count, ECC mode and the power limit in force. Drivers before 530 print
+ * `power_readings.enforced_power_limit`, later ones `gpu_power_readings.current_power_limit`.
+ */
+const INVENTORIES: ReadonlyArray<readonly [string, string | null, string | null, ReadonlyArray<readonly [string | null, string | null, number, string | null, number | null]>]> = [
+  ["microsoft-pai__rtx2080ti-x2__410.73.xml", "410.73", "10.0", [["00000000:02:00.0", null, 0, null, 250], ["00000000:03:00.0", null, 0, null, 250]]],
+  ["netdata__rtx-2080-win.xml", "516.59", "11.7", [["00000000:0A:00.0", null, 0, null, 275]]],
+  ["telegraf-pr18176__dual_2070-v13.xml", "590.44.01", "13.1", [["00000000:01:00.0", null, 0, null, 175], ["00000000:02:00.0", null, 0, null, 175]]],
+  ["telegraf__a100-sxm4-80gb-mig__TRIMMED-1-of-4-gpus.xml", "535.54.03", "12.2", [["00000000:01:00.0", "Enabled", 4, "Enabled", 500]]],
+  ["telegraf__a10g.xml", "515.105.01", "11.7", [["00000000:00:1E.0", null, 0, "Enabled", 300]]],
+  // Trimmed to a few elements: no versions, no <pci>; the bus id comes from the <gpu id> attribute.
+  ["telegraf__gtx-1070-ti__TRIMMED.xml", null, null, [["00000000:01:00.0", null, 0, null, null]]],
+  ["telegraf__gtx-1660-ti.xml", "418.43", "10.1", [["00000000:43:00.0", null, 0, null, 130]]],
+  ["telegraf__quadro-p2000-v12.xml", "525.125.06", "12.0", [["00000000:17:00.0", null, 0, null, 75]]],
+  ["telegraf__quadro-p400.xml", "418.43", "10.1", [["00000000:43:00.0", null, 0, null, null]]],
+  ["telegraf__rtx-3060-v12.xml", "570.124.04", "12.8", [["00000000:2D:00.0", null, 0, null, 170]]],
+  ["telegraf__rtx-3080-v12.xml", "536.40", "12.2", [["00000000:04:00.0", null, 0, null, 336]]],
+  ["telegraf__rtx-3080-v13.xml", "595.58.03", "13.2", [["00000000:0C:00.0", null, 0, null, 320]]],
+  ["telegraf__rtx-3090-v12.xml", "525.147.05", "12.0", [["00000000:00:10.0", null, 0, null, 200]]],
+  ["telegraf__rtx-4000-sff-ada-v13.xml", "595.84", "13.2", [["00000000:06:00.0", null, 0, "Disabled", 70]]],
+  ["telegraf__tesla-t4.xml", "515.105.01", "11.7", [["00000000:00:1E.0", null, 0, "Enabled", 70]]]
+];
+
+describe("NVIDIA inventory against real nvidia-smi -q -x captures", () => {
+  const xmlDir = path.join(fixturesDir, "nvidia-smi-q-x-xml");
+  if (fixturesPolicy(fixturesDir, "the conformance suite") !== "run") {
+    it.skip(`inventory fixtures (missing: ${xmlDir})`, () => undefined);
+    return;
+  }
+  it("covers every capture in the fixtures", () => {
+    const captures = readdirSync(xmlDir).filter((f) => f.endsWith(".xml")).sort();
+    expect(INVENTORIES.map(([file]) => file).sort()).toEqual(captures);
+  });
+  it.each(INVENTORIES)("%s", (file, driver, cuda, gpus) => {
+    const data = Result.getOrThrow(parseNvidiaXmlDocument(readFileSync(path.join(xmlDir, file), "utf8")));
+    const inventory = nvidiaInventoryFromJson(data);
+    expect([inventory.driver_version, inventory.cuda_version]).toEqual([driver, cuda]);
+    expect(inventory.gpus.map((g) => [g.pci_bus_id, g.mig_mode, g.mig_devices, g.ecc_mode, g.power_limit_w])).toEqual(gpus);
+  });
 });

@@ -252,11 +252,32 @@ describe("nvidiaInventoryFromJson", () => {
       driver_version: "550.120",
       cuda_version: "12.4",
       gpus: [
-        { index: 0, uuid: "GPU-0a1b2c3d-aaaa-bbbb-cccc-000000000001", name: "Tesla T4", mig_mode: null, mig_devices: 0 },
-        { index: 1, uuid: "GPU-mig-parent", name: "NVIDIA A100-PCIE-40GB", mig_mode: "Enabled", mig_devices: 3 },
-        { index: 2, uuid: "GPU-one-mig", name: "NVIDIA A100-PCIE-40GB", mig_mode: "Enabled", mig_devices: 1 }
+        { index: 0, uuid: "GPU-0a1b2c3d-aaaa-bbbb-cccc-000000000001", name: "Tesla T4", pci_bus_id: "00000000:01:00.0", mig_mode: null, mig_devices: 0, ecc_mode: null, power_limit_w: null },
+        { index: 1, uuid: "GPU-mig-parent", name: "NVIDIA A100-PCIE-40GB", pci_bus_id: "00000000:02:00.0", mig_mode: "Enabled", mig_devices: 3, ecc_mode: null, power_limit_w: null },
+        { index: 2, uuid: "GPU-one-mig", name: "NVIDIA A100-PCIE-40GB", pci_bus_id: "00000000:03:00.0", mig_mode: "Enabled", mig_devices: 1, ecc_mode: null, power_limit_w: null }
       ]
     });
+  });
+
+  it("reads the power limit in force: current_power_limit (drivers 530+), else enforced_power_limit, else power_limit; a placeholder as null", () => {
+    const withPower = (power: string) =>
+      logXml([T4]).replace("<product_brand>NVIDIA</product_brand>", `<product_brand>NVIDIA</product_brand>\n${power}`);
+    const limit = (power: string) => nvidiaInventoryFromJson(ok(parseNvidiaXmlDocument(withPower(power)))).gpus[0]?.power_limit_w;
+    expect(limit("<gpu_power_readings><current_power_limit>175.00 W</current_power_limit></gpu_power_readings><module_power_readings><current_power_limit>N/A</current_power_limit></module_power_readings>")).toBe(175);
+    expect(limit("<power_readings><power_limit>250.00 W</power_limit><enforced_power_limit>200.00 W</enforced_power_limit></power_readings>")).toBe(200);
+    expect(limit("<power_readings><power_limit>250.00 W</power_limit></power_readings>")).toBe(250);
+    expect(limit("<power_readings><power_limit>[Not Supported]</power_limit><enforced_power_limit>N/A</enforced_power_limit></power_readings>")).toBeNull();
+  });
+
+  it("reads the PCI bus id from <pci> before the <gpu id> attribute, and ECC mode with N/A as null", () => {
+    const xml = logXml([T4]).replace(
+      "<product_brand>NVIDIA</product_brand>",
+      "<product_brand>NVIDIA</product_brand>\n<pci><pci_bus_id>00000000:65:00.0</pci_bus_id></pci><ecc_mode><current_ecc>Disabled</current_ecc></ecc_mode>"
+    );
+    const [gpu] = nvidiaInventoryFromJson(ok(parseNvidiaXmlDocument(xml))).gpus;
+    expect([gpu?.pci_bus_id, gpu?.ecc_mode]).toEqual(["00000000:65:00.0", "Disabled"]);
+    const na = logXml([T4]).replace("<product_brand>NVIDIA</product_brand>", "<product_brand>NVIDIA</product_brand>\n<ecc_mode><current_ecc>N/A</current_ecc></ecc_mode>");
+    expect(nvidiaInventoryFromJson(ok(parseNvidiaXmlDocument(na))).gpus[0]?.ecc_mode).toBeNull();
   });
 
   it("reads placeholder and missing versions as null", () => {

@@ -4,7 +4,7 @@ import xml2js from "xml2js";
 import type { GpuReading } from "../GpuReading.ts";
 import { GpuDriverError, GpuOutputError, type GpuParseError } from "./errors.ts";
 import { NVIDIA_UNNAMED, nvidiaDriverFailure } from "./nvidiaSmi.ts";
-import { parseNumberStrict, textOrNull } from "./placeholders.ts";
+import { parseNumber, parseNumberStrict, textOrNull } from "./placeholders.ts";
 import { BYTES_PER_MIB, vramGb } from "./vram.ts";
 
 // Exactly node-nvidia-smi 1.0.0's options, so the structure read below is the
@@ -125,9 +125,19 @@ export interface NvidiaInventoryGpu {
   readonly index: number;
   readonly uuid: string | null;
   readonly name: string;
+  /** `pci.pci_bus_id` (`00000000:01:00.0`), else the `<gpu id="…">` attribute; null when neither is there. */
+  readonly pci_bus_id: string | null;
   /** `mig_mode.current_mig` ("Enabled" / "Disabled"); null where MIG is not supported. */
   readonly mig_mode: string | null;
   readonly mig_devices: number;
+  /** `ecc_mode.current_ecc` ("Enabled" / "Disabled"); null where ECC is not supported (most GeForce cards). */
+  readonly ecc_mode: string | null;
+  /**
+   * The power limit in force, in watts: `gpu_power_readings.current_power_limit`
+   * (drivers 530+), else `power_readings.enforced_power_limit`, else
+   * `power_readings.power_limit` (older drivers); null when the card does not report one.
+   */
+  readonly power_limit_w: number | null;
 }
 
 export interface NvidiaInventory {
@@ -143,9 +153,20 @@ const migDeviceCount = (gpu: XmlElement): number => {
   return isXmlElement(devices) ? 1 : 0;
 };
 
+const powerLimit = (gpu: XmlElement): number | null => {
+  const current = child(gpu, "gpu_power_readings");
+  const legacy = child(gpu, "power_readings");
+  return (
+    parseNumber(leaf(current, "current_power_limit")) ??
+    parseNumber(leaf(legacy, "enforced_power_limit")) ??
+    parseNumber(leaf(legacy, "power_limit"))
+  );
+};
+
 /**
  * The slow-changing inventory from the structure node-nvidia-smi returns:
- * driver and CUDA versions and each GPU's MIG mode and MIG device count.
+ * driver and CUDA versions and, per GPU, its PCI bus id, MIG mode and MIG
+ * device count, ECC mode and power limit.
  * Placeholders read as null; a structure that is not an nvidia-smi log gives
  * nulls and no GPUs (check it first with {@link parseNvidiaXmlDocument}).
  */
@@ -160,8 +181,11 @@ export const nvidiaInventoryFromJson = (data: unknown): NvidiaInventory => {
       index,
       uuid: textOrNull(leaf(gpu, "uuid")),
       name: textOrNull(leaf(gpu, "product_name")) ?? NVIDIA_UNNAMED,
+      pci_bus_id: textOrNull(leaf(child(gpu, "pci"), "pci_bus_id")) ?? textOrNull(child(gpu, "$")?.["id"]),
       mig_mode: textOrNull(leaf(child(gpu, "mig_mode"), "current_mig")),
-      mig_devices: migDeviceCount(gpu)
+      mig_devices: migDeviceCount(gpu),
+      ecc_mode: textOrNull(leaf(child(gpu, "ecc_mode"), "current_ecc")),
+      power_limit_w: powerLimit(gpu)
     }))
   };
 };

@@ -1,0 +1,1 @@
+ALTER TABLE "agent_registry" ADD COLUMN "gpu_inventory" jsonb;
