@@ -1,4 +1,4 @@
-import type { AgentRecord } from "@homelab/registry";
+import type { FleetAgent } from "@homelab/registry";
 
 // Per-agent and per-GPU series (prefix homelab_), written from the registry at
 // scrape time: what a Grafana panel of "free VRAM per GPU per machine" or
@@ -10,29 +10,26 @@ import type { AgentRecord } from "@homelab/registry";
 
 /** What one scrape reads: every registered agent, VRAM booked per GPU, and the queue's length. */
 export interface FleetSnapshot {
-  readonly agents: ReadonlyArray<AgentRecord>;
+  readonly agents: ReadonlyArray<FleetAgent>;
   /** VRAM (GB) that active work books, by `${agent_id}/${gpu_index}`. */
   readonly bookedVram: ReadonlyMap<string, number>;
   readonly queued: number;
-  /** The scrape's clock (ms), for heartbeat ages. */
-  readonly now: number;
 }
 
 /** GB in the protocol are GiB (libs/metrics: BYTES_PER_GB = 1024³). */
 const BYTES_PER_GB = 1024 ** 3;
 
-/** A label value as the text format wants it: backslash, double quote and newline escaped. */
-const escape = (value: string): string => value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+const NEEDS_ESCAPE = /[\\"\n]/;
 
-const labelText = (labels: Readonly<Record<string, string>>): string =>
-  `{${Object.entries(labels)
-    .map(([k, v]) => `${k}="${escape(v)}"`)
-    .join(",")}}`;
+/** A label value as the text format wants it: backslash, double quote and newline escaped (most values need none). */
+const escape = (value: string): string =>
+  NEEDS_ESCAPE.test(value) ? value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n") : value;
 
 interface Family {
   readonly name: string;
   readonly help: string;
-  readonly lines: Array<string>;
+  /** Its sample lines, each ending in a newline (one growing string: far cheaper than an array joined at the end). */
+  text: string;
 }
 
 /** The fleet's series in the Prometheus text format (HELP, TYPE gauge, samples), from one snapshot. */
@@ -41,7 +38,7 @@ export const renderFleet = (snapshot: FleetSnapshot): string => {
   const family = (name: string, help: string): Family => {
     const found = families.get(name);
     if (found !== undefined) return found;
-    const created = { name: `homelab_${name}`, help, lines: [] };
+    const created: Family = { name: `homelab_${name}`, help, text: "" };
     families.set(name, created);
     return created;
   };
@@ -61,26 +58,28 @@ export const renderFleet = (snapshot: FleetSnapshot): string => {
   const utilization = family("gpu_utilization_percent", "GPU utilisation, as the agent last reported");
   const temperature = family("gpu_temperature_celsius", "GPU temperature, as the agent last reported");
   const queued = family("work_queued", "Jobs waiting in the queue");
-  const sample = (f: Family, labels: string, value: number) => f.lines.push(`${f.name}${labels} ${value}`);
+  const sample = (f: Family, labels: string, value: number) => {
+    f.text += `${f.name}${labels} ${value}\n`;
+  };
 
   sample(queued, "", snapshot.queued);
   for (const a of snapshot.agents) {
-    const m = a.resource_metrics;
-    const agent = labelText({ agent: a.agent_id });
+    const agentId = escape(a.agent_id);
+    const agent = `{agent="${agentId}"}`;
     const online = a.status === "online";
     const status = !online ? "offline" : a.drained || a.reported_status === "draining" ? "draining" : a.reported_status;
-    sample(up, labelText({ agent: a.agent_id, pool: a.pool_name, status }), online ? 1 : 0);
-    sample(age, agent, Math.max(0, (snapshot.now - Date.parse(a.last_heartbeat_at)) / 1000));
+    sample(up, `{agent="${agentId}",pool="${escape(a.pool_name)}",status="${status}"}`, online ? 1 : 0);
+    sample(age, agent, a.heartbeat_age_seconds);
     // The machine's figures only while they are current.
     if (!online) continue;
-    sample(load1, agent, m.cpu_load_1min);
-    sample(cores, agent, m.cpu_cores_total);
-    sample(coresAvailable, agent, m.cpu_cores_available);
-    sample(memoryTotal, agent, m.memory_total_gb * BYTES_PER_GB);
-    sample(memoryAvailable, agent, m.memory_available_gb * BYTES_PER_GB);
+    sample(load1, agent, a.cpu_load_1min);
+    sample(cores, agent, a.cpu_cores_total);
+    sample(coresAvailable, agent, a.cpu_cores_available);
+    sample(memoryTotal, agent, a.memory_total_gb * BYTES_PER_GB);
+    sample(memoryAvailable, agent, a.memory_available_gb * BYTES_PER_GB);
     if (a.max_concurrent_work !== null) sample(slots, agent, a.max_concurrent_work);
-    for (const gpu of m.gpus) {
-      const labels = labelText({ agent: a.agent_id, index: String(gpu.index), name: gpu.name, vendor: m.gpu_type, uuid: gpu.uuid ?? "" });
+    for (const gpu of a.gpus) {
+      const labels = `{agent="${agentId}",index="${gpu.index}",name="${escape(gpu.name)}",vendor="${escape(a.gpu_type)}",uuid="${escape(gpu.uuid ?? "")}"}`;
       sample(vramTotal, labels, gpu.vram_total_gb * BYTES_PER_GB);
       sample(vramUsed, labels, gpu.vram_used_gb * BYTES_PER_GB);
       sample(vramAvailable, labels, gpu.vram_available_gb * BYTES_PER_GB);
@@ -89,8 +88,7 @@ export const renderFleet = (snapshot: FleetSnapshot): string => {
       if (gpu.temperature_c !== null) sample(temperature, labels, gpu.temperature_c);
     }
   }
-  return [...families.values()]
-    .map((f) => [`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} gauge`, ...f.lines].join("\n"))
-    .join("\n")
-    .concat("\n");
+  let out = "";
+  for (const f of families.values()) out += `# HELP ${f.name} ${f.help}\n# TYPE ${f.name} gauge\n${f.text}`;
+  return out;
 };

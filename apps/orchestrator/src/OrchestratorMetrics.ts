@@ -54,12 +54,11 @@ export class OrchestratorMetrics extends Context.Service<OrchestratorMetrics, Or
       const agentRegistry = yield* AgentRegistry;
       const workRegistry = yield* WorkRegistry;
       return makeMetrics(
-        Effect.all([agentRegistry.listAgents({}), workRegistry.bookings, Effect.clockWith((c) => c.currentTimeMillis)]).pipe(
-          Effect.map(([agents, bookings, now]) => ({
+        Effect.all([agentRegistry.fleet, workRegistry.bookings]).pipe(
+          Effect.map(([agents, bookings]) => ({
             agents,
             bookedVram: new Map(bookings.vram.map((b) => [`${b.agent_id}/${b.gpu_index}`, b.vram_gb])),
-            queued: bookings.queued,
-            now
+            queued: bookings.queued
           }))
         )
       );

@@ -115,7 +115,9 @@ describe("OrchestratorMetrics", () => {
 describe("fleet series (homelab_*), read from the registry at scrape time", () => {
   const fleet = [
     agentRecord("gaming-pc", { pool: "gpu_pool_1", gpus: [gpu(0, 24, 9.8), gpu(1, 12, 12)] }),
-    agentRecord("old-nas", { status: "offline" })
+    agentRecord("old-nas", { status: "offline" }),
+    // A GPU name as a tool might print it: quotes, a backslash, a newline (the text format escapes all three).
+    agentRecord("odd-box", { gpus: [{ ...gpu(0, 8, 8), name: 'Card "X" C:\\dev\nrev2' }] })
   ];
 
   it("says which agents are up, and each GPU's VRAM in bytes with agent, index, name, vendor and uuid labels", async () => {
@@ -129,6 +131,7 @@ describe("fleet series (homelab_*), read from the registry at scrape time", () =
     expect(sample(text, `homelab_gpu_vram_booked_bytes{${gpu0}}`)).toBe(0);
     expect(sample(text, 'homelab_agent_cpu_cores_available{agent="gaming-pc"}')).toBe(15);
     expect(sample(text, "homelab_work_queued")).toBe(0);
+    expect(sample(text, 'homelab_gpu_vram_total_bytes{agent="odd-box",index="0",name="Card \\"X\\" C:\\\\dev\\nrev2",vendor="nvidia",uuid="GPU-00000000"}')).toBe(8 * GiB);
     // An offline agent's last figures are not shown as current.
     expect(text).not.toMatch(/homelab_agent_cpu_cores_available\{agent="old-nas"\}/);
     // Process metrics are there, without the three gauges promtool refuses.

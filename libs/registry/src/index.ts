@@ -6,6 +6,7 @@
 export {
   type AgentFilter,
   type AgentDetail,
+  type FleetAgent,
   type AgentRecord,
   AgentRegistry,
   type AgentRegistryShape,

@@ -1,4 +1,4 @@
-import { Effect, Layer, Option } from "effect";
+import { Clock, Effect, Layer, Option } from "effect";
 import {
   AgentRegistry,
   RegistryError,
@@ -56,6 +56,26 @@ export const makeTestRegistry = (initial: ReadonlyArray<AgentRecord> = []): Test
     withSweepLock: (effect) => Effect.map(effect, Option.some),
     ping: read("ping", () => undefined),
     countOnline: read("countOnline", () => agents.filter((a) => a.status === "online").length),
+    fleet: Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      read("fleet", () =>
+        agents.map((a) => ({
+          agent_id: a.agent_id,
+          pool_name: a.pool_name,
+          status: a.status,
+          reported_status: a.reported_status,
+          drained: a.drained,
+          heartbeat_age_seconds: Math.max(0, (now - Date.parse(a.last_heartbeat_at)) / 1000),
+          cpu_load_1min: a.resource_metrics.cpu_load_1min,
+          cpu_cores_total: a.resource_metrics.cpu_cores_total,
+          cpu_cores_available: a.resource_metrics.cpu_cores_available,
+          memory_total_gb: a.resource_metrics.memory_total_gb,
+          memory_available_gb: a.resource_metrics.memory_available_gb,
+          max_concurrent_work: a.max_concurrent_work,
+          gpu_type: a.resource_metrics.gpu_type,
+          gpus: a.resource_metrics.gpus
+        }))
+      )
+    ),
     listAgents: (filter) =>
       read("listAgents", () => {
         agentFilters.push(filter);

@@ -8,6 +8,7 @@ import { SWEEP_LOCK_KEY } from "../migrations.ts";
 import { RegistryDatabase } from "../Services/RegistryDatabase.ts";
 import { capacityStatement, CapacityRow, withTotals } from "../repository/capacity.ts";
 import { ApplyRow, applyStatement, latestPerAgent } from "../repository/heartbeats.ts";
+import { fleetStatement, FleetRow } from "../repository/fleet.ts";
 import { markOfflineStatement, MarkOfflineRow } from "../repository/offline.ts";
 import { agentColumns, agentDetailColumns, AgentDetailRow, AgentRow, Count } from "../repository/rows.ts";
 import { agentRegistry } from "../schema.ts";
@@ -102,6 +103,12 @@ export const makeAgentRegistry = Effect.gen(function* () {
     return Option.fromNullishOr(decoded[0]);
   });
 
+  const fleet = use("fleet", (db) => db.execute(fleetStatement)).pipe(
+    Effect.flatMap((rows) => decodeFirst("fleet", FleetRow, rowsOf(rows))),
+    Effect.map((row) => row.fleet),
+    Effect.withSpan("AgentRegistry.fleet")
+  );
+
   const capacity = Effect.fn("AgentRegistry.capacity")(function* (filter: CapacityFilter) {
     const rows = yield* use("capacity", (db) => db.execute(capacityStatement(filter)));
     const queued = yield* use("countQueued", (db) => db.execute(sql`select count(*)::int as count from work where state = 'queued'`));
@@ -129,6 +136,7 @@ export const makeAgentRegistry = Effect.gen(function* () {
     countOnline,
     listAgents,
     getAgent,
+    fleet,
     capacity,
     setDrained,
     withSweepLock,

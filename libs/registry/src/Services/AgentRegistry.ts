@@ -1,5 +1,5 @@
 import { Context, type Effect, type Option } from "effect";
-import type { AgentStatus, GpuInventory, GpuType, ResourceMetrics, StatusUpdate } from "@homelab/protocol";
+import type { AgentStatus, GpuInventory, GpuMetrics, GpuType, ResourceMetrics, StatusUpdate } from "@homelab/protocol";
 import type { RegistryError } from "../errors.ts";
 
 /** Liveness, decided by the orchestrator alone (SPEC §5). */
@@ -29,6 +29,27 @@ export interface AgentRecord {
 /** One agent with the GPU inventory its current boot last sent (null: none, e.g. no NVIDIA GPU). */
 export interface AgentDetail extends AgentRecord {
   readonly gpu_inventory: GpuInventory | null;
+}
+
+/** One agent as a `/metrics` scrape shows it: the figures of the fleet series, GPUs included. */
+export interface FleetAgent {
+  readonly agent_id: string;
+  readonly pool_name: string;
+  readonly status: Liveness;
+  readonly reported_status: AgentStatus;
+  readonly drained: boolean;
+  /** Seconds since the last heartbeat, by the database's clock. */
+  readonly heartbeat_age_seconds: number;
+  readonly cpu_load_1min: number;
+  readonly cpu_cores_total: number;
+  readonly cpu_cores_available: number;
+  readonly memory_total_gb: number;
+  readonly memory_available_gb: number;
+  readonly max_concurrent_work: number | null;
+  readonly gpu_type: string;
+  readonly gpus: ReadonlyArray<
+    Pick<GpuMetrics, "index" | "uuid" | "name" | "vram_total_gb" | "vram_used_gb" | "vram_available_gb" | "utilization_percent" | "temperature_c">
+  >;
 }
 
 /** A liveness change, as stored in `agent_status_transitions`. `from` is null on first registration. */
@@ -134,6 +155,8 @@ export interface AgentRegistryShape {
   readonly countOnline: Effect.Effect<number, RegistryError>;
   readonly listAgents: (filter: AgentFilter) => Effect.Effect<ReadonlyArray<AgentRecord>, RegistryError>;
   readonly getAgent: (agentId: string) => Effect.Effect<Option.Option<AgentDetail>, RegistryError>;
+  /** Every agent, online and offline, with only what the fleet's Prometheus series show (a lean read for /metrics). */
+  readonly fleet: Effect.Effect<ReadonlyArray<FleetAgent>, RegistryError>;
   /**
    * Online agents only, matching every filter, plus totals. Free figures are
    * the last heartbeat's minus what active work booked there (as the router
