@@ -9,6 +9,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp
 } from "drizzle-orm/pg-core";
@@ -65,7 +66,9 @@ export const agentRegistry = pgTable(
      * send it at start and every 10 minutes, not in every heartbeat. Null
      * when the current boot has sent none (no NVIDIA GPU, or not yet).
      */
-    gpuInventory: jsonb("gpu_inventory")
+    gpuInventory: jsonb("gpu_inventory"),
+    /** Why it went offline (the transition's reason: "agent_shutdown" or the heartbeat timeout); null while online. */
+    offlineReason: text("offline_reason")
   },
   (t) => [
     // The offline sweep: online agents whose last heartbeat is older than X.
@@ -96,6 +99,26 @@ export const agentStatusTransitions = pgTable(
     reason: text("reason").notNull()
   },
   (t) => [index("agent_status_transitions_agent_at_idx").on(t.agentId, t.at)]
+);
+
+/**
+ * Per agent, one sample per minute: the first heartbeat applied in that
+ * minute (written with the ingest batch; later ones in the minute change
+ * nothing), for the dashboard's history charts. Kept HISTORY_RETENTION_DAYS.
+ */
+export const agentHistory = pgTable(
+  "agent_history",
+  {
+    agentId: text("agent_id").notNull(),
+    minute: timestamptz("minute").notNull(),
+    cpuLoad1min: doublePrecision("cpu_load_1min").notNull(),
+    cpuCoresTotal: doublePrecision("cpu_cores_total").notNull(),
+    memoryTotalGb: doublePrecision("memory_total_gb").notNull(),
+    memoryAvailableGb: doublePrecision("memory_available_gb").notNull(),
+    /** The heartbeat's `resources.gpus` as sent. */
+    gpus: jsonb("gpus").notNull()
+  },
+  (t) => [primaryKey({ columns: [t.agentId, t.minute] }), index("agent_history_minute_idx").on(t.minute)]
 );
 
 /** Work submitted through `POST /work`, the agent and GPU it was booked on, and its result. */
@@ -138,6 +161,8 @@ export const work = pgTable(
     // Capacity booked on an agent: its work still pending, dispatched or running.
     index("work_agent_state_idx").on(t.agentId, t.state),
     index("work_state_created_idx").on(t.state, t.createdAt),
+    // What changed since a moment ago: the live page's event batches read this.
+    index("work_updated_idx").on(t.updatedAt),
     // The queue in placement order.
     index("work_queue_idx").on(t.priority.desc(), t.submitOrder).where(sql`${t.state} = 'queued'`),
     check(

@@ -11,6 +11,7 @@ import { readingTests } from "./suite/reading.ts";
 import { refusedTests } from "./suite/refused.ts";
 import type { Run, Services } from "./suite/run.ts";
 import { queueTests } from "./suite/queue.ts";
+import { historyTests } from "./suite/history.ts";
 import { workTests } from "./suite/work.ts";
 
 export type { Run, Services } from "./suite/run.ts";
@@ -72,6 +73,7 @@ export const describeRepository = <T>(
     migrationAndLockTests(run);
     workTests(run);
     queueTests(run);
+    historyTests(run);
     refusedTests(run);
     more?.(suite);
   });

@@ -9,8 +9,11 @@ import { RegistryDatabase } from "../Services/RegistryDatabase.ts";
 import { capacityStatement, CapacityRow, withTotals } from "../repository/capacity.ts";
 import { ApplyRow, applyStatement, latestPerAgent } from "../repository/heartbeats.ts";
 import { fleetStatement, FleetRow } from "../repository/fleet.ts";
+import { historyStatement, HistoryRow, pruneHistoryStatement } from "../repository/history.ts";
 import { markOfflineStatement, MarkOfflineRow } from "../repository/offline.ts";
-import { agentColumns, agentDetailColumns, AgentDetailRow, AgentRow, Count } from "../repository/rows.ts";
+import { agentColumns, agentDetailColumns, AgentDetailRow, AgentRow, Count, isoUtc } from "../repository/rows.ts";
+
+const NowRow = Schema.Struct({ now: Schema.String });
 import { agentRegistry } from "../schema.ts";
 
 const AgentIdRow = Schema.Struct({ agent_id: Schema.String });
@@ -31,12 +34,12 @@ export const makeAgentRegistry = Effect.gen(function* () {
 
   const applyHeartbeats = Effect.fn("AgentRegistry.applyHeartbeats")(function* (
     batch: ReadonlyArray<StatusUpdate>,
-    options?: { readonly silentBootSeconds?: number }
+    options?: { readonly silentBootSeconds?: number; readonly history?: boolean }
   ) {
     if (batch.length === 0) return { applied: 0, ignored: 0, transitions: [] };
     const heartbeats = latestPerAgent(batch);
     const silent = options?.silentBootSeconds ?? DEFAULT_SILENT_BOOT_SECONDS;
-    const result = yield* retryDeadlock(use("applyHeartbeats", (db) => db.execute(applyStatement(heartbeats, silent))));
+    const result = yield* retryDeadlock(use("applyHeartbeats", (db) => db.execute(applyStatement(heartbeats, silent, options?.history ?? true))));
     const { result: applied } = yield* decodeFirst("applyHeartbeats", ApplyRow, rowsOf(result));
     return { applied: applied.applied, ignored: batch.length - applied.applied, transitions: applied.transitions };
   });
@@ -87,7 +90,8 @@ export const makeAgentRegistry = Effect.gen(function* () {
         .where(
           and(
             filter.status === undefined ? undefined : eq(agentRegistry.status, filter.status),
-            filter.pool === undefined ? undefined : eq(agentRegistry.poolName, filter.pool)
+            filter.pool === undefined ? undefined : eq(agentRegistry.poolName, filter.pool),
+            filter.updatedSince === undefined ? undefined : sql`${agentRegistry.updatedAt} >= ${filter.updatedSince}::timestamptz`
           )
         )
         .orderBy(asc(agentRegistry.agentId))
@@ -103,6 +107,22 @@ export const makeAgentRegistry = Effect.gen(function* () {
     return Option.fromNullishOr(decoded[0]);
   });
 
+  const history = Effect.fn("AgentRegistry.history")(function* (agentId: string, since: string, until: string) {
+    const rows = yield* use("history", (db) => db.execute(historyStatement(agentId, since, until)));
+    return yield* decodeRows("history", HistoryRow)(rowsOf(rows));
+  });
+
+  const pruneHistory = Effect.fn("AgentRegistry.pruneHistory")(function* (retentionDays: number) {
+    const rows = yield* use("pruneHistory", (db) => db.execute(pruneHistoryStatement(retentionDays)));
+    const [row] = yield* decodeRows("pruneHistory", Count)(rowsOf(rows));
+    return row?.count ?? 0;
+  });
+
+  const databaseNow = use("databaseNow", (db) => db.execute(sql`select ${isoUtc(sql`now()`)} as now`)).pipe(
+    Effect.flatMap((rows) => decodeFirst("databaseNow", NowRow, rowsOf(rows))),
+    Effect.map((row) => row.now)
+  );
+
   const fleet = use("fleet", (db) => db.execute(fleetStatement)).pipe(
     Effect.flatMap((rows) => decodeFirst("fleet", FleetRow, rowsOf(rows))),
     Effect.map((row) => row.fleet),
@@ -117,7 +137,9 @@ export const makeAgentRegistry = Effect.gen(function* () {
   });
 
   const setDrained = Effect.fn("AgentRegistry.setDrained")(function* (agentId: string, drained: boolean) {
-    yield* use("setDrained", (db) => db.update(agentRegistry).set({ drained }).where(eq(agentRegistry.agentId, agentId)));
+    yield* use("setDrained", (db) =>
+      db.update(agentRegistry).set({ drained, updatedAt: sql`now()` }).where(eq(agentRegistry.agentId, agentId))
+    );
     return yield* getAgent(agentId);
   });
 
@@ -137,6 +159,9 @@ export const makeAgentRegistry = Effect.gen(function* () {
     listAgents,
     getAgent,
     fleet,
+    history,
+    pruneHistory,
+    databaseNow,
     capacity,
     setDrained,
     withSweepLock,

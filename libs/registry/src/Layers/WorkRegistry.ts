@@ -196,7 +196,9 @@ export const makeWorkRegistry = Effect.gen(function* () {
   const list = Effect.fn("WorkRegistry.list")(function* (filter: WorkFilter) {
     const conditions = [
       filter.state === undefined ? undefined : sql`state = ${filter.state}`,
-      filter.agent === undefined ? undefined : sql`agent_id = ${filter.agent}`
+      filter.states === undefined ? undefined : sql`state in (${sql.join(filter.states.map((st) => sql`${st}`), sql`, `)})`,
+      filter.agent === undefined ? undefined : sql`agent_id = ${filter.agent}`,
+      filter.updatedSince === undefined ? undefined : sql`updated_at >= ${filter.updatedSince}::timestamptz`
     ].filter((c) => c !== undefined);
     const where = conditions.length === 0 ? sql`` : sql` where ${sql.join(conditions, sql` and `)}`;
     const rows = yield* use("listWork", (db) =>

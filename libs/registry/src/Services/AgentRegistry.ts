@@ -24,6 +24,8 @@ export interface AgentRecord {
   readonly drained: boolean;
   /** How many jobs it runs at once, as its heartbeat says (null: it does not say). */
   readonly max_concurrent_work: number | null;
+  /** While offline, why: "agent_shutdown" (it stopped cleanly) or the heartbeat timeout (unreachable); null while online. */
+  readonly offline_reason: string | null;
 }
 
 /** One agent with the GPU inventory its current boot last sent (null: none, e.g. no NVIDIA GPU). */
@@ -77,6 +79,19 @@ export interface ApplyResult {
 export interface AgentFilter {
   readonly status?: Liveness;
   readonly pool?: string;
+  /** Changed at or after this time (ISO, the database clock): what the live page's event batches read. */
+  readonly updatedSince?: string;
+}
+
+/** One minute of an agent's history: its first heartbeat applied in that minute. */
+export interface HistoryPoint {
+  /** The minute (ISO, UTC). */
+  readonly at: string;
+  readonly cpu_load_1min: number;
+  readonly cpu_cores_total: number;
+  readonly memory_total_gb: number;
+  readonly memory_available_gb: number;
+  readonly gpus: ResourceMetrics["gpus"];
 }
 
 export interface CapacityFilter {
@@ -133,9 +148,16 @@ export interface AgentRegistryShape {
    * lacks one (older agents), or the registered boot has been silent for over
    * `silentBootSeconds` (default 90, the heartbeat timeout) by the database clock.
    */
+  /** The agent's per-minute samples in [since, until), oldest first. */
+  readonly history: (agentId: string, since: string, until: string) => Effect.Effect<ReadonlyArray<HistoryPoint>, RegistryError>;
+  /** Deletes history older than `retentionDays`; how many samples went. */
+  readonly pruneHistory: (retentionDays: number) => Effect.Effect<number, RegistryError>;
+  /** The database's clock now (ISO): where the live page's next batch starts reading. */
+  readonly databaseNow: Effect.Effect<string, RegistryError>;
   readonly applyHeartbeats: (
     batch: ReadonlyArray<StatusUpdate>,
-    options?: { readonly silentBootSeconds?: number }
+    /** `history: false`: no per-minute samples (HISTORY_RETENTION_DAYS=0). */
+    options?: { readonly silentBootSeconds?: number; readonly history?: boolean }
   ) => Effect.Effect<ApplyResult, RegistryError>;
   /** Online agents whose last heartbeat is older than `timeoutSeconds` by the database clock. */
   readonly findStale: (timeoutSeconds: number) => Effect.Effect<ReadonlyArray<string>, RegistryError>;

@@ -40,7 +40,11 @@ export type QueuedWork = WorkSummary & { readonly position: number };
 
 export interface WorkFilter {
   readonly state?: WorkState;
+  /** Any of these states. */
+  readonly states?: ReadonlyArray<WorkState>;
   readonly agent?: string;
+  /** Changed at or after this time (ISO, the database clock): what the live page's event batches read. */
+  readonly updatedSince?: string;
   /** Newest first, at most this many (default 100). */
   readonly limit?: number;
 }

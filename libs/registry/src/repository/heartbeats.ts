@@ -45,14 +45,17 @@ export const BACK_ONLINE = "heartbeat";
  *    heartbeat is newer: another boot_id, or a higher seq. The sort above
  *    the join makes every `previous` lock come before the first write.
  *    `xmax = 0` marks a row this statement inserted.
- * 3. `transitions` records null -> online for inserted agents and
+ * 3. `history` (unless turned off) adds each applied heartbeat as its
+ *    agent's sample for this minute when the minute has none yet: the first
+ *    heartbeat of a minute is kept, later ones cost one index probe.
+ * 4. `transitions` records null -> online for inserted agents and
  *    offline -> online for those that were offline. An agent another
  *    orchestrator inserted concurrently is neither: it conflicted here, so
  *    it is an update, and `previous` did not see it, so no second row.
  *
  * Times are the database's now(): the agent's clock never matters.
  */
-export const applyStatement = (heartbeats: ReadonlyArray<StatusUpdate>, silentBootSeconds: number): SQL => {
+export const applyStatement = (heartbeats: ReadonlyArray<StatusUpdate>, silentBootSeconds: number, history = true): SQL => {
   const input = JSON.stringify(
     heartbeats.map((h) => ({
       agent_id: h.agent_id,
@@ -117,6 +120,7 @@ upserted as (
     boot_started_at = excluded.boot_started_at,
     last_seq = excluded.last_seq,
     max_concurrent_work = excluded.max_concurrent_work,
+    offline_reason = null,
     task_requires = excluded.task_requires,
     -- Sent at start and every 10 minutes, not in every heartbeat: kept until
     -- the next one within a boot, dropped by a new boot that sends none.
@@ -136,7 +140,7 @@ upserted as (
       or excluded.boot_started_at > r.boot_started_at
       or r.last_heartbeat_at < now() - make_interval(secs => ${silentBootSeconds}::float8)))
   returning r.agent_id, (r.xmax = 0) as inserted
-),
+),${history ? historyInsert : sql``}
 transitions as (
   insert into agent_status_transitions (agent_id, from_status, to_status, reason)
   select u.agent_id, case when u.inserted then null else p.status end, 'online',
@@ -151,6 +155,17 @@ select json_build_object(
   'transitions', coalesce((select json_agg(${transitionJson("t")} order by t.agent_id) from transitions t), '[]'::json)
 ) as result`;
 };
+
+const historyInsert = sql`
+history as (
+  insert into agent_history as h (agent_id, minute, cpu_load_1min, cpu_cores_total, memory_total_gb, memory_available_gb, gpus)
+  select u.agent_id, date_trunc('minute', now()), (i.resource_metrics ->> 'cpu_load_1min')::float8,
+    (i.resource_metrics ->> 'cpu_cores_total')::float8, (i.resource_metrics ->> 'memory_total_gb')::float8,
+    i.memory_available_gb, i.resource_metrics -> 'gpus'
+  from upserted u join input i on i.agent_id = u.agent_id
+  order by u.agent_id
+  on conflict (agent_id, minute) do nothing
+),`;
 
 export const ApplyRow = Schema.Struct({
   result: Schema.Struct({ applied: Schema.Finite, transitions: Schema.Array(TransitionRow) })

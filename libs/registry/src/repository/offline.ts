@@ -41,7 +41,7 @@ locked as (
   for update
 ),
 changed as (
-  update agent_registry r set status = 'offline', updated_at = now()
+  update agent_registry r set status = 'offline', offline_reason = ${reason}::text, updated_at = now()
   from locked l
   where r.agent_id = l.agent_id and r.status = 'online' ${silent}
   returning r.agent_id

@@ -27,7 +27,8 @@ export const AgentRow = Schema.Struct({
   registered_at: Schema.String,
   updated_at: Schema.String,
   drained: Schema.Boolean,
-  max_concurrent_work: Schema.NullOr(Schema.Finite)
+  max_concurrent_work: Schema.NullOr(Schema.Finite),
+  offline_reason: Schema.NullOr(Schema.String)
 });
 
 /** The select list that AgentRow decodes. */
@@ -45,7 +46,8 @@ export const agentColumns = {
   registered_at: isoUtc(agentRegistry.registeredAt),
   updated_at: isoUtc(agentRegistry.updatedAt),
   drained: agentRegistry.drained,
-  max_concurrent_work: agentRegistry.maxConcurrentWork
+  max_concurrent_work: agentRegistry.maxConcurrentWork,
+  offline_reason: agentRegistry.offlineReason
 };
 
 /** One agent with its GPU inventory (`GET /agents/:id`); the list leaves the inventory out. */
