@@ -98,6 +98,12 @@ export interface CpuGroup {
 const cmdlineOf = async (pid: number): Promise<string> =>
   (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).replace(/\0/g, " ").trim();
 
+/** PostgreSQL split into the backends serving `database` and everything else (server processes, other databases). */
+export const postgresGroups = (database: string): Array<CpuGroup> => [
+  { label: `postgres: backends of ${database}`, comm: "postgres", cmdline: (c) => c.includes(` ${database} `) },
+  { label: "postgres: other (server processes, other databases)", comm: "postgres", cmdline: (c) => !c.includes(` ${database} `) }
+];
+
 export interface CpuReport {
   readonly seconds: number;
   /** CPU seconds of the whole machine (all cores) over the window: busy share × cores × seconds. */

@@ -4,7 +4,7 @@ import { makeSweep } from "./OfflineSweep.ts";
 import { reportOffline } from "./OfflineEvents.ts";
 import { OrchestratorMetrics } from "./OrchestratorMetrics.ts";
 import { Readiness } from "./Readiness.ts";
-import { databasePingSchedule, workTimeoutSchedule } from "./schedules.ts";
+import { databasePingSchedule, historyPruneSchedule, workTimeoutSchedule } from "./schedules.ts";
 import { Dispatcher } from "./work/Dispatcher.ts";
 import { Placer } from "./work/Placer.ts";
 
@@ -101,3 +101,29 @@ export const databaseProbeLayer = Layer.effectDiscard(
     );
   })
 );
+
+/**
+ * History retention: samples older than HISTORY_RETENTION_DAYS are deleted
+ * once the database is up and then every hour (idempotent: several
+ * orchestrators may all run it). Nothing runs when history is off (0 days).
+ */
+export const historyRetentionLayer = (retentionDays: number) =>
+  Layer.effectDiscard(
+    Effect.gen(function* () {
+      if (retentionDays <= 0) return;
+      const registry = yield* AgentRegistry;
+      const start = yield* DatabaseStart;
+      yield* Effect.forkScoped(
+        start.started.pipe(
+          Effect.andThen(
+            registry.pruneHistory(retentionDays).pipe(
+              Effect.tap((n) => (n === 0 ? Effect.void : Effect.logInfo(`history: ${n} samples older than ${retentionDays} days deleted`))),
+              Effect.catch((e) => Effect.logWarning(`history retention failed: ${e.message}`)),
+              Effect.repeat(historyPruneSchedule)
+            )
+          ),
+          Effect.ignore
+        )
+      );
+    })
+  );

@@ -77,6 +77,8 @@ export const makeIngest = (options: {
    * (default): all agents share credentials; the sender binding still holds.
    */
   readonly agentIdentity?: "shared" | "broker_user";
+  /** false: no per-minute history samples (HISTORY_RETENTION_DAYS=0). */
+  readonly history?: boolean;
   readonly hooks: IngestHooks;
 }) =>
   Effect.gen(function* () {
@@ -138,10 +140,10 @@ export const makeIngest = (options: {
       Effect.gen(function* () {
         const updates = events.map((e) => e.update);
         const outcome = yield* persist(
-          registry.applyHeartbeats(
-            updates,
-            options.heartbeatTimeoutSeconds === undefined ? {} : { silentBootSeconds: options.heartbeatTimeoutSeconds }
-          )
+          registry.applyHeartbeats(updates, {
+            ...(options.heartbeatTimeoutSeconds === undefined ? {} : { silentBootSeconds: options.heartbeatTimeoutSeconds }),
+            history: options.history ?? true
+          })
         );
         if (outcome._tag === "Refused") return outcome;
         const result = outcome.value;

@@ -24,6 +24,10 @@ export interface OrchestratorSettings {
   readonly agent_identity: "shared" | "broker_user";
   /** Work with no result this long after its timeout_seconds becomes timed_out. */
   readonly work_result_grace_seconds: number;
+  /** Days of per-minute agent history kept for the dashboard; 0 keeps none (and writes none). */
+  readonly history_retention_days: number;
+  /** The dashboard's built files, served at /; unset: beside the bundle (dist/apps/dashboard). */
+  readonly dashboard_dir: Option.Option<string>;
 }
 
 const urlWith = (protocols: ReadonlyArray<string>) =>
@@ -50,6 +54,8 @@ export const OrchestratorFile = Schema.Struct({
   heartbeat_timeout_seconds: between(0.1, 86400).pipe(withDefault(90)),
   offline_sweep_interval_seconds: between(0.1, 86400).pipe(withDefault(30)),
   work_result_grace_seconds: between(0, 86400).pipe(withDefault(30)),
+  history_retention_days: between(0, 3650).check(Schema.isInt()).pipe(withDefault(7)),
+  dashboard_dir: Schema.optionalKey(NonEmpty),
   api_token: Schema.optionalKey(Schema.RedactedFromValue(NonEmpty, { label: "api_token" })),
   agent_identity: Schema.Literals(["shared", "broker_user"]).pipe(withDefault("shared")),
   metrics_token: Schema.optionalKey(Schema.RedactedFromValue(NonEmpty, { label: "metrics_token" })),
@@ -72,6 +78,8 @@ const DOC: FieldDoc = {
     heartbeat_timeout_seconds: { expected: "a number from 0.1 to 86400" },
     offline_sweep_interval_seconds: { expected: "a number from 0.1 to 86400" },
     work_result_grace_seconds: { expected: "a number from 0 to 86400" },
+    history_retention_days: { expected: "a whole number of days from 0 to 3650 (0: no history)" },
+    dashboard_dir: { expected: "a non-empty path" },
     api_token: { expected: "a non-empty token" },
     metrics_token: { expected: "a non-empty token" },
     agent_identity: { expected: "shared or broker_user" },
@@ -95,6 +103,8 @@ const SPEC: SettingsSpec<typeof OrchestratorFile> = {
     heartbeat_timeout_seconds: "number",
     offline_sweep_interval_seconds: "number",
     work_result_grace_seconds: "number",
+    history_retention_days: "number",
+    dashboard_dir: "string",
     api_token: "string",
     metrics_token: "string",
     agent_identity: "choice",
@@ -120,6 +130,7 @@ export const loadOrchestratorConfig = (input: ConfigInput): Effect.Effect<Orches
     Effect.map((file) => ({
       ...file,
       database_url: Option.fromNullishOr(file.database_url),
+      dashboard_dir: Option.fromNullishOr(file.dashboard_dir),
       api_token: Option.fromNullishOr(file.api_token),
       metrics_token: Option.fromNullishOr(file.metrics_token),
       http_allowed_hosts: Option.map(Option.fromNullishOr(file.http_allowed_hosts), (list) =>

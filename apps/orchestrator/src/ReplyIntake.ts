@@ -15,7 +15,7 @@ export const REPLY_PREFETCH = 3 * INGEST_TUNING.maxBatch;
 /** Turns valid reply-queue messages into registry writes (see makeIngest). */
 export class Ingest extends Context.Service<Ingest, { readonly handle: ReplyHandler }>()("@homelab/orchestrator/Ingest") {
   /** Reports to the orchestrator's metrics and readiness; `heartbeatTimeoutSeconds` for the boot-order rule. */
-  static readonly layer = (heartbeatTimeoutSeconds: number, agentIdentity: "shared" | "broker_user" = "shared") =>
+  static readonly layer = (heartbeatTimeoutSeconds: number, agentIdentity: "shared" | "broker_user" = "shared", history = true) =>
     Layer.effect(
       Ingest,
       Effect.gen(function* () {
@@ -27,6 +27,7 @@ export class Ingest extends Context.Service<Ingest, { readonly handle: ReplyHand
           ...INGEST_TUNING,
           heartbeatTimeoutSeconds,
           agentIdentity,
+          history,
           hooks: {
             databaseUp: (up, detail) => readiness.set("database", up, detail).pipe(Effect.andThen(readiness.setWritesFlowing(up))),
             batchCommitted: (size, applied, ignored, oldestReceivedAt, committedAt) =>

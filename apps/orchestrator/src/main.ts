@@ -12,9 +12,10 @@ import { runApp, withLogLevel } from "@homelab/config";
 import { AgentRegistryLive, DatabaseStart, pgliteDatabase, postgresDatabase, startingDatabase, WorkRegistryLive } from "@homelab/registry";
 import { Amqp } from "@homelab/broker";
 import { announceLayer } from "./Announce.ts";
-import { databaseProbeLayer, offlineSweepLayer, queueUpkeepLayer, workTimeoutLayer } from "./Background.ts";
+import { databaseProbeLayer, historyRetentionLayer, offlineSweepLayer, queueUpkeepLayer, workTimeoutLayer } from "./Background.ts";
 import { HttpAccess } from "./http/auth.ts";
 import { httpLayer } from "./http/index.ts";
+import { LiveEvents } from "./live/LiveEvents.ts";
 import { loadOrchestratorConfig } from "./OrchestratorConfig.ts";
 import { OrchestratorMetrics } from "./OrchestratorMetrics.ts";
 import { Readiness } from "./Readiness.ts";
@@ -35,6 +36,8 @@ const program = Effect.gen(function* () {
     onNone: () => pgliteDatabase(settings.data_dir, migrations),
     onSome: (url) => postgresDatabase(url, migrations)
   });
+  // The dashboard is built beside the bundle (dist/apps/dashboard next to dist/apps/orchestrator).
+  const dashboardDir = Option.getOrElse(settings.dashboard_dir, () => fileURLToPath(new URL("../dashboard", import.meta.url)));
   // Connected and migrated in the background: HTTP listens at once (/readyz 503 naming the database until it is there).
   const starting = startingDatabase(database);
   const registry = Layer.mergeAll(AgentRegistryLive, WorkRegistryLive).pipe(Layer.provideMerge(starting));
@@ -42,22 +45,26 @@ const program = Effect.gen(function* () {
   // Places queued work when room may have appeared (Ingest's heartbeats and results, the API, the periodic pass).
   const placement = Placer.layer.pipe(Layer.provideMerge(Layer.mergeAll(broker, OrchestratorMetrics.layer)));
   const access = { apiToken: settings.api_token, metricsToken: settings.metrics_token, allowedHosts: settings.http_allowed_hosts };
-  const services = Layer.mergeAll(placement, Readiness.layer, HttpAccess.layer(access)).pipe(
+  const live = LiveEvents.layer({ heartbeatTimeoutSeconds: settings.heartbeat_timeout_seconds });
+  const services = Layer.mergeAll(placement, Readiness.layer, HttpAccess.layer(access), live).pipe(
     Layer.provideMerge(registry)
   );
   const loops = Layer.mergeAll(
     databaseProbeLayer,
-    replyConsumerLayer(settings.reply_queue).pipe(Layer.provide(Ingest.layer(settings.heartbeat_timeout_seconds, settings.agent_identity))),
+    replyConsumerLayer(settings.reply_queue).pipe(
+      Layer.provide(Ingest.layer(settings.heartbeat_timeout_seconds, settings.agent_identity, settings.history_retention_days > 0))
+    ),
     offlineSweepLayer({
       heartbeatTimeoutSeconds: settings.heartbeat_timeout_seconds,
       sweepIntervalSeconds: settings.offline_sweep_interval_seconds
     }),
     workTimeoutLayer({ graceSeconds: settings.work_result_grace_seconds, intervalSeconds: settings.offline_sweep_interval_seconds }),
     queueUpkeepLayer({ intervalSeconds: settings.offline_sweep_interval_seconds }),
+    historyRetentionLayer(settings.history_retention_days),
     announceLayer(settings)
   );
   const app = loops.pipe(
-    Layer.provideMerge(httpLayer({ host: settings.http_host, port: settings.http_port })),
+    Layer.provideMerge(httpLayer({ host: settings.http_host, port: settings.http_port, dashboardDir })),
     Layer.provideMerge(services)
   );
   // Runs until a signal; a start the database layer gives up on (a refused

@@ -17,3 +17,12 @@ export const workTimeoutSchedule = sweepSchedule;
 
 /** How often the database is pinged for /readyz while no heartbeat write says how it is. */
 export const databasePingSchedule = Schedule.spaced(Duration.seconds(5));
+
+/** Agent history older than HISTORY_RETENTION_DAYS is deleted at start and then every hour. */
+export const historyPruneSchedule = Schedule.spaced(Duration.hours(1));
+
+/** The live feed reads what changed this often while a page is connected. */
+export const livePollSchedule = Schedule.spaced(Duration.millis(500));
+
+/** A comment line on every live feed this often, so proxies and browsers keep it open. */
+export const liveKeepAlive = Duration.seconds(15);

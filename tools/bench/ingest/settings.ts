@@ -5,7 +5,6 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Connection } from "rabbitmq-client";
 import { assertLocalUrl, DEFAULT_AMQP_URL, newRunId } from "../../loadgen/agents.ts";
-import { type CpuGroup } from "../procstat.ts";
 import { createDatabase as createBenchDatabase, stopChild as stopBenchChild } from "../support.ts";
 
 
@@ -69,8 +68,4 @@ export const queueDepth = async (conn: Connection, queue: string): Promise<numbe
   }
 };
 
-/** PostgreSQL split into the backends serving `database` and everything else (server processes, other databases). */
-export const postgresGroups = (database: string): Array<CpuGroup> => [
-  { label: `postgres: backends of ${database}`, comm: "postgres", cmdline: (c) => c.includes(` ${database} `) },
-  { label: "postgres: other (server processes, other databases)", comm: "postgres", cmdline: (c) => !c.includes(` ${database} `) }
-];
+export { postgresGroups } from "../procstat.ts";

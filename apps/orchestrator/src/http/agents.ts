@@ -4,6 +4,7 @@ import { AgentRegistry, type AgentFilter, type AgentRecord } from "@homelab/regi
 import { Placer } from "../work/Placer.ts";
 import { requireReadToken, requireToken } from "./auth.ts";
 import { databaseUnavailable, handle, jsonResponse, NotFound } from "./errors.ts";
+import { historyRoute } from "./history.ts";
 import { AGENT_ID_PATH, decodeQuery, NonEmpty, OneOf, pathId } from "./query.ts";
 
 /** `GET /agents` query: liveness and pool filters, both optional. */
@@ -13,7 +14,7 @@ export const AgentsQuery = Schema.Struct({
 });
 
 /** An agent as the API shows it: `draining` when it takes no new work, by its own report or through the API (`drained`). */
-const view = (a: AgentRecord) => ({ ...a, draining: a.reported_status === "draining" || a.drained });
+export const agentView = (a: AgentRecord) => ({ ...a, draining: a.reported_status === "draining" || a.drained });
 
 /** `GET /agents`: every registered agent (online and offline), filtered. */
 const listAgents = HttpRouter.add(
@@ -25,7 +26,7 @@ const listAgents = HttpRouter.add(
       const filter: AgentFilter = yield* decodeQuery(AgentsQuery);
       const registry = yield* AgentRegistry;
       const agents = yield* registry.listAgents(filter).pipe(Effect.mapError(databaseUnavailable));
-      return jsonResponse(agents.map(view));
+      return jsonResponse(agents.map(agentView));
     })
   )
 );
@@ -44,7 +45,7 @@ const getAgent = HttpRouter.add(
       if (Option.isNone(found)) {
         return yield* new NotFound({ message: `agent ${JSON.stringify(id)} is not registered` });
       }
-      return jsonResponse(view(found.value));
+      return jsonResponse(agentView(found.value));
     })
   )
 );
@@ -69,9 +70,9 @@ const setDrained = (action: "drain" | "resume") =>
         if (Option.isNone(updated)) return yield* new NotFound({ message: `agent ${JSON.stringify(id)} is not registered` });
         yield* Effect.logInfo(`agent ${id} ${action === "drain" ? "drained" : "resumed"} through the API`);
         if (action === "resume") yield* (yield* Placer).kick([id]);
-        return jsonResponse(view(updated.value));
+        return jsonResponse(agentView(updated.value));
       })
     )
   );
 
-export const agentRoutes = Layer.mergeAll(listAgents, getAgent, setDrained("drain"), setDrained("resume"));
+export const agentRoutes = Layer.mergeAll(listAgents, getAgent, historyRoute, setDrained("drain"), setDrained("resume"));

@@ -3,7 +3,9 @@ import { HttpRouter, HttpServerError, HttpServerRequest } from "effect/http";
 import { agentRoutes } from "./agents.ts";
 import { HttpAccess, hostOf } from "./auth.ts";
 import { capacityRoutes } from "./capacity.ts";
+import { dashboardRoutes } from "./dashboard.ts";
 import { errorResponse, handle } from "./errors.ts";
+import { eventsRoute } from "./events.ts";
 import { healthRoutes } from "./health.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { workRoutes } from "./work.ts";
@@ -88,15 +90,18 @@ const accessLog = HttpRouter.middleware(
   { global: true }
 );
 
-/** Every route of the orchestrator's HTTP API. */
-export const routes = Layer.mergeAll(
-  healthRoutes,
-  agentRoutes,
-  capacityRoutes,
-  metricsRoutes,
-  workRoutes,
-  notFound,
-  undecodablePath,
-  allowedHostsOnly,
-  accessLog
-);
+/** Every route of the orchestrator's HTTP API, and the dashboard's files at `/` when `dashboardDir` is given. */
+export const routes = (dashboardDir?: string) =>
+  Layer.mergeAll(
+    healthRoutes,
+    agentRoutes,
+    capacityRoutes,
+    metricsRoutes,
+    workRoutes,
+    eventsRoute,
+    dashboardDir === undefined ? Layer.empty : dashboardRoutes(dashboardDir),
+    notFound,
+    undecodablePath,
+    allowedHostsOnly,
+    accessLog
+  );

@@ -5,6 +5,7 @@ import type { ServeError } from "effect/http/HttpServerError";
 import { NodeHttpServer } from "@effect/platform-node";
 import type { AgentRegistry, WorkRegistry } from "@homelab/registry";
 import type { OrchestratorMetrics } from "../OrchestratorMetrics.ts";
+import type { LiveEvents } from "../live/LiveEvents.ts";
 import type { Readiness } from "../Readiness.ts";
 import type { Dispatcher } from "../work/Dispatcher.ts";
 import type { Placer } from "../work/Placer.ts";
@@ -15,6 +16,8 @@ export interface HttpOptions {
   readonly host: string;
   /** 0 asks the OS for a free port; read it back with `boundPort`. */
   readonly port: number;
+  /** The dashboard's built files, served at `/`; none when unset. */
+  readonly dashboardDir?: string;
 }
 
 /**
@@ -27,11 +30,11 @@ export const httpLayer = (
 ): Layer.Layer<
   HttpServer.HttpServer,
   ServeError,
-  AgentRegistry | WorkRegistry | Dispatcher | Placer | HttpAccess | OrchestratorMetrics | Readiness
+  AgentRegistry | WorkRegistry | Dispatcher | Placer | HttpAccess | OrchestratorMetrics | Readiness | LiveEvents
 > =>
   // find-my-way's default maxParamLength (100) would make a valid 128-character
   // agent_id "no route"; longer ids reach the handlers, whose pattern refuses them by name.
-  HttpRouter.serve(routes, { routerConfig: { maxParamLength: 1024 }, disableLogger: true }).pipe(
+  HttpRouter.serve(routes(options.dashboardDir), { routerConfig: { maxParamLength: 1024 }, disableLogger: true }).pipe(
     Layer.provideMerge(NodeHttpServer.layerServer(createServer, { host: options.host, port: options.port }))
   );
 

@@ -1,9 +1,10 @@
 import { Effect, Layer, Option, Schema } from "effect";
 import { HttpRouter } from "effect/http";
-import { type RouteRequest, type WorkRecord, WorkRegistry, WORK_STATES } from "@homelab/registry";
+import { WorkRegistry, WORK_STATES } from "@homelab/registry";
 import { OrchestratorMetrics } from "../OrchestratorMetrics.ts";
 import { Dispatcher } from "../work/Dispatcher.ts";
 import { Placer } from "../work/Placer.ts";
+import { queueView, requestOf } from "../work/queueView.ts";
 import { submitWork, WorkSubmission } from "../work/submit.ts";
 import { requireReadToken, requireToken } from "./auth.ts";
 import { decodeJsonBody } from "./body.ts";
@@ -67,16 +68,8 @@ const listWork = HttpRouter.add(
       const query = yield* decodeQuery(WorkQuery);
       const registry = yield* WorkRegistry;
       if (query.status === "queued" && query.agent === undefined) {
-        // The queue in placement order, each with its position and why it waits (one diagnosis per shape).
-        const queued = yield* registry.queue(query.limit ?? 100).pipe(Effect.mapError(databaseUnavailable));
-        const reasons = new Map<string, string>();
-        for (const job of queued) {
-          const shape = `${job.kind}\u0000${JSON.stringify(job.requirements)}`;
-          if (!reasons.has(shape)) {
-            reasons.set(shape, yield* registry.waitingReason(requestOf(job)).pipe(Effect.mapError(databaseUnavailable)));
-          }
-        }
-        return jsonResponse(queued.map((job) => ({ ...job, waiting_reason: reasons.get(`${job.kind}\u0000${JSON.stringify(job.requirements)}`) })));
+        // The queue in placement order, each with its position and why it waits.
+        return jsonResponse(yield* queueView(query.limit ?? 100).pipe(Effect.mapError(databaseUnavailable)));
       }
       const work = yield* registry
         .list({
@@ -150,12 +143,4 @@ const cancelWork = HttpRouter.add(
 );
 
 /** The routing request a stored job was made from (for its waiting reason). */
-const requestOf = (job: Pick<WorkRecord, "work_id" | "kind" | "params" | "requirements" | "timeout_seconds">): RouteRequest => ({
-  work_id: job.work_id,
-  kind: job.kind,
-  params: job.params,
-  requirements: job.requirements as RouteRequest["requirements"],
-  timeout_seconds: job.timeout_seconds
-});
-
 export const workRoutes = Layer.mergeAll(postWork, listWork, getWork, cancelWork);

@@ -23,6 +23,8 @@ export interface TestRegistryControl {
   /** Every later call fails with a RegistryError carrying `message`; `null` heals it. */
   readonly failWith: (message: string | null) => void;
   readonly agentFilters: () => ReadonlyArray<AgentFilter>;
+  /** What GET /agents/:id/history asked the registry for. */
+  readonly historyReads: () => ReadonlyArray<{ readonly agentId: string; readonly since: string; readonly until: string }>;
   readonly capacityFilters: () => ReadonlyArray<CapacityFilter>;
 }
 
@@ -37,6 +39,7 @@ export const makeTestRegistry = (initial: ReadonlyArray<AgentRecord> = []): Test
   let agents = [...initial];
   let failure: string | null = null;
   const agentFilters: Array<AgentFilter> = [];
+  const historyReads: Array<{ agentId: string; since: string; until: string }> = [];
   const capacityFilters: Array<CapacityFilter> = [];
 
   const read = <A>(operation: string, answer: () => A): Effect.Effect<A, RegistryError> =>
@@ -53,6 +56,13 @@ export const makeTestRegistry = (initial: ReadonlyArray<AgentRecord> = []): Test
     findStale: () => notModelled("findStale"),
     markOffline: () => notModelled("markOffline"),
     setDrained: () => notModelled("setDrained"),
+    pruneHistory: () => notModelled("pruneHistory"),
+    databaseNow: read("databaseNow", () => new Date().toISOString()),
+    history: (agentId, since, until) =>
+      read("history", () => {
+        historyReads.push({ agentId, since, until });
+        return [];
+      }),
     withSweepLock: (effect) => Effect.map(effect, Option.some),
     ping: read("ping", () => undefined),
     countOnline: read("countOnline", () => agents.filter((a) => a.status === "online").length),
@@ -126,6 +136,7 @@ export const makeTestRegistry = (initial: ReadonlyArray<AgentRecord> = []): Test
         failure = message;
       },
       agentFilters: () => [...agentFilters],
+      historyReads: () => [...historyReads],
       capacityFilters: () => [...capacityFilters]
     }
   };

@@ -56,6 +56,7 @@ export const agentRecord = (
     registered_at: "2025-01-30T08:00:00Z",
     updated_at: "2025-01-31T12:00:01Z",
     drained: false,
-    max_concurrent_work: null
+    max_concurrent_work: null,
+    offline_reason: (options.status ?? "online") === "offline" ? "no heartbeat for over 90 s" : null
   };
 };

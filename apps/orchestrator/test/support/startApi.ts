@@ -3,6 +3,7 @@ import { type AgentRecord, RegistryError, WorkRegistry } from "@homelab/registry
 import { HttpAccess } from "../../src/http/auth.ts";
 import { boundPort, httpLayer } from "../../src/http/index.ts";
 import { OrchestratorMetrics, type OrchestratorMetricsShape } from "../../src/OrchestratorMetrics.ts";
+import { LiveEvents } from "../../src/live/LiveEvents.ts";
 import { Readiness, type ReadinessShape } from "../../src/Readiness.ts";
 import { Dispatcher, DispatchFailed } from "../../src/work/Dispatcher.ts";
 import { Placer } from "../../src/work/Placer.ts";
@@ -68,7 +69,8 @@ export const startApi = (agents: ReadonlyArray<AgentRecord> = []): Effect.Effect
       workUnavailable,
       HttpAccess.layer(HttpAccess.open)
     ).pipe(Layer.provideMerge(registry.layer));
-    const context = yield* Layer.build(httpLayer({ host: "127.0.0.1", port: 0 }).pipe(Layer.provideMerge(services)));
+    const live = LiveEvents.layer({ heartbeatTimeoutSeconds: 90 }).pipe(Layer.provide(Layer.merge(registry.layer, workUnavailable)));
+    const context = yield* Layer.build(httpLayer({ host: "127.0.0.1", port: 0 }).pipe(Layer.provideMerge(Layer.merge(services, live))));
     const port = yield* boundPort.pipe(Effect.provideContext(context));
     return {
       baseUrl: `http://127.0.0.1:${port}`,

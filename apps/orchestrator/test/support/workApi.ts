@@ -8,6 +8,7 @@ import { Amqp, endpointOf } from "@homelab/broker";
 import { HttpAccess, type HttpAccessShape } from "../../src/http/auth.ts";
 import { boundPort, httpLayer } from "../../src/http/index.ts";
 import { OrchestratorMetrics } from "../../src/OrchestratorMetrics.ts";
+import { LiveEvents } from "../../src/live/LiveEvents.ts";
 import { Readiness } from "../../src/Readiness.ts";
 import { Dispatcher } from "../../src/work/Dispatcher.ts";
 import { Placer } from "../../src/work/Placer.ts";
@@ -17,6 +18,7 @@ export interface Api {
   readonly base: string;
   readonly agents: Context.Service.Shape<typeof AgentRegistry>;
   readonly work: Context.Service.Shape<typeof WorkRegistry>;
+  readonly live: Context.Service.Shape<typeof LiveEvents>;
   readonly adopt: (agentId: string) => void;
   /** Marks the broker and the database up, as the running orchestrator does once connected. */
   readonly ready: Effect.Effect<void>;
@@ -38,12 +40,14 @@ export const startWorkApi = (token?: string, access: Partial<HttpAccessShape> = 
         ...access
       })
     ).pipe(Layer.provideMerge(registry));
-    const context = yield* Layer.build(httpLayer({ host: "127.0.0.1", port: 0 }).pipe(Layer.provideMerge(services)));
+    const live = LiveEvents.layer({ heartbeatTimeoutSeconds: 90 }).pipe(Layer.provide(registry));
+    const context = yield* Layer.build(httpLayer({ host: "127.0.0.1", port: 0 }).pipe(Layer.provideMerge(Layer.merge(services, live))));
     const port = yield* boundPort.pipe(Effect.provideContext(context));
     return {
       base: `http://127.0.0.1:${port}`,
       agents: Context.get(context, AgentRegistry),
       work: Context.get(context, WorkRegistry),
+      live: Context.get(context, LiveEvents),
       adopt: (agentId) => void queues.adopt(workQueueName(agentId)),
       ready: Effect.gen(function* () {
         const readiness = Context.get(context, Readiness);
