@@ -10,10 +10,12 @@ COPY . .
 RUN npm ci --no-audit --no-fund && npx nx run orchestrator:build --outputStyle=static
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production HTTP_HOST=0.0.0.0 HTTP_PORT=8080 DATA_DIR=/data
+ENV NODE_ENV=production HTTP_HOST=0.0.0.0 HTTP_PORT=8080 DATA_DIR=/data DASHBOARD_DIR=/app/dashboard
 WORKDIR /app
 # The bundle, its migrations and add-agent; PGlite stays outside the bundle (it loads its WASM from disk).
 COPY --from=build /src/dist/apps/orchestrator/ /app/
+# The dashboard's static files (orchestrator:build builds them), served at / on the same port.
+COPY --from=build /src/dist/apps/dashboard/ /app/dashboard/
 COPY --from=build /src/node_modules/@electric-sql/pglite/ /app/node_modules/@electric-sql/pglite/
 RUN mkdir -p /data && chown node:node /data
 USER node
