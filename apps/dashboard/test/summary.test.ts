@@ -1,0 +1,28 @@
+import { decodeFrame } from "../src/api/decodeEvents.ts";
+import { applyEvent, emptyFleet } from "../src/state/fleetState.ts";
+import { summarize } from "../src/state/summary.ts";
+import { agentJson, frame, gpuJson, metricsJson, snapshotJson, workJson } from "./fixtures.ts";
+
+describe("header summary", () => {
+  test("counts online agents, their GPUs, their free VRAM after bookings, and the queue", () => {
+    const twoGpus = metricsJson({ gpus: [gpuJson({ index: 0, vram_total_gb: 24, vram_used_gb: 6, vram_available_gb: 18 }), gpuJson({ index: 1, vram_total_gb: 12, vram_used_gb: 2, vram_available_gb: 10 })] });
+    const meaning = decodeFrame(
+      frame(
+        "snapshot",
+        snapshotJson({
+          agents: [agentJson("a1", { resource_metrics: twoGpus }), agentJson("off", { status: "offline" })],
+          bookings: [{ agent_id: "a1", gpu_index: 1, vram_gb: 4 }],
+          work: { active: [], queued: [{ ...workJson("q", { state: "queued" }), position: 1 }], finished: [] }
+        })
+      )
+    );
+    if (meaning.kind !== "event") throw new Error("bad fixture");
+    const s = summarize(applyEvent(emptyFleet, meaning.event));
+    // a1: GPU0 18 available; GPU1 10 available − 4 booked = 6. The offline agent's GPU does not count.
+    expect(s).toEqual({ online: 1, total: 2, gpus: 2, freeVramGb: 24, queued: 1 });
+  });
+
+  test("an empty fleet sums to zero", () => {
+    expect(summarize(emptyFleet)).toEqual({ online: 0, total: 0, gpus: 0, freeVramGb: 0, queued: 0 });
+  });
+});
