@@ -22,6 +22,16 @@ describe("header summary", () => {
     expect(s).toEqual({ online: 1, total: 2, gpus: 2, freeVramGb: 24, queued: 1 });
   });
 
+  test("counts the whole queue when the server says how long it is, beyond the head it sends, and follows work events", () => {
+    const head = Array.from({ length: 3 }, (_, i) => ({ ...workJson(`q${i}`, { state: "queued" }), position: i + 1 }));
+    const snapshot = decodeFrame(frame("snapshot", { ...snapshotJson({ work: { active: [], queued: head, finished: [] } }), queued_total: 250 }));
+    const later = decodeFrame(frame("work", { now: "2026-12-06T10:00:00.000Z", work: [], queued: head.slice(1), bookings: [], queued_total: 249 }));
+    if (snapshot.kind !== "event" || later.kind !== "event") throw new Error("bad fixture");
+    const first = applyEvent(emptyFleet, snapshot.event);
+    expect(summarize(first).queued).toBe(250);
+    expect(summarize(applyEvent(first, later.event)).queued).toBe(249);
+  });
+
   test("an empty fleet sums to zero", () => {
     expect(summarize(emptyFleet)).toEqual({ online: 0, total: 0, gpus: 0, freeVramGb: 0, queued: 0 });
   });

@@ -1,6 +1,6 @@
 // GET /events (the dashboard's live feed) and GET /agents/:id/history over
 // the real PostgreSQL and RabbitMQ.
-import { Effect } from "effect";
+import { Effect, Exit, Scope } from "effect";
 import { runLive } from "@homelab/testing";
 import { getJson, online, post, startWorkApi } from "./support/workApi.ts";
 
@@ -21,7 +21,7 @@ const frameReader = (body: ReadableStream<Uint8Array>) => {
     until: async (done: (frames: ReadonlyArray<Frame>) => boolean, ms: number) => {
       const deadline = Date.now() + ms;
       while (!done(frames) && Date.now() < deadline) {
-        const chunk = await Promise.race([reader.read(), new Promise<undefined>((resolve) => setTimeout(resolve, deadline - Date.now()))]);
+        const chunk = await Promise.race([reader.read(), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), deadline - Date.now()))]);
         if (chunk === undefined || chunk.done) break;
         text += decoder.decode(chunk.value, { stream: true });
         let end: number;
@@ -112,6 +112,29 @@ describe("GET /events (the dashboard's live feed)", () => {
     expect(queued.map((q) => [q.work_id, q.position])).toEqual([[workId, 1]]);
     expect(queued[0]?.waiting_reason).toContain("live-w");
     expect(seen.work?.data["bookings"]).toEqual([]);
+    expect(seen.work?.data["queued_total"]).toBe(1);
+  });
+
+  it("ends every page's feed when the server stops, so stopping does not wait on open pages", async () => {
+    const seen = await runLive(
+      Effect.gen(function* () {
+        const scope = yield* Scope.make();
+        const api = yield* startWorkApi().pipe(Scope.provide(scope));
+        const response = yield* Effect.promise(() => fetch(`${api.base}/events`));
+        const body = response.body;
+        if (body === null) return yield* Effect.die("no body");
+        const feed = frameReader(body);
+        yield* Effect.promise(() => feed.until((f) => f.length >= 1, 5000));
+        const started = Date.now();
+        yield* Scope.close(scope, Exit.void);
+        const stopMs = Date.now() - started;
+        // The page sees its feed end (and would reconnect to another orchestrator, or wait).
+        const ended = yield* Effect.promise(() => feed.until(() => false, 2000).then(() => "read to the end", (e: unknown) => `failed: ${String(e)}`));
+        return { stopMs, ended };
+      })
+    );
+    expect(seen.stopMs).toBeLessThan(5000);
+    expect(seen.ended).toMatch(/read to the end|failed/);
   });
 });
 

@@ -47,6 +47,7 @@ const snapshot: Decoder<Decoded> = (value, path) => {
       heartbeat_timeout_seconds: field(o, "heartbeat_timeout_seconds", nullable(number), path),
       agents: listOf(decodeAgent, o, "agents", path, problems),
       bookings: optionalListOf(decodeBooking, o, "bookings", path, problems, []),
+      queued_total: field(o, "queued_total", nullable(number), path),
       work: {
         active: optionalListOf(decodeWork, work, "active", `${path}.work`, problems, []),
         queued: optionalListOf(decodeQueuedWork, work, "queued", `${path}.work`, problems, []),
@@ -75,7 +76,8 @@ const work: Decoder<Decoded> = (value, path) => {
       now: field(o, "now", string, path),
       work: listOf(decodeWork, o, "work", path, problems),
       queued: optionalListOf(decodeQueuedWork, o, "queued", path, problems, null),
-      bookings: optionalListOf(decodeBooking, o, "bookings", path, problems, null)
+      bookings: optionalListOf(decodeBooking, o, "bookings", path, problems, null),
+      queued_total: field(o, "queued_total", nullable(number), path)
     },
     problems
   };

@@ -138,6 +138,8 @@ export interface SnapshotEvent {
   readonly heartbeat_timeout_seconds: number | null;
   readonly agents: ReadonlyArray<Agent>;
   readonly bookings: ReadonlyArray<Booking>;
+  /** Jobs in the whole queue (the `queued` list is only its head); null: the server did not say. */
+  readonly queued_total: number | null;
   readonly work: {
     readonly active: ReadonlyArray<Work>;
     readonly queued: ReadonlyArray<QueuedWork>;
@@ -159,6 +161,8 @@ export interface WorkEvent {
   readonly queued: ReadonlyArray<QueuedWork> | null;
   /** Absent: the event did not say, so the bookings are kept. */
   readonly bookings: ReadonlyArray<Booking> | null;
+  /** Jobs in the whole queue; null: the event did not say. */
+  readonly queued_total: number | null;
 }
 
 export type FleetEvent = SnapshotEvent | AgentsEvent | WorkEvent;

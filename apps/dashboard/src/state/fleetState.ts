@@ -25,6 +25,8 @@ export interface FleetState {
   readonly active: ReadonlyMap<string, Work>;
   /** The queue head exactly as the server last sent it, in order. */
   readonly queued: ReadonlyArray<QueuedWork>;
+  /** Jobs in the whole queue, as the server last counted them (null: it never said; the head's length stands in). */
+  readonly queuedTotal: number | null;
   /** Ended jobs, newest first, at most FINISHED_LIMIT. */
   readonly finished: ReadonlyArray<Work>;
 }
@@ -37,6 +39,7 @@ export const emptyFleet: FleetState = {
   bookingsByAgent: new Map(),
   active: new Map(),
   queued: [],
+  queuedTotal: null,
   finished: []
 };
 
@@ -62,6 +65,7 @@ const applySnapshot = (state: FleetState, e: SnapshotEvent): FleetState => ({
   bookingsByAgent: groupBookings(state.bookingsByAgent, e.bookings),
   active: new Map(e.work.active.filter(isActive).map((w) => [w.work_id, w])),
   queued: e.work.queued,
+  queuedTotal: e.queued_total,
   finished: newestFinished(e.work.finished.filter(isEnded))
 });
 
@@ -73,7 +77,7 @@ const applyAgents = (state: FleetState, e: AgentsEvent): FleetState => {
 };
 
 const applyWork = (state: FleetState, e: WorkEvent): FleetState => {
-  if (e.work.length === 0 && e.queued === null && e.bookings === null) return state;
+  if (e.work.length === 0 && e.queued === null && e.bookings === null && e.queued_total === null) return state;
   const changed = new Map(e.work.map((w) => [w.work_id, w]));
   const active = new Map(state.active);
   const ended: Work[] = [];
@@ -98,6 +102,7 @@ const applyWork = (state: FleetState, e: WorkEvent): FleetState => {
     active,
     finished,
     queued,
+    queuedTotal: e.queued_total ?? state.queuedTotal,
     bookings,
     bookingsByAgent: e.bookings === null ? state.bookingsByAgent : groupBookings(state.bookingsByAgent, bookings)
   };

@@ -26,5 +26,5 @@ export const summarize = (state: FleetState): FleetSummary => {
       free += vramSplit(g, bookedOnGpu(bookings, g.index)).free;
     }
   }
-  return { online, total: state.agents.size, gpus, freeVramGb: clean(free), queued: state.queued.length };
+  return { online, total: state.agents.size, gpus, freeVramGb: clean(free), queued: Math.max(state.queuedTotal ?? 0, state.queued.length) };
 };

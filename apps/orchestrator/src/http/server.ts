@@ -5,7 +5,7 @@ import type { ServeError } from "effect/http/HttpServerError";
 import { NodeHttpServer } from "@effect/platform-node";
 import type { AgentRegistry, WorkRegistry } from "@homelab/registry";
 import type { OrchestratorMetrics } from "../OrchestratorMetrics.ts";
-import type { LiveEvents } from "../live/LiveEvents.ts";
+import { LiveEvents } from "../live/LiveEvents.ts";
 import type { Readiness } from "../Readiness.ts";
 import type { Dispatcher } from "../work/Dispatcher.ts";
 import type { Placer } from "../work/Placer.ts";
@@ -34,9 +34,22 @@ export const httpLayer = (
 > =>
   // find-my-way's default maxParamLength (100) would make a valid 128-character
   // agent_id "no route"; longer ids reach the handlers, whose pattern refuses them by name.
-  HttpRouter.serve(routes(options.dashboardDir), { routerConfig: { maxParamLength: 1024 }, disableLogger: true }).pipe(
+  liveFeedsEndFirst.pipe(
+    Layer.provideMerge(HttpRouter.serve(routes(options.dashboardDir), { routerConfig: { maxParamLength: 1024 }, disableLogger: true })),
     Layer.provideMerge(NodeHttpServer.layerServer(createServer, { host: options.host, port: options.port }))
   );
+
+/**
+ * Built after the server, so released before it: on shutdown the pages'
+ * live feeds (GET /events, open for as long as a page is) end first, and
+ * the server's graceful close does not wait on them.
+ */
+const liveFeedsEndFirst = Layer.effectDiscard(
+  Effect.gen(function* () {
+    const live = yield* LiveEvents;
+    yield* Effect.addFinalizer(() => live.close);
+  })
+);
 
 /** The TCP port the server is bound to (the real one when it was started on port 0). */
 export const boundPort: Effect.Effect<number, never, HttpServer.HttpServer> = Effect.gen(function* () {

@@ -43,6 +43,8 @@ export interface LiveEventsShape {
   readonly connect: Effect.Effect<Stream.Stream<string>, RegistryError>;
   /** Pages connected now. */
   readonly pages: Effect.Effect<number>;
+  /** Ends every page's feed (the process is stopping: the HTTP server then closes at once instead of waiting for them). */
+  readonly close: Effect.Effect<void>;
 }
 
 /** A Server-Sent Event: its type and one line of JSON. */
@@ -61,12 +63,12 @@ export class LiveEvents extends Context.Service<LiveEvents, LiveEventsShape>()("
         const polls = yield* Ref.make(0);
         const cursor = new ChangeCursor();
 
-        const bookings = Effect.map(work.bookings, (b) => b.vram);
         const workFrame = (changed: ReadonlyArray<unknown>) =>
           Effect.gen(function* () {
             const now = yield* agents.databaseNow;
             const queued = yield* queueView(QUEUE_HEAD).pipe(Effect.provideService(WorkRegistry, work));
-            return frame("work", { now, work: changed, queued, bookings: yield* bookings });
+            const booked = yield* work.bookings;
+            return frame("work", { now, work: changed, queued, queued_total: booked.queued, bookings: booked.vram });
           });
 
         const poll = Effect.gen(function* () {
@@ -97,13 +99,14 @@ export class LiveEvents extends Context.Service<LiveEvents, LiveEventsShape>()("
             work.list({ states: ACTIVE_STATES, limit: BATCH_LIMIT }),
             queueView(QUEUE_HEAD).pipe(Effect.provideService(WorkRegistry, work)),
             work.list({ states: ENDED_STATES, limit: RECENT_FINISHED }),
-            bookings
+            work.bookings
           ]);
           return frame("snapshot", {
             now,
             heartbeat_timeout_seconds: options.heartbeatTimeoutSeconds,
             agents: all.map(agentView),
-            bookings: booked,
+            bookings: booked.vram,
+            queued_total: booked.queued,
             work: { active, queued, finished }
           });
         });
@@ -129,7 +132,7 @@ export class LiveEvents extends Context.Service<LiveEvents, LiveEventsShape>()("
           );
         });
 
-        return { connect, pages: Ref.get(pages) };
+        return { connect, pages: Ref.get(pages), close: PubSub.shutdown(pubsub) };
       })
     );
 }
