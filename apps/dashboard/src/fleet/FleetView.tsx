@@ -5,17 +5,21 @@ import { useLive, useStoreValue } from "../ui/hooks.ts";
 import { AgentCard } from "./AgentCard.tsx";
 import { FleetFilters } from "./FleetFilters.tsx";
 import { filterAgents, NO_FILTER, poolsOf } from "./filters.ts";
+import { useProgressive } from "./useProgressive.ts";
 
-/** Every agent as a card, filtered; the cards are only built while the tab shows. */
-export const FleetView = ({ active }: { readonly active: boolean }) => {
+/** Every agent as a card, filtered; the cards are only built while the tab shows, a chunk per frame. */
+export const FleetView = ({ active }: { readonly active: boolean }) =>
+  // Keyed by `active`: coming back to the tab starts again from a first chunk.
+  active ? <Fleet key="fleet" /> : null;
+
+const Fleet = () => {
   const live = useLive();
   const state = useStoreValue(live.fleet);
   const [filter, setFilter] = useState(NO_FILTER);
-  // Hidden, the tab does no work per event: nothing is sorted or filtered.
-  const all = useMemo(() => (active ? sortedAgents(state.agents) : []), [state.agents, active]);
+  const all = useMemo(() => sortedAgents(state.agents), [state.agents]);
   const pools = useMemo(() => poolsOf(all), [all]);
   const shown = useMemo(() => filterAgents(all, filter), [all, filter]);
-  if (!active) return null;
+  const drawn = useProgressive(shown.length);
   return (
     <>
       <FleetFilters filter={filter} pools={pools} onChange={setFilter} />
@@ -24,7 +28,7 @@ export const FleetView = ({ active }: { readonly active: boolean }) => {
       </p>
       {state.loaded && all.length === 0 ? <p>No agent has registered yet.</p> : null}
       <ul class="cards">
-        {shown.map((a) => (
+        {shown.slice(0, drawn).map((a) => (
           <AgentCard key={a.agent_id} agent={a} bookings={state.bookingsByAgent.get(a.agent_id) ?? NO_BOOKINGS} />
         ))}
       </ul>

@@ -1,4 +1,4 @@
-import { Effect, Schema, Stream } from "effect";
+import { Effect, Schema } from "effect";
 import { HttpRouter, HttpServerResponse } from "effect/http";
 import { LiveEvents } from "../live/LiveEvents.ts";
 import { requireReadToken } from "./auth.ts";
@@ -20,7 +20,7 @@ export const eventsRoute = HttpRouter.add(
       yield* requireReadToken;
       yield* decodeQuery(Schema.Struct({}));
       const feed = yield* (yield* LiveEvents).connect.pipe(Effect.mapError(databaseUnavailable));
-      return HttpServerResponse.stream(Stream.encodeText(feed), {
+      return HttpServerResponse.stream(feed, {
         contentType: "text/event-stream; charset=utf-8",
         headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
       });

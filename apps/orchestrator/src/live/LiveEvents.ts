@@ -28,27 +28,30 @@ const ENDED_STATES: ReadonlyArray<WorkState> = WORK_STATES.filter(
   (s) => s !== "queued" && !(ACTIVE_STATES as ReadonlyArray<string>).includes(s)
 );
 
-/** One published frame and the poll that produced it (pages skip those older than their snapshot). */
+/** One published frame, encoded once for every page, and the poll that produced it (pages skip those older than their snapshot). */
 interface Published {
   readonly poll: number;
-  readonly text: string;
+  readonly bytes: Uint8Array;
 }
+
+const utf8 = new TextEncoder();
+const KEEP_ALIVE = utf8.encode(": keep-alive\n\n");
 
 export interface LiveEventsShape {
   /**
    * A page's feed: the `snapshot` frame, then every batch, as Server-Sent
-   * Event text, with a keep-alive comment every 15 s. Fails (before any
-   * frame) when the snapshot cannot be read; ends when the page goes.
+   * Event text (UTF-8), with a keep-alive comment every 15 s. Fails (before
+   * any frame) when the snapshot cannot be read; ends when the page goes.
    */
-  readonly connect: Effect.Effect<Stream.Stream<string>, RegistryError>;
+  readonly connect: Effect.Effect<Stream.Stream<Uint8Array>, RegistryError>;
   /** Pages connected now. */
   readonly pages: Effect.Effect<number>;
   /** Ends every page's feed (the process is stopping: the HTTP server then closes at once instead of waiting for them). */
   readonly close: Effect.Effect<void>;
 }
 
-/** A Server-Sent Event: its type and one line of JSON. */
-export const frame = (event: string, data: unknown): string => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+/** A Server-Sent Event: its type and one line of JSON, as UTF-8. */
+export const frame = (event: string, data: unknown): Uint8Array => utf8.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 
 export class LiveEvents extends Context.Service<LiveEvents, LiveEventsShape>()("@homelab/orchestrator/LiveEvents") {
   static readonly layer = (options: { readonly heartbeatTimeoutSeconds: number }): Layer.Layer<LiveEvents, never, AgentRegistry | WorkRegistry> =>
@@ -80,9 +83,9 @@ export class LiveEvents extends Context.Service<LiveEvents, LiveEventsShape>()("
           const changedWork = cursor.fresh("work", yield* work.list({ updatedSince: since, limit: BATCH_LIMIT }), (w) => w.work_id);
           cursor.advance(now);
           if (changedAgents.length > 0) {
-            yield* PubSub.publish(pubsub, { poll: n, text: frame("agents", { now, agents: changedAgents.map(agentView) }) });
+            yield* PubSub.publish(pubsub, { poll: n, bytes: frame("agents", { now, agents: changedAgents.map(agentView) }) });
           }
-          if (changedWork.length > 0) yield* PubSub.publish(pubsub, { poll: n, text: yield* workFrame(changedWork) });
+          if (changedWork.length > 0) yield* PubSub.publish(pubsub, { poll: n, bytes: yield* workFrame(changedWork) });
         });
 
         yield* Effect.forkScoped(
@@ -124,9 +127,9 @@ export class LiveEvents extends Context.Service<LiveEvents, LiveEventsShape>()("
           const batches = Stream.fromSubscription(opened.subscription).pipe(
             // A poll that began before the snapshot's read may hold older rows than it.
             Stream.filter((p) => p.poll > opened.before),
-            Stream.map((p) => p.text)
+            Stream.map((p) => p.bytes)
           );
-          const keepAlive = Stream.tick(liveKeepAlive).pipe(Stream.drop(1), Stream.map(() => ": keep-alive\n\n"));
+          const keepAlive = Stream.tick(liveKeepAlive).pipe(Stream.drop(1), Stream.map(() => KEEP_ALIVE));
           return Stream.concat(Stream.make(opened.first), Stream.merge(batches, keepAlive, { haltStrategy: "left" })).pipe(
             Stream.ensuring(Scope.close(scope, Exit.void))
           );
