@@ -1,4 +1,4 @@
-// `npm start`: a first look on one machine. Builds both apps, then runs the
+// `npm start`: a first look on one machine. Builds both apps (and the dashboard), then runs the
 // orchestrator and one local agent (docker/agent.example.yaml: an `echo`
 // kind) together, each log line prefixed with its app. Needs RabbitMQ on
 // 127.0.0.1:5672 (or AMQP_URL); the registry is embedded PGlite under ./data
@@ -29,7 +29,7 @@ const run = (name, args) => {
 run("orchestrator", ["dist/apps/orchestrator/main.mjs"]);
 run("agent", ["dist/apps/desktop-agent/main.mjs", "--config", "docker/agent.example.yaml"]);
 process.stdout.write(
-  "[start] orchestrator on http://localhost:8080 and one agent with kind echo; try:\n" +
+  "[start] orchestrator on http://localhost:8080 (the dashboard: open it in a browser) and one agent with kind echo; try:\n" +
     "[start]   curl -X POST localhost:8080/work -H 'content-type: application/json' -d '{\"kind\": \"echo\", \"params\": {\"message\": \"hi\"}}'\n"
 );
 for (const signal of ["SIGINT", "SIGTERM"]) {

@@ -1,8 +1,9 @@
-import { Context, Effect, Exit, Layer, PubSub, Ref, Scope, Stream } from "effect";
+import { Clock, Context, Effect, Exit, Layer, PubSub, Ref, Scope, Stream } from "effect";
 import { ACTIVE_STATES, AgentRegistry, type RegistryError, WORK_STATES, type WorkState, WorkRegistry } from "@homelab/registry";
 import { agentView } from "../http/agents.ts";
 import { liveKeepAlive, livePollSchedule } from "../schedules.ts";
 import { queueView } from "../work/queueView.ts";
+import { AgentRefresh } from "./AgentRefresh.ts";
 import { ChangeCursor } from "./ChangeCursor.ts";
 
 // The dashboard's live feed (GET /events, Server-Sent Events). One poller
@@ -65,6 +66,7 @@ export class LiveEvents extends Context.Service<LiveEvents, LiveEventsShape>()("
         // Polls started so far: a frame carries the number of the poll that read it.
         const polls = yield* Ref.make(0);
         const cursor = new ChangeCursor();
+        const refresh = new AgentRefresh();
 
         const workFrame = (changed: ReadonlyArray<unknown>) =>
           Effect.gen(function* () {
@@ -76,10 +78,16 @@ export class LiveEvents extends Context.Service<LiveEvents, LiveEventsShape>()("
 
         const poll = Effect.gen(function* () {
           const n = yield* Ref.updateAndGet(polls, (p) => p + 1);
-          if ((yield* Ref.get(pages)) === 0) return cursor.reset();
+          if ((yield* Ref.get(pages)) === 0) {
+            cursor.reset();
+            return refresh.reset();
+          }
           const now = yield* agents.databaseNow;
           const since = cursor.since(now);
-          const changedAgents = cursor.fresh("agent", yield* agents.listAgents({ updatedSince: since }), (a) => a.agent_id);
+          const changedAgents = refresh.take(
+            cursor.fresh("agent", yield* agents.listAgents({ updatedSince: since }), (a) => a.agent_id),
+            yield* Clock.currentTimeMillis
+          );
           const changedWork = cursor.fresh("work", yield* work.list({ updatedSince: since, limit: BATCH_LIMIT }), (w) => w.work_id);
           cursor.advance(now);
           if (changedAgents.length > 0) {
