@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The dashboard in headless Chromium (Debian's, driven by playwright-core)
 // against the real orchestrator and agents with fake GPUs: every check goes
 // through the page only, never a reload. UPDATE_SCREENSHOTS=1 also writes
