@@ -83,7 +83,7 @@ const suite = suiteResources(
 
 const card = (page: Page, agentId: string) => page.locator(`[data-agent-id="${agentId}"]`);
 const tab = (page: Page, name: "fleet" | "capacity" | "work" | "history") => page.getByTestId(`tab-${name}`).click();
-const numberIn = async (page: Page, selector: string) => Number(await page.locator(selector).getAttribute("data-value"));
+const attribute = async (page: Page, selector: string, name: string) => Number(await page.locator(selector).getAttribute(name));
 
 interface CapacityAgent {
   readonly agent_id: string;
@@ -108,7 +108,7 @@ describe("the dashboard in a real browser", () => {
       const id = idOf(machine.label);
       const fromApi = capacity.agents.find((a) => a.agent_id === id);
       const perGpu: Array<number> = [];
-      for (const gpu of machine.gpus) perGpu.push(await numberIn(page, `[data-agent-id="${id}"] [data-gpu-index="${gpu.index}"] [data-testid="vram-free"]`));
+      for (const gpu of machine.gpus) perGpu.push(await attribute(page, `li[data-agent-id="${id}"] [data-gpu-index="${gpu.index}"]`, "data-vram-free"));
       // /capacity: the best single GPU's free VRAM, and the sum over GPUs.
       expect([id, Math.max(0, ...perGpu)]).toEqual([id, fromApi?.best_gpu_vram_available_gb]);
       expect(perGpu.reduce((a, b) => a + b, 0)).toBeCloseTo(fromApi?.vram_available_gb ?? Number.NaN, 6);

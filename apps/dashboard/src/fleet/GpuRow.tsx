@@ -1,51 +1,39 @@
 import type { Gpu } from "../api/types.ts";
 import { formatGb, formatPercent, formatTemperature } from "../format.ts";
+import { barBackground } from "./vramBar.ts";
 import { vramSplit } from "./vramSplit.ts";
 
-// Few DOM nodes per figure: 500 agents × several GPUs × four figures add up on the first render.
-const Figure = ({ testid, label, gb }: { readonly testid: string; readonly label: string; readonly gb: number }) => (
-  <span class="figure">
-    {`${label} `}
-    <b data-testid={testid} data-value={gb}>
-      {formatGb(gb)}
-    </b>
-  </span>
-);
-
-/** One GPU: name, load, temperature, and VRAM as a used / booked / free bar with its figures in text. */
+/**
+ * One GPU: name, load, temperature, and VRAM as a used / booked / free
+ * (/ reserved) bar with its figures in one line of text. Six elements: 500
+ * agents' cards are built at once on the first render, where every element
+ * costs (the figures are data attributes on the row, for tests and tools,
+ * not an element each; the bar is one element painted with a gradient).
+ */
 export const GpuRow = ({ gpu, bookedGb }: { readonly gpu: Gpu; readonly bookedGb: number }) => {
   const split = vramSplit(gpu, bookedGb);
   const reserved = split.reserved > 0 ? `, ${formatGb(split.reserved)} reserved` : "";
   const summary = `VRAM: ${formatGb(split.used)} used, ${formatGb(split.booked)} booked, ${formatGb(split.free)} free${reserved} of ${formatGb(split.total)}`;
   return (
-    <li class="gpu" data-gpu-index={gpu.index}>
+    <li
+      class="gpu"
+      data-gpu-index={gpu.index}
+      data-vram-used={gpu.vram_used_gb}
+      data-vram-booked={split.booked}
+      data-vram-free={split.free}
+      data-vram-reserved={split.reserved}
+      data-vram-total={gpu.vram_total_gb}
+      data-util={gpu.utilization_percent ?? ""}
+      data-temp={gpu.temperature_c ?? ""}
+    >
       <div class="gpu-head">
-        <span class="gpu-name" data-testid="gpu-name">
-          {`GPU ${gpu.index}: ${gpu.name}`}
-        </span>
-        <span class="gpu-stats">
-          <span data-testid="gpu-util" data-value={gpu.utilization_percent ?? ""}>
-            {`load ${formatPercent(gpu.utilization_percent)}`}
-          </span>
-          <span data-testid="gpu-temp" data-value={gpu.temperature_c ?? ""}>
-            {formatTemperature(gpu.temperature_c)}
-          </span>
-        </span>
+        <b class="gpu-name" data-testid="gpu-name">{`GPU ${gpu.index}: ${gpu.name}`}</b>
+        <span class="gpu-stats">{`load ${formatPercent(gpu.utilization_percent)} · ${formatTemperature(gpu.temperature_c)}`}</span>
       </div>
-      <div class="vram-bar" role="img" aria-label={summary} title={summary}>
-        <span class="seg seg-used" style={{ width: `${split.usedPct}%` }} />
-        <span class="seg seg-booked" style={{ width: `${split.bookedPct}%` }} />
-        <span class="seg seg-free" style={{ width: `${split.freePct}%` }} />
-        {split.reserved > 0 ? <span class="seg seg-reserved" style={{ width: `${split.reservedPct}%` }} /> : null}
-      </div>
-      <div class="vram-figures">
-        {/* used and total exactly as reported; booked, free and reserved as derived for the bar */}
-        <Figure testid="vram-used" label="used" gb={gpu.vram_used_gb} />
-        <Figure testid="vram-booked" label="booked" gb={split.booked} />
-        <Figure testid="vram-free" label="free" gb={split.free} />
-        <Figure testid="vram-total" label="total" gb={gpu.vram_total_gb} />
-        {split.reserved > 0 ? <Figure testid="vram-reserved" label="reserved" gb={split.reserved} /> : null}
-      </div>
+      <div class="vram-bar" role="img" aria-label={summary} title={summary} style={{ background: barBackground(split) }} />
+      <p class="vram-figures">
+        {`used ${formatGb(gpu.vram_used_gb)} · booked ${formatGb(split.booked)} · free ${formatGb(split.free)}${split.reserved > 0 ? ` · reserved ${formatGb(split.reserved)}` : ""} · total ${formatGb(gpu.vram_total_gb)}`}
+      </p>
     </li>
   );
 };
