@@ -8,7 +8,7 @@ import path from "node:path";
 import { Effect } from "effect";
 import type { Page } from "playwright-core";
 import { makeFakeGpuTools, nvidiaCsv, RTX_3060, RTX_4090, runLive, type FakeGpuTools } from "@homelab/testing";
-import { AGENT_UP_MS, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
+import { AGENT_UP_MS, ECHO_AND_HOLD_CONFIG, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { launchBrowser } from "./support/browser.ts";
 import { repoRoot, type Child } from "./support/childProcess.ts";
 import { agentStatus } from "./support/orchestratorProcess.ts";
@@ -17,17 +17,6 @@ import { orchestratedSystem } from "./support/system.ts";
 
 const TIMEOUT_SECONDS = 3;
 const SWEEP_SECONDS = 1;
-
-const AGENT_CONFIG = `
-max_concurrent_work: 2
-tasks:
-  echo:
-    command: ["echo", "{message}"]
-    timeout_seconds: 30
-  hold:
-    command: ["sleep", "{seconds}"]
-    timeout_seconds: 120
-`;
 
 interface Machine {
   readonly label: string;
@@ -66,7 +55,7 @@ const suite = suiteResources(
       const child = yield* startAgent({
         agentId: id,
         replyQueue: system.replyQueue,
-        config: `${AGENT_CONFIG}${machine.pool === undefined ? "" : `pool_name: ${machine.pool}\n`}`,
+        config: ECHO_AND_HOLD_CONFIG(machine.pool === undefined ? "" : `pool_name: ${machine.pool}\n`),
         env: { GPU_BACKEND: machine.gpus.length > 0 ? "nvidia" : "none", PATH: tools.path }
       });
       agents.set(machine.label, { id, child });

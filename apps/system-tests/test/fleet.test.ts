@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { Effect } from "effect";
 import { fixturesPolicy, gpuFixturesDir, makeFakeGpuTools, missingFixturesError, runLive, type FakeGpuTools } from "@homelab/testing";
-import { AGENT_UP_MS, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
+import { AGENT_UP_MS, ECHO_AND_HOLD_CONFIG, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { eventually, observeFor, repoRoot, type Child } from "./support/childProcess.ts";
 import { agentMatching, agentStatus, getAgent, listAgents, type RunningOrchestrator } from "./support/orchestratorProcess.ts";
 import type { RegistryDb } from "./support/registryDb.ts";
@@ -70,16 +70,7 @@ const expectedGpus = (m: FleetMachine): ReadonlyArray<ExpectedGpu> =>
   (JSON.parse(readFileSync(path.join(FIXTURES, `${m.fixture}.expected.json`), "utf8")) as { gpus: ReadonlyArray<ExpectedGpu> }).gpus;
 
 /** The agents' own task kinds: their capabilities. */
-const AGENT_CONFIG = (extra = "") => `
-max_concurrent_work: 2
-tasks:
-  echo:
-    command: ["echo", "{message}"]
-    timeout_seconds: 30
-  hold:
-    command: ["sleep", "{seconds}"]
-    timeout_seconds: 60
-${extra}`;
+const AGENT_CONFIG = ECHO_AND_HOLD_CONFIG;
 
 /** A fake GPU tool that prints the fixture, removed with the scope. */
 const fakeGpu = (m: FleetMachine) =>

@@ -21,6 +21,18 @@ export const requireAgentBundle = (): void => {
   }
 };
 
+/** An agent config with two task kinds, `echo {message}` and `hold` (sleep `{seconds}`, up to 60 s), two at once; `extra` YAML appended. */
+export const ECHO_AND_HOLD_CONFIG = (extra = "") => `
+max_concurrent_work: 2
+tasks:
+  echo:
+    command: ["echo", "{message}"]
+    timeout_seconds: 30
+  hold:
+    command: ["sleep", "{seconds}"]
+    timeout_seconds: 60
+${extra}`;
+
 export interface AgentProcessOptions {
   readonly agentId: string;
   readonly replyQueue: string;
