@@ -68,9 +68,8 @@ export class LiveEvents extends Context.Service<LiveEvents, LiveEventsShape>()("
         const cursor = new ChangeCursor();
         const refresh = new AgentRefresh();
 
-        const workFrame = (changed: ReadonlyArray<unknown>) =>
+        const workFrame = (now: string, changed: ReadonlyArray<unknown>) =>
           Effect.gen(function* () {
-            const now = yield* agents.databaseNow;
             const queued = yield* queueView(QUEUE_HEAD).pipe(Effect.provideService(WorkRegistry, work));
             const booked = yield* work.bookings;
             return frame("work", { now, work: changed, queued, queued_total: booked.queued, bookings: booked.vram });
@@ -93,7 +92,7 @@ export class LiveEvents extends Context.Service<LiveEvents, LiveEventsShape>()("
           if (changedAgents.length > 0) {
             yield* PubSub.publish(pubsub, { poll: n, bytes: frame("agents", { now, agents: changedAgents.map(agentView) }) });
           }
-          if (changedWork.length > 0) yield* PubSub.publish(pubsub, { poll: n, bytes: yield* workFrame(changedWork) });
+          if (changedWork.length > 0) yield* PubSub.publish(pubsub, { poll: n, bytes: yield* workFrame(now, changedWork) });
         });
 
         yield* Effect.forkScoped(
