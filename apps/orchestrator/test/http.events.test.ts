@@ -155,7 +155,7 @@ describe("GET /agents/:id/history", () => {
     expect(body.points[0]?.gpus[0]?.vram_available_gb).toBe(20);
   });
 
-  it("refuses a range that is backwards, too long or not ISO times, and an unknown agent, saying why", async () => {
+  it("refuses a range that is backwards, too long, not ISO times, in year 0000 or with a NUL, and an unknown agent, saying why", async () => {
     const answers = await runLive(
       Effect.gen(function* () {
         const api = yield* startWorkApi();
@@ -164,6 +164,8 @@ describe("GET /agents/:id/history", () => {
           yield* getJson(api, "/agents/hist-bad/history?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z"),
           yield* getJson(api, "/agents/hist-bad/history?since=2020-01-01T00:00:00Z&until=2026-01-01T00:00:00Z"),
           yield* getJson(api, "/agents/hist-bad/history?since=yesterday"),
+          yield* getJson(api, "/agents/hist-bad/history?since=0000-01-01T00:00:00Z"),
+          yield* getJson(api, "/agents/hist-bad/history?until=2026-01-01T00:00:00Z%00"),
           yield* getJson(api, "/agents/nobody/history")
         ].map((a) => [a.status, (a.json as { error: string }).error]);
       })
@@ -171,6 +173,8 @@ describe("GET /agents/:id/history", () => {
     expect(answers[0]).toEqual([400, expect.stringContaining("must be before until")]);
     expect(answers[1]).toEqual([400, expect.stringContaining("more than 366 days")]);
     expect(answers[2]).toEqual([400, expect.stringContaining("since")]);
-    expect(answers[3]).toEqual([404, 'agent "nobody" is not registered']);
+    expect(answers[3]).toEqual([400, expect.stringContaining("between 1970 and 9999")]);
+    expect(answers[4]).toEqual([400, expect.stringContaining("until")]);
+    expect(answers[5]).toEqual([404, 'agent "nobody" is not registered']);
   });
 });

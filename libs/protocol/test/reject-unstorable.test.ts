@@ -12,6 +12,22 @@ const resources = (...rest: Array<string | number>) => ["payload", "resources", 
 const heartbeat = JSON.parse(pythonHeartbeatJson) as { payload: { resources: { gpus: Array<Record<string, unknown>> } } };
 const gpu0 = heartbeat.payload.resources.gpus[0] ?? {};
 
+/** A heartbeat carrying a one-GPU inventory (the field the agent sends after each `nvidia-smi -q -x`). */
+const withInventory = JSON.stringify({
+  ...heartbeat,
+  payload: {
+    ...heartbeat.payload,
+    gpu_inventory: {
+      backend: "nvidia",
+      collected_at: "2026-12-06T03:00:00Z",
+      driver_version: "550.120",
+      cuda_version: "12.4",
+      gpus: [{ index: 0, uuid: "GPU-1", name: "RTX 4090", pci_bus_id: "00000000:01:00.0", mig_mode: null, mig_devices: 0, ecc_mode: null, power_limit_w: 450 }]
+    }
+  }
+});
+const inventory = (...rest: Array<string | number>) => ["payload", "gpu_inventory", ...rest];
+
 /** A heartbeat with `count` identical GPUs and sums and count that agree with them. */
 const heartbeatWithGpus = (count: number): string => {
   const gpus = Array.from({ length: count }, (_, index) => ({ ...gpu0, index, uuid: null }));
@@ -43,6 +59,10 @@ describe("schema_violation: what the database cannot store is refused, naming th
     ["65 GPUs", heartbeatWithGpus(65), "payload.resources.gpus", /at most 64 GPUs/],
     ["a GPU name of 257 characters", withField(pythonHeartbeatJson, resources("gpus", 0, "name"), "x".repeat(257)), "payload.resources.gpus[0].name", /at most 256 characters/],
     ["257 capabilities", withField(pythonHeartbeatJson, ["payload", "capabilities"], Array.from({ length: 257 }, (_, i) => `k${i}`)), "payload.capabilities", /at most 256 task kinds/],
+    ["a NUL in the GPU inventory's driver version", withField(withInventory, inventory("driver_version"), "550\u0000"), "payload.gpu_inventory.driver_version", /NUL/],
+    ["a lone surrogate in an inventory GPU's PCI bus id", withField(withInventory, inventory("gpus", 0, "pci_bus_id"), "0000\ud800"), "payload.gpu_inventory.gpus[0].pci_bus_id", /unpaired/],
+    ["an inventory collected in year 0000", withField(withInventory, inventory("collected_at"), "0000-01-01T00:00:00Z"), "payload.gpu_inventory.collected_at", /between 1970 and 9999/],
+    ["65 MIG devices on one GPU", withField(withInventory, inventory("gpus", 0, "mig_devices"), 65), "payload.gpu_inventory.gpus[0].mig_devices", /at most 64 MIG devices/],
     ["1,025 current work ids", withField(pythonHeartbeatJson, ["payload", "current_work"], Array.from({ length: 1025 }, (_, i) => `w${i}`)), "payload.current_work", /at most 1024 work ids/]
   ];
 
@@ -61,6 +81,10 @@ describe("schema_violation: what the database cannot store is refused, naming th
       expect(result._tag).toBe("Failure");
       if (result._tag === "Failure") expect(result.failure.path).toBe("payload.resources.gpus[0].name");
     }
+  });
+
+  it("accepts a heartbeat with a GPU inventory", () => {
+    expect(decodeOk(withInventory).type).toBe("work_status");
   });
 
   it("accepts the limits themselves: 64 GPUs, index 1023, 1970, a surrogate pair, sums off by 0.01", () => {
