@@ -1,6 +1,6 @@
 import { Clock, Effect, Exit, Option, type Scope } from "effect";
 import type { StatusUpdate, WorkResult } from "@homelab/protocol";
-import { AgentRegistry, type OfflineTransition, type RegistryError, type StatusTransition, WorkRegistry } from "@homelab/registry";
+import { AgentRegistry, type OfflineTransition, type RegistryError, SHUTDOWN_REASON, type StatusTransition, WorkRegistry } from "@homelab/registry";
 import { makeBatcher } from "./Batcher.ts";
 import type { Handled, ReplyHandler } from "@homelab/broker";
 import { makeWritePolicy, type Refusal, writeBisecting } from "./WritePolicy.ts";
@@ -117,7 +117,7 @@ export const makeIngest = (options: {
               });
             } else {
               const { agentId, bootId } = step.event;
-              const outcome = yield* persist(registry.markOffline([agentId], "agent_shutdown", { bootId }));
+              const outcome = yield* persist(registry.markOffline([agentId], SHUTDOWN_REASON, { bootId }));
               if (outcome._tag === "Refused") step.event.refused = outcome;
               else if (outcome.value.length > 0) {
                 yield* logTransitions(outcome.value);

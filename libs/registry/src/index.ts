@@ -19,6 +19,7 @@ export {
   type StatusTransition
 } from "./Services/AgentRegistry.ts";
 export { RegistryError } from "./errors.ts";
+export { SHUTDOWN_REASON } from "./repository/heartbeats.ts";
 export { classifyFailure, type FailureKind, sqlState } from "./errors.ts";
 export { defaultMigrationsFolder, MIGRATION_LOCK_KEY, ROUTE_LOCK_KEY, SWEEP_LOCK_KEY } from "./migrations.ts";
 export {

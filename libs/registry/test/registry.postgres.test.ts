@@ -118,7 +118,7 @@ describeRepository(
               });
             const results = [yield* both(1)];
             for (let round = 1; round <= rounds; round++) {
-              yield* a.markOffline(ids, "agent_shutdown");
+              yield* a.markOffline(ids, "no heartbeat for over 90 s");
               results.push(yield* both(2 * round + 1));
             }
             return {

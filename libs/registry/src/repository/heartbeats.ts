@@ -32,6 +32,12 @@ export const latestPerAgent = (batch: ReadonlyArray<StatusUpdate>): ReadonlyArra
 
 export const REGISTERED = "first heartbeat";
 export const BACK_ONLINE = "heartbeat";
+/**
+ * The offline reason of an agent that announced its shutdown. Its boot has
+ * ended: a heartbeat of that boot arriving afterwards (sent before the
+ * shutdown, applied late by another orchestrator on the same queue) is stale.
+ */
+export const SHUTDOWN_REASON = "agent_shutdown";
 
 /**
  * One statement for the whole batch, sent as a single JSON parameter (the
@@ -42,7 +48,9 @@ export const BACK_ONLINE = "heartbeat";
  *    and reads their liveness. Under READ COMMITTED a row another
  *    transaction just changed is read as that transaction left it.
  * 2. `upserted` inserts new agents and updates known ones only when the
- *    heartbeat is newer: another boot_id, or a higher seq. The sort above
+ *    heartbeat is newer: another boot_id, or a higher seq of a boot that has
+ *    not announced its shutdown (a stopped boot sends nothing after its
+ *    `agent_shutdown`, so its own heartbeats that come later are stale). The sort above
  *    the join makes every `previous` lock come before the first write.
  *    `xmax = 0` marks a row this statement inserted.
  * 3. `history` (unless turned off) adds each applied heartbeat as its
@@ -129,7 +137,8 @@ upserted as (
       when r.boot_id = excluded.boot_id then r.gpu_inventory
     end,
     updated_at = now()
-  where (r.boot_id = excluded.boot_id and excluded.last_seq > r.last_seq)
+  where (r.boot_id = excluded.boot_id and excluded.last_seq > r.last_seq
+      and not (r.status = 'offline' and r.offline_reason is not distinct from ${SHUTDOWN_REASON}::text))
     or (r.boot_id <> excluded.boot_id and (
       -- Boot order: an older boot's late heartbeat never overwrites a newer
       -- boot. Without both start times (older agents), today's rule: the

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { Effect, Option } from "effect";
 import { AgentRegistry, WorkRegistry } from "../../src/index.ts";
-import { exec, heartbeat } from "../fixtures.ts";
+import { BOOT_2, exec, heartbeat } from "../fixtures.ts";
 import type { Run } from "./run.ts";
 
 const far = { since: "2000-01-01T00:00:00.000Z", until: "2100-01-01T00:00:00.000Z" };
@@ -68,7 +68,8 @@ export const historyTests = (run: Run): void =>
           yield* r.markOffline(["why-a"], "agent_shutdown");
           yield* r.markOffline(["why-b"], "no heartbeat for over 90 s");
           const offline = [yield* reason("why-a"), yield* reason("why-b")];
-          yield* r.applyHeartbeats([heartbeat("why-a", { seq: 2 })]);
+          // Back with its next boot (a stopped boot's own heartbeats never revive it).
+          yield* r.applyHeartbeats([heartbeat("why-a", { seq: 0, boot: BOOT_2 })]);
           return { online, offline, back: yield* reason("why-a") };
         })
       );

@@ -1,6 +1,6 @@
 import { Effect, Option } from "effect";
-import { AgentRegistry } from "../../src/index.ts";
-import { ageHeartbeat, heartbeat, storedTransitions } from "../fixtures.ts";
+import { AgentRegistry, SHUTDOWN_REASON } from "../../src/index.ts";
+import { ageHeartbeat, BOOT_1, BOOT_2, heartbeat, storedTransitions } from "../fixtures.ts";
 import type { Run } from "./run.ts";
 
 export const livenessTests = (run: Run): void =>
@@ -70,7 +70,7 @@ export const livenessTests = (run: Run): void =>
         Effect.gen(function* () {
           const r = yield* AgentRegistry;
           yield* r.applyHeartbeats([heartbeat("a", { seq: 1 })]);
-          yield* r.markOffline(["a"], "agent_shutdown");
+          yield* r.markOffline(["a"], "no heartbeat for over 90 s");
           const result = yield* r.applyHeartbeats([heartbeat("a", { seq: 2 })]);
           return { result, agent: Option.getOrThrow(yield* r.getAgent("a")), stored: yield* storedTransitions };
         })
@@ -84,6 +84,27 @@ export const livenessTests = (run: Run): void =>
         ["online", "offline"],
         ["offline", "online"]
       ]);
+    });
+
+    it("keeps offline a boot that announced its shutdown when its own earlier heartbeat arrives late, and brings the agent back with its next boot", async () => {
+      // Two orchestrators share the reply queue: one applies the shutdown while
+      // the other still holds the boot's last (draining) heartbeat in a batch.
+      const { late, afterLate, next, afterNext } = await run(
+        Effect.gen(function* () {
+          const r = yield* AgentRegistry;
+          yield* r.applyHeartbeats([heartbeat("stopping", { seq: 1 })]);
+          yield* r.markOffline(["stopping"], SHUTDOWN_REASON, { bootId: BOOT_1 });
+          const late = yield* r.applyHeartbeats([heartbeat("stopping", { seq: 2, status: "draining" })]);
+          const afterLate = Option.getOrThrow(yield* r.getAgent("stopping"));
+          const next = yield* r.applyHeartbeats([heartbeat("stopping", { seq: 0, boot: BOOT_2 })]);
+          const afterNext = Option.getOrThrow(yield* r.getAgent("stopping"));
+          return { late, afterLate, next, afterNext };
+        })
+      );
+      expect(late).toEqual({ applied: 0, ignored: 1, transitions: [] });
+      expect([afterLate.status, afterLate.offline_reason]).toEqual(["offline", SHUTDOWN_REASON]);
+      expect(next.transitions.map((t) => [t.from, t.to])).toEqual([["offline", "online"]]);
+      expect([afterNext.status, afterNext.boot_id]).toEqual(["online", BOOT_2]);
     });
 
     it("counts only online agents", async () => {
