@@ -7,7 +7,19 @@ import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { Effect } from "effect";
 import type { Page } from "playwright-core";
-import { makeFakeGpuTools, nvidiaCsv, RTX_3060, RTX_4090, runLive, type FakeGpuTools } from "@homelab/testing";
+import { randomUUID } from "node:crypto";
+import {
+  heartbeat,
+  makeFakeGpuTools,
+  nvidiaCsv,
+  replyPublisher,
+  resources,
+  RTX_3060,
+  RTX_4090,
+  runLive,
+  uniqueName,
+  type FakeGpuTools
+} from "@homelab/testing";
 import { AGENT_UP_MS, ECHO_AND_HOLD_CONFIG, requireAgentBundle, startAgent } from "./support/agentProcess.ts";
 import { launchBrowser } from "./support/browser.ts";
 import { repoRoot, type Child } from "./support/childProcess.ts";
@@ -186,6 +198,46 @@ describe("the dashboard in a real browser", () => {
     await page.locator(`[data-agent-id="${id}"] [data-testid="liveness"][data-value="online"]`).waitFor({ timeout: 10_000 });
     expect(await liveness.textContent()).toMatch(/online/);
     expect(((await orchestrator.get(`/agents/${id}`)).body as { drained: boolean }).drained).toBe(false);
+  });
+
+  it("lists a long fleet at once, and draws a far agent's card in full, with its figures, when it is scrolled into view", async () => {
+    const { page, replyQueue } = suite();
+    await tab(page, "fleet");
+    const prefix = uniqueName("far");
+    const FAR = 80;
+    const freeOf = (i: number) => 1 + (i % 20);
+    await runLive(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const publisher = yield* replyPublisher(replyQueue);
+          for (let i = 0; i < FAR; i++) {
+            const free = freeOf(i);
+            const gpu = { ...resources().gpus[0]!, vram_used_gb: 24 - free, vram_available_gb: free };
+            const message = heartbeat({
+              agentId: `${prefix}-${String(i).padStart(2, "0")}`,
+              bootId: randomUUID(),
+              seq: 1,
+              resources: resources({ gpus: [gpu], gpu_vram_available_gb: free })
+            });
+            yield* Effect.promise(() => publisher.send(message));
+          }
+        })
+      )
+    );
+    await page.locator(`[data-testid="fleet-count"][data-value="${FAR + MACHINES.length}"]`).waitFor({ timeout: 15_000 });
+    // Every agent is listed; the last ones, far below the view, are stand-ins until scrolled to.
+    expect(await page.locator("ul.cards > li").count()).toBe(FAR + MACHINES.length);
+    const standIns = page.locator(`ul.cards > li[data-stand-in^="${prefix}-"]`);
+    expect(await standIns.count()).toBeGreaterThan(0);
+    const last = standIns.last();
+    const lastId = (await last.getAttribute("data-stand-in")) ?? "";
+    expect(lastId.startsWith(prefix)).toBe(true);
+    expect(await card(page, lastId).count()).toBe(0);
+    await last.scrollIntoViewIfNeeded();
+    const gpuRow = card(page, lastId).locator("li[data-gpu-index]");
+    await gpuRow.waitFor({ timeout: 5_000 });
+    expect(Number(await gpuRow.getAttribute("data-vram-free"))).toBe(freeOf(Number(lastId.slice(prefix.length + 1))));
+    await page.evaluate("window.scrollTo(0, 0)");
   });
 
   it("draws history charts with points after a few heartbeats", async () => {
