@@ -21,10 +21,13 @@
  *    animation frames (p50 / p99 / max) and the main thread's long tasks
  *    (> 50 ms: count, longest, total blocking time), and how long a click on
  *    the Work tab, and back on the Fleet tab, takes to be painted (5 each).
- * 3. Ingest with pages: the generator publishes as fast as its window allows
- *    for `seconds`, and the orchestrator's processed heartbeats/s is read from
- *    /metrics over that window; with no page open, then with `pages` live
- *    feeds (GET /events streams read and discarded by this process: the
+ * 3. Ingest with pages: the generator (tools/loadgen/main.ts, a process of
+ *    its own, the same agents) publishes as fast as its window allows for
+ *    `seconds`; the rate is every heartbeat it published over the time from
+ *    its start until the orchestrator has processed them all (/metrics), so
+ *    a backlog the orchestrator cannot clear counts against it; with no page open, then with `pages` live
+ *    feeds (GET /events streams read and discarded by a process of their own,
+ *    tools/bench/live-feeds.ts, so the generator here is not slowed: the
  *    server's side of a page; browsers rendering 50 pages would measure the
  *    browsers on this 2-core machine, not the orchestrator), alternating
  *    which goes first over `rounds` rounds. Reported: each mode's rate, the
@@ -35,6 +38,8 @@
  * and AMQP_URL as for the apps; everything created is removed at the end.
  */
 import { spawn } from "node:child_process";
+import path from "node:path";
+import { createInterface } from "node:readline";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { chromium, type Page } from "playwright-core";
@@ -43,6 +48,7 @@ import { deadLetterQueueName } from "@homelab/protocol";
 import { parseMetrics } from "@homelab/testing";
 import { DEFAULT_AMQP_URL, makeFleet, newRunId, runLoad } from "../loadgen/agents.ts";
 import { sumOf } from "./ingest/histogram.ts";
+import { repoRoot } from "./ingest/settings.ts";
 import { cpuWindow, postgresGroups } from "./procstat.ts";
 import {
   children,
@@ -76,37 +82,34 @@ const processed = async (base: string): Promise<number> => {
   return sumOf(scrape, "homelab_heartbeats_applied_total") + sumOf(scrape, "homelab_heartbeats_ignored_total");
 };
 
-/** `count` live feeds read and thrown away until `stop` aborts them. */
+/** `count` live feeds read and thrown away by a process of its own (tools/bench/live-feeds.ts) until closed. */
 const openFeeds = async (base: string, count: number) => {
-  const stop = new AbortController();
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "tools/bench/live-feeds.ts"), base, String(count)], {
+    cwd: repoRoot,
+    stdio: ["pipe", "pipe", "pipe"]
+  });
+  children.add(child);
+  const stderr = tail();
+  child.stderr?.on("data", stderr.push);
+  let ready = false;
   let bytes = 0;
-  const feeds = await Promise.all(
-    Array.from({ length: count }, async () => {
-      const response = await fetch(`${base}/events`, { signal: stop.signal });
-      const reader = response.body?.getReader();
-      if (reader === undefined) throw new Error("GET /events has no body");
-      const first = await reader.read();
-      bytes += first.value?.length ?? 0;
-      // In an object: an async function returning the promise itself would wait for the feed to end.
-      const draining = (async () => {
-        try {
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) return;
-            bytes += value.length;
-          }
-        } catch {
-          // aborted: the page went
-        }
-      })();
-      return { draining };
-    })
-  );
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    const v = JSON.parse(line) as { ready?: boolean; bytes?: number };
+    if (v.ready === true) ready = true;
+    if (typeof v.bytes === "number") bytes = v.bytes;
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  for (let waited = 0; !ready; waited += 100) {
+    if (child.exitCode !== null || waited > 60_000) throw new Error(`the live feeds did not open: ${stderr.text() || "(no output)"}`);
+    await sleep(100);
+  }
   return {
+    pid: child.pid ?? 0,
     bytes: () => bytes,
     close: async () => {
-      stop.abort();
-      await Promise.all(feeds.map((f) => f.draining));
+      child.stdin?.end();
+      await exited;
+      children.delete(child);
     }
   };
 };
@@ -188,6 +191,36 @@ const SCROLL_THROUGH = (agents: number) => `(async () => {
 const snapshotAt = (page: Page) =>
   page.evaluate(`performance.getEntriesByName("homelab:snapshot-received")[0]?.startTime ?? NaN`) as Promise<number>;
 
+/** `seconds` of heartbeats as fast as the window allows, by tools/loadgen/main.ts in its own process (the same agents: `runId`). */
+const generate = async (
+  queue: string,
+  runId: string,
+  agents: number,
+  seconds: number,
+  /** Called when it is connected and about to publish (its first line), so its start-up is not timed. */
+  onStart: () => Promise<void>
+): Promise<{ confirmed: number; rate: number }> => {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(repoRoot, "tools/loadgen/main.ts"), "--agents", String(agents), "--rate", "max", "--seconds", String(seconds), "--queue", queue, "--run", runId],
+    { cwd: repoRoot, env: { ...process.env, AMQP_URL: amqpUrl }, stdio: ["ignore", "pipe", "pipe"] }
+  );
+  children.add(child);
+  const output = tail();
+  let started: Promise<void> | undefined;
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output.push(chunk);
+    started ??= onStart();
+  });
+  child.stderr?.on("data", output.push);
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  await started;
+  children.delete(child);
+  const summary = /confirmed (\d+), failed \d+ in [\d.]+ s = (\d+) confirmed\/s/.exec(output.text());
+  if (code !== 0 || summary === null) throw new Error(`the load generator failed (exit ${code}): ${output.text()}`);
+  return { confirmed: Number(summary[1]), rate: Number(summary[2]) };
+};
+
 const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 const main = async (): Promise<number> => {
@@ -229,7 +262,8 @@ const main = async (): Promise<number> => {
   }
 
   // A fleet heartbeating once a second each, for the whole browser part.
-  const fleet = makeFleet(newRunId(), agentCount);
+  const runId = newRunId();
+  const fleet = makeFleet(runId, agentCount);
   const browserSeconds = 40;
   log(`${fmt(agentCount)} agents heartbeating every second`);
   const steady = runLoad({ amqpUrl, queue: replyQueue, agents: agentCount, fleet, rate: agentCount, seconds: browserSeconds });
@@ -278,36 +312,50 @@ const main = async (): Promise<number> => {
 
   // Ingest with and without live feeds, alternating.
   const rates: Record<"none" | "pages", Array<number>> = { none: [], pages: [] };
+  const generated: Record<"none" | "pages", Array<number>> = { none: [], pages: [] };
   // CPU per processed heartbeat (/proc): the orchestrator's own, and PostgreSQL's backends for its database.
   const cpu: Record<"none" | "pages", { orchestratorS: number; postgresS: number; heartbeats: number }> = {
     none: { orchestratorS: 0, postgresS: 0, heartbeats: 0 },
     pages: { orchestratorS: 0, postgresS: 0, heartbeats: 0 }
   };
   let feedBytes = 0;
+  // CPU of the process reading the feeds (the pages' side), over the windows with feeds.
+  let feedCpuS = 0;
   for (let r = 0; r < rounds; r++) {
     for (const mode of r % 2 === 0 ? (["none", "pages"] as const) : (["pages", "none"] as const)) {
       const feeds = mode === "pages" ? await openFeeds(base, pageCount) : undefined;
-      const load = runLoad({ amqpUrl, queue: replyQueue, agents: agentCount, fleet, rate: Number.POSITIVE_INFINITY, seconds });
-      await sleep(1000);
-      const window = cpuWindow([{ label: "orchestrator", pids: [child.pid ?? 0] }, ...postgresGroups(`bench_${suffix}_dash`)]);
+      const window = cpuWindow([
+        { label: "orchestrator", pids: [child.pid ?? 0] },
+        ...postgresGroups(`bench_${suffix}_dash`),
+        ...(feeds === undefined ? [] : [{ label: "feeds", pids: [feeds.pid] }])
+      ]);
       await window.start();
+      // Nothing is in flight between rounds: the count now is where this round starts.
       const before = await processed(base);
-      const t0 = performance.now();
-      await sleep((seconds - 2) * 1000);
-      const after = await processed(base);
+      let t0 = 0;
+      // The generator in a process of its own (in this one it slowed this process's timers and reads).
+      const sent = await generate(replyQueue, runId, agentCount, seconds, async () => {
+        t0 = performance.now();
+      });
+      // Throughput: everything it published, until the orchestrator has processed it all.
+      let done = await processed(base);
+      for (let i = 0; i < 1200 && done - before < sent.confirmed; i++) {
+        await sleep(50);
+        done = await processed(base);
+      }
+      const elapsed = (performance.now() - t0) / 1000;
       const report = await window.stop();
-      rates[mode].push((after - before) / ((performance.now() - t0) / 1000));
-      cpu[mode].heartbeats += after - before;
+      rates[mode].push((done - before) / elapsed);
+      generated[mode].push(sent.rate);
+      cpu[mode].heartbeats += done - before;
       cpu[mode].orchestratorS += report.groups.find((g) => g.label === "orchestrator")?.cpuSeconds ?? 0;
       cpu[mode].postgresS += report.groups.find((g) => g.label.startsWith("postgres: backends"))?.cpuSeconds ?? 0;
-      const sent = await load;
-      // Let the backlog drain before the next window.
-      for (let i = 0; i < 600 && (await processed(base)) < sent.confirmed; i++) await sleep(100);
+      feedCpuS += report.groups.find((g) => g.label === "feeds")?.cpuSeconds ?? 0;
       if (feeds !== undefined) {
         feedBytes += feeds.bytes();
         await feeds.close();
       }
-      log(`round ${r + 1} ${mode}: ${fmt(rates[mode].at(-1) ?? Number.NaN)} heartbeats/s`);
+      log(`round ${r + 1} ${mode}: ${fmt(rates[mode].at(-1) ?? Number.NaN)} heartbeats/s processed (published and processed, end to end); the generator alone: ${fmt(generated[mode].at(-1) ?? Number.NaN)}/s confirmed`);
     }
   }
 
@@ -331,12 +379,12 @@ const main = async (): Promise<number> => {
       ...(rounds === 0
         ? ["(ingest part skipped: rounds=0)"]
         : [
-        "| live feeds open | heartbeats/s processed (per round) | mean | orchestrator CPU µs / heartbeat | PostgreSQL CPU µs / heartbeat |",
-        "|---|---|---|---|---|",
-        `| 0 | ${rates.none.map((x) => fmt(x)).join(" / ")} | ${fmt(mean(rates.none))} | ${perBeat("none", "orchestratorS")} | ${perBeat("none", "postgresS")} |`,
-        `| ${pageCount} | ${rates.pages.map((x) => fmt(x)).join(" / ")} | ${fmt(mean(rates.pages))} | ${perBeat("pages", "orchestratorS")} | ${perBeat("pages", "postgresS")} |`,
+        "| live feeds open | heartbeats/s published and processed (per round) | mean | generator's confirmed rate (per round) | orchestrator CPU µs / heartbeat | PostgreSQL CPU µs / heartbeat |",
+        "|---|---|---|---|---|---|",
+        `| 0 | ${rates.none.map((x) => fmt(x)).join(" / ")} | ${fmt(mean(rates.none))} | ${generated.none.map((x) => fmt(x)).join(" / ")} | ${perBeat("none", "orchestratorS")} | ${perBeat("none", "postgresS")} |`,
+        `| ${pageCount} | ${rates.pages.map((x) => fmt(x)).join(" / ")} | ${fmt(mean(rates.pages))} | ${generated.pages.map((x) => fmt(x)).join(" / ")} | ${perBeat("pages", "orchestratorS")} | ${perBeat("pages", "postgresS")} |`,
         "",
-        `ratio with ${pageCount} feeds ÷ none: ${fmt(ratio, 3)} (the feeds received ${fmt(feedBytes / 1024 / 1024, 1)} MiB in all)`
+        `ratio with ${pageCount} feeds ÷ none: ${fmt(ratio, 3)} (the feeds received ${fmt(feedBytes / 1024 / 1024, 1)} MiB in all; reading them cost their own process ${fmt(feedCpuS, 1)} s of CPU over the windows)`
         ])
     ].join("\n")
   );

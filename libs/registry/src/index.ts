@@ -4,6 +4,7 @@
  * and the AgentRegistry repository.
  */
 export {
+  type AgentChange,
   type AgentFilter,
   type AgentDetail,
   type FleetAgent,

@@ -83,10 +83,12 @@ export class LiveEvents extends Context.Service<LiveEvents, LiveEventsShape>()("
           }
           const now = yield* agents.databaseNow;
           const since = cursor.since(now);
-          const changedAgents = refresh.take(
-            cursor.fresh("agent", yield* agents.listAgents({ updatedSince: since }), (a) => a.agent_id),
+          // Who changed is read without figures; only the agents due now are read whole.
+          const due = refresh.take(
+            cursor.fresh("agent", yield* agents.agentChanges(since), (a) => a.agent_id),
             yield* Clock.currentTimeMillis
           );
+          const changedAgents = due.length === 0 ? [] : yield* agents.listAgents({ ids: due });
           const changedWork = cursor.fresh("work", yield* work.list({ updatedSince: since, limit: BATCH_LIMIT }), (w) => w.work_id);
           cursor.advance(now);
           if (changedAgents.length > 0) {

@@ -57,6 +57,7 @@ export const makeTestRegistry = (initial: ReadonlyArray<AgentRecord> = []): Test
     markOffline: () => notModelled("markOffline"),
     setDrained: () => notModelled("setDrained"),
     pruneHistory: () => notModelled("pruneHistory"),
+    agentChanges: () => notModelled("agentChanges"),
     databaseNow: read("databaseNow", () => new Date().toISOString()),
     history: (agentId, since, until) =>
       read("history", () => {

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, lt, sql } from "drizzle-orm";
+import { and, asc, count, eq, inArray, lt, sql } from "drizzle-orm";
 import { Effect, Layer, Option, Schedule, Schema } from "effect";
 import type { StatusUpdate } from "@homelab/protocol";
 import { type AgentFilter, AgentRegistry, type AgentRegistryShape, type CapacityFilter } from "../Services/AgentRegistry.ts";
@@ -8,7 +8,7 @@ import { SWEEP_LOCK_KEY } from "../migrations.ts";
 import { RegistryDatabase } from "../Services/RegistryDatabase.ts";
 import { capacityStatement, CapacityRow, withTotals } from "../repository/capacity.ts";
 import { ApplyRow, applyStatement, latestPerAgent } from "../repository/heartbeats.ts";
-import { fleetStatement, FleetRow } from "../repository/fleet.ts";
+import { agentChangesStatement, AgentChangeRow, fleetStatement, FleetRow } from "../repository/fleet.ts";
 import { historyStatement, HistoryRow, pruneHistoryStatement } from "../repository/history.ts";
 import { markOfflineStatement, MarkOfflineRow } from "../repository/offline.ts";
 import { agentColumns, agentDetailColumns, AgentDetailRow, AgentRow, Count, isoUtc } from "../repository/rows.ts";
@@ -91,12 +91,18 @@ export const makeAgentRegistry = Effect.gen(function* () {
           and(
             filter.status === undefined ? undefined : eq(agentRegistry.status, filter.status),
             filter.pool === undefined ? undefined : eq(agentRegistry.poolName, filter.pool),
-            filter.updatedSince === undefined ? undefined : sql`${agentRegistry.updatedAt} >= ${filter.updatedSince}::timestamptz`
+            filter.updatedSince === undefined ? undefined : sql`${agentRegistry.updatedAt} >= ${filter.updatedSince}::timestamptz`,
+            filter.ids === undefined ? undefined : inArray(agentRegistry.agentId, [...filter.ids])
           )
         )
         .orderBy(asc(agentRegistry.agentId))
     );
     return yield* decodeRows("listAgents", AgentRow)(rows);
+  });
+
+  const agentChanges = Effect.fn("AgentRegistry.agentChanges")(function* (since: string) {
+    const rows = yield* use("agentChanges", (db) => db.execute(agentChangesStatement(since)));
+    return yield* decodeRows("agentChanges", AgentChangeRow)(rowsOf(rows));
   });
 
   const getAgent = Effect.fn("AgentRegistry.getAgent")(function* (agentId: string) {
@@ -157,6 +163,7 @@ export const makeAgentRegistry = Effect.gen(function* () {
     markOffline,
     countOnline,
     listAgents,
+    agentChanges,
     getAgent,
     fleet,
     history,

@@ -81,6 +81,23 @@ export interface AgentFilter {
   readonly pool?: string;
   /** Changed at or after this time (ISO, the database clock): what the live page's event batches read. */
   readonly updatedSince?: string;
+  /** Only these agents. */
+  readonly ids?: ReadonlyArray<string>;
+}
+
+/**
+ * An agent changed since a time, read without its figures: what the live
+ * feed polls twice a second to decide whom to send now (tools/bench/dashboard.ts).
+ */
+export interface AgentChange {
+  readonly agent_id: string;
+  readonly updated_at: string;
+  /**
+   * What a page must show at once when it changes: liveness, the agent's own
+   * status, drained, offline reason, pool, max_concurrent_work and kinds, as
+   * one string. Equal signatures: only figures and the heartbeat time moved.
+   */
+  readonly signature: string;
 }
 
 /** One minute of an agent's history: its first heartbeat applied in that minute. */
@@ -176,6 +193,8 @@ export interface AgentRegistryShape {
   ) => Effect.Effect<ReadonlyArray<OfflineTransition>, RegistryError>;
   readonly countOnline: Effect.Effect<number, RegistryError>;
   readonly listAgents: (filter: AgentFilter) => Effect.Effect<ReadonlyArray<AgentRecord>, RegistryError>;
+  /** Agents changed at or after `since` (ISO, the database clock), without their figures. */
+  readonly agentChanges: (since: string) => Effect.Effect<ReadonlyArray<AgentChange>, RegistryError>;
   readonly getAgent: (agentId: string) => Effect.Effect<Option.Option<AgentDetail>, RegistryError>;
   /** Every agent, online and offline, with only what the fleet's Prometheus series show (a lean read for /metrics). */
   readonly fleet: Effect.Effect<ReadonlyArray<FleetAgent>, RegistryError>;

@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import { Schema } from "effect";
 import { AgentStatus } from "@homelab/protocol";
-import { Liveness } from "./rows.ts";
+import { isoUtc, Liveness } from "./rows.ts";
 
 // What a /metrics scrape reads of every agent, and nothing else: the figures
 // the fleet series show, with only the GPUs out of resource_metrics. The
@@ -60,3 +60,20 @@ select coalesce(json_agg(json_build_object(
   'gpus', r.resource_metrics -> 'gpus'
 ) order by r.agent_id), '[]'::json) as fleet
 from agent_registry r`;
+
+// What the live feed polls: who changed since a time, and a signature of what
+// a page must show at once (everything but the figures and heartbeat time),
+// built by the database so no agent's metrics are read or decoded.
+export const AgentChangeRow = Schema.Struct({
+  agent_id: Schema.String,
+  updated_at: Schema.String,
+  signature: Schema.String
+});
+
+export const agentChangesStatement = (since: string): SQL => sql`
+select r.agent_id, ${isoUtc(sql`r.updated_at`)} as updated_at,
+  concat_ws('|', r.status, r.reported_status, r.drained, coalesce(r.offline_reason, ''), r.pool_name,
+    coalesce(r.max_concurrent_work::text, ''), r.capabilities::text) as signature
+from agent_registry r
+where r.updated_at >= ${since}::timestamptz
+order by r.agent_id`;

@@ -98,4 +98,31 @@ export const historyTests = (run: Run): void =>
       expect(seen.workBefore).toBe(0);
       expect(seen.workAfter).toEqual(["0b7e6f4e-3f51-4c1e-9a53-6a2f0c1d2eff"]);
     });
+
+    it("lists who changed since a moment without their figures, with a signature that moves only with what a page shows at once", async () => {
+      const seen = await run(
+        Effect.gen(function* () {
+          const r = yield* AgentRegistry;
+          yield* r.applyHeartbeats([heartbeat("sig-a", { seq: 1 }), heartbeat("sig-b", { seq: 1 }), heartbeat("sig-c", { seq: 1 })]);
+          const signature = (id: string) =>
+            Effect.map(r.agentChanges("1970-01-01T00:00:00.000Z"), (all) => all.find((c) => c.agent_id === id)?.signature);
+          const before = { a: yield* signature("sig-a"), b: yield* signature("sig-b"), c: yield* signature("sig-c") };
+          yield* exec(sql`select pg_sleep(0.01)`);
+          const mark = yield* r.databaseNow;
+          // a: only figures move; b: its own status; c: drained through the API.
+          yield* r.applyHeartbeats([heartbeat("sig-a", { seq: 2, coresFree: 3, gpus: [7] }), heartbeat("sig-b", { seq: 2, status: "busy" })]);
+          yield* r.setDrained("sig-c", true);
+          const changes = yield* r.agentChanges(mark);
+          const after = { a: yield* signature("sig-a"), b: yield* signature("sig-b"), c: yield* signature("sig-c") };
+          const picked = yield* r.listAgents({ ids: ["sig-c", "sig-a", "nobody"] });
+          return { before, after, changed: changes.map((c) => c.agent_id), mark, at: changes.map((c) => c.updated_at), picked: picked.map((a) => a.agent_id) };
+        })
+      );
+      expect(seen.changed).toEqual(["sig-a", "sig-b", "sig-c"]);
+      expect(seen.at.every((at) => at >= seen.mark && /Z$/.test(at))).toBe(true);
+      expect(seen.after.a).toBe(seen.before.a);
+      expect(seen.after.b).not.toBe(seen.before.b);
+      expect(seen.after.c).not.toBe(seen.before.c);
+      expect(seen.picked).toEqual(["sig-a", "sig-c"]);
+    });
   });
