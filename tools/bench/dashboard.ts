@@ -40,6 +40,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { chromium, type Page } from "playwright-core";
@@ -48,7 +49,6 @@ import { deadLetterQueueName } from "@homelab/protocol";
 import { parseMetrics } from "@homelab/testing";
 import { DEFAULT_AMQP_URL, makeFleet, newRunId, runLoad } from "../loadgen/agents.ts";
 import { sumOf } from "./ingest/histogram.ts";
-import { repoRoot } from "./ingest/settings.ts";
 import { cpuWindow, postgresGroups } from "./procstat.ts";
 import {
   children,
@@ -66,6 +66,7 @@ import {
   wholeArg
 } from "./support.ts";
 
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const usage = "usage: dashboard.ts [agents=500] [pages=50] [rounds=3] [seconds=10]";
 const agentCount = wholeArg(usage, 2, 500, 1, 10_000);
 const pageCount = wholeArg(usage, 3, 50, 1, 1000);
@@ -187,6 +188,16 @@ const SCROLL_THROUGH = (agents: number) => `(async () => {
   return { took, meanCardHeight: heights.reduce((a, b) => a + b, 0) / heights.length };
 })()`;
 
+// Where a load's time went (page clock): the page, its script, the app started, the live feed asked for, its first bytes, the snapshot decoded.
+const FIRST_VISIT = `(() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  const script = performance.getEntriesByType("resource").find((e) => e.name.endsWith(".js"));
+  const mark = (name) => performance.getEntriesByName(name)[0]?.startTime ?? NaN;
+  const ms = (x) => Math.round(x) + " ms";
+  return "page received " + ms(nav.responseEnd) + ", script " + ms(script?.responseEnd ?? NaN) + ", DOMContentLoaded " + ms(nav.domContentLoadedEventEnd) +
+    ", live feed requested " + ms(mark("homelab:feed-requested")) + ", its first bytes " + ms(mark("homelab:feed-bytes")) + ", snapshot decoded " + ms(mark("homelab:snapshot-received"));
+})()`;
+
 /** When the page had its snapshot (page clock), from the dashboard's own mark. */
 const snapshotAt = (page: Page) =>
   page.evaluate(`performance.getEntriesByName("homelab:snapshot-received")[0]?.startTime ?? NaN`) as Promise<number>;
@@ -280,7 +291,10 @@ const main = async (): Promise<number> => {
   const firstScreen: Array<number> = [];
   const dataAt: Array<number> = [];
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // The renderer is started (as in a browser the user already has open); the first load still has nothing cached or compiled.
+  await page.goto("about:blank");
   const jumps: Array<number> = [];
+  let firstVisit = "";
   const throughs: Array<{ took: number; meanCardHeight: number }> = [];
   for (let i = 0; i < 5; i++) {
     await page.goto(`${base}/`);
@@ -294,6 +308,7 @@ const main = async (): Promise<number> => {
     const handle = await page.waitForFunction(VIEW_COMPLETE(agentCount), undefined, { timeout: 30_000, polling: "raf" });
     renders.push(Number(await handle.jsonValue()));
     dataAt.push(await snapshotAt(page));
+    if (i === 0) firstVisit = String(await page.evaluate(FIRST_VISIT));
     jumps.push(Number(await page.evaluate(JUMP_TO_END(agentCount))));
     if (i === 4) throughs.push((await page.evaluate(SCROLL_THROUGH(agentCount))) as { took: number; meanCardHeight: number });
   }
@@ -370,7 +385,9 @@ const main = async (): Promise<number> => {
       "",
       `node ${process.version}, Chromium ${browser.version()} headless, ${new Date().toISOString()}; PostgreSQL and RabbitMQ local.`,
       "",
-      `First render (page clock, navigation start → the fleet view complete: ${fmt(agentCount)} agents listed, every one in the 1280×900 view drawn in full), ${renders.length} loads of one browser (the first is cold): ${renders.map((r) => fmt(r)).join(" / ")} ms, of which waiting for the snapshot (navigation → snapshot received): ${dataAt.map((r) => fmt(r)).join(" / ")} ms; the first 12 cards drawn at ${firstScreen.map((r) => fmt(r)).join(" / ")} ms; target "under 1 s": ${passFail(median(renders) < 1000)} (median ${fmt(median(renders))} ms, worst ${fmt(Math.max(...renders))} ms).`,
+      `First render (page clock, navigation start → the fleet view complete: ${fmt(agentCount)} agents listed, every one in the 1280×900 view drawn in full), ${renders.length} loads of one browser (the first is a first visit: nothing cached or compiled, the renderer started): ${renders.map((r) => fmt(r)).join(" / ")} ms, of which waiting for the snapshot (navigation → snapshot received): ${dataAt.map((r) => fmt(r)).join(" / ")} ms; the first 12 cards drawn at ${firstScreen.map((r) => fmt(r)).join(" / ")} ms; target "under 1 s": ${passFail(median(renders) < 1000)} (median ${fmt(median(renders))} ms, worst ${fmt(Math.max(...renders))} ms).`,
+      "",
+      `The first load, step by step: ${firstVisit}.`,
       "",
       `Jump to the end of the list → the last agents drawn in full: ${jumps.map((j) => fmt(j)).join(" / ")} ms. Scrolled through a screen per frame → all ${fmt(agentCount)} cards drawn: ${throughs.map((t) => fmt(t.took)).join(" / ")} ms (mean card height ${throughs.map((t) => fmt(t.meanCardHeight)).join(" / ")} px).`,
       "",

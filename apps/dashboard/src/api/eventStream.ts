@@ -76,6 +76,8 @@ export const startEventStream = (options: EventStreamOptions): EventStream => {
     let gotSnapshot = false;
     try {
       armIdle();
+      // Marks for the benchmark: where a first render's wait goes (request, first bytes, snapshot decoded in live.ts).
+      globalThis.performance?.mark?.("homelab:feed-requested");
       const response = await options.fetch(path, {
         headers: { Accept: "text/event-stream", ...authHeaders(options.session.token()) },
         signal: connection.signal,
@@ -95,6 +97,7 @@ export const startEventStream = (options: EventStreamOptions): EventStream => {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) return { kind: "closed", gotSnapshot, detail: "the server ended the stream" };
+        if (!gotSnapshot) globalThis.performance?.mark?.("homelab:feed-bytes");
         armIdle();
         const frames = parser.push(text.decode(value, { stream: true }));
         if (frames.length === 0) continue;
