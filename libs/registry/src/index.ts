@@ -45,8 +45,27 @@ export {
   type RegistryDatabaseShape
 } from "./Services/RegistryDatabase.ts";
 export { AgentRegistryLive } from "./Layers/AgentRegistry.ts";
+export { AlertRegistryLive } from "./Layers/AlertRegistry.ts";
+export {
+  type AgentFacts,
+  type AlertListing,
+  type AlertOp,
+  type AlertPolicy,
+  type AlertRecord,
+  AlertRegistry,
+  type AlertRegistryShape,
+  type AlertState,
+  type AlertTransition,
+  type ClaimedDelivery,
+  type DeliveryOutcome,
+  type DeliveryRecord,
+  type EvaluateResult,
+  type MessageBody,
+  type ReviewItem,
+  type TransitionContext
+} from "./Services/AlertRegistry.ts";
 export { pgliteDatabase, postgresDatabase } from "./Layers/RegistryDatabase.ts";
 export { registryLayer } from "./Layers/Registry.ts";
 export { DatabaseStart, startingDatabase } from "./Layers/StartingDatabase.ts";
 export { WorkRegistryLive } from "./Layers/WorkRegistry.ts";
-export { agentRegistry, agentStatusTransitions, work } from "./schema.ts";
+export { agentRegistry, agentStatusTransitions, alertDeliveries, alertMessages, alerts, work } from "./schema.ts";

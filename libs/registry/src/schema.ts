@@ -11,7 +11,8 @@ import {
   pgTable,
   primaryKey,
   text,
-  timestamp
+  timestamp,
+  uniqueIndex
 } from "drizzle-orm/pg-core";
 
 // The tables of SPEC §5. drizzle-kit generates migrations/ from this file;
@@ -170,4 +171,74 @@ export const work = pgTable(
       sql`${t.state} in ('queued', 'pending', 'dispatched', 'running', 'succeeded', 'failed', 'timed_out', 'rejected', 'lost', 'cancelled', 'expired')`
     )
   ]
+);
+
+/**
+ * Alerts (issue #17): one row per alert an agent's liveness raised. `open`
+ * until its recovery closes it; `asleep`: it happened inside the agent's quiet
+ * window (no message; it opens if the agent is still away when the window
+ * ends); `superseded`: closed without a message by a `flapping` alert that
+ * stands for it. At most one open alert per agent and kind.
+ */
+export const alerts = pgTable(
+  "alerts",
+  {
+    alertId: bigserial("alert_id", { mode: "number" }).primaryKey(),
+    agentId: text("agent_id").notNull(),
+    kind: text("kind").notNull(),
+    state: text("state").notNull(),
+    openedAt: timestamptz("opened_at").notNull(),
+    closedAt: timestamptz("closed_at"),
+    summary: text("summary").notNull(),
+    detail: text("detail").notNull().default("")
+  },
+  (t) => [
+    uniqueIndex("alerts_one_open_idx").on(t.agentId, t.kind).where(sql`${t.state} = 'open'`),
+    index("alerts_agent_state_idx").on(t.agentId, t.state),
+    check("alerts_state_check", sql`${t.state} in ('open', 'closed', 'asleep', 'superseded')`)
+  ]
+);
+
+/** The transactional outbox: each message an alert sends (its opening, its recovery), written with the alert. */
+export const alertMessages = pgTable("alert_messages", {
+  messageId: bigserial("message_id", { mode: "number" }).primaryKey(),
+  alertId: bigint("alert_id", { mode: "number" })
+    .notNull()
+    .references(() => alerts.alertId, { onDelete: "cascade" }),
+  event: text("event").notNull(),
+  /** The AlertMessage the channels send. */
+  body: jsonb("body").notNull(),
+  createdAt: timestamptz("created_at").notNull().defaultNow()
+});
+
+/** One row per message and channel: delivered by whichever orchestrator claims it (FOR UPDATE SKIP LOCKED), retried with backoff. */
+export const alertDeliveries = pgTable(
+  "alert_deliveries",
+  {
+    messageId: bigint("message_id", { mode: "number" })
+      .notNull()
+      .references(() => alertMessages.messageId, { onDelete: "cascade" }),
+    channel: text("channel").notNull(),
+    state: text("state").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamptz("next_attempt_at").notNull().defaultNow(),
+    lastStatus: text("last_status"),
+    lastDetail: text("last_detail"),
+    sentAt: timestamptz("sent_at")
+  },
+  (t) => [
+    primaryKey({ columns: [t.messageId, t.channel] }),
+    index("alert_deliveries_due_idx").on(t.nextAttemptAt).where(sql`${t.state} = 'pending'`),
+    check("alert_deliveries_state_check", sql`${t.state} in ('pending', 'sent', 'failed')`)
+  ]
+);
+
+/** How far the alert evaluator has read agent_status_transitions (one row; locked while it works, so one orchestrator evaluates). */
+export const alertCursor = pgTable(
+  "alert_cursor",
+  {
+    id: integer("id").primaryKey(),
+    lastTransitionId: bigint("last_transition_id", { mode: "number" }).notNull()
+  },
+  (t) => [check("alert_cursor_one_row", sql`${t.id} = 1`)]
 );

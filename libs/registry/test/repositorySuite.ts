@@ -13,6 +13,7 @@ import type { Run, Services } from "./suite/run.ts";
 import { queueTests } from "./suite/queue.ts";
 import { historyTests } from "./suite/history.ts";
 import { workTests } from "./suite/work.ts";
+import { alertTests } from "./suite/alerts.ts";
 
 export type { Run, Services } from "./suite/run.ts";
 
@@ -64,7 +65,13 @@ export const describeRepository = <T>(
     };
     const { run } = suite;
 
-    beforeEach(() => run(exec(sql`truncate agent_registry, agent_status_transitions, work restart identity`)));
+    beforeEach(() =>
+      run(
+        exec(sql`truncate agent_registry, agent_status_transitions, work, alerts, alert_messages, alert_deliveries restart identity`).pipe(
+          Effect.andThen(exec(sql`update alert_cursor set last_transition_id = 0`))
+        )
+      )
+    );
 
     ingestTests(run);
     livenessTests(run);
@@ -75,5 +82,6 @@ export const describeRepository = <T>(
     queueTests(run);
     historyTests(run);
     refusedTests(run);
+    alertTests(run);
     more?.(suite);
   });
