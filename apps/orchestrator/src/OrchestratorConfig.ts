@@ -1,6 +1,18 @@
-import { Effect, Option, type Redacted, Schema } from "effect";
+import { Effect, Option, type Redacted, Result, Schema } from "effect";
 import { AMQP_TLS_DOC, AMQP_TLS_ENV, AMQP_TLS_FIELDS, type AmqpEndpoint, amqpEndpoint } from "@homelab/broker";
-import { type ConfigInput, type FieldDoc, InvalidConfig, LOG_LEVELS, loadSettings, type LogLevelName, type SettingsSpec } from "@homelab/config";
+import {
+  type ConfigInput,
+  configPathOf,
+  type FieldDoc,
+  invalid,
+  InvalidConfig,
+  LOG_LEVELS,
+  loadSettings,
+  type LogLevelName,
+  type SettingsSpec
+} from "@homelab/config";
+import { ALERT_URLS_ENV, ALERTS_DOC, alertSettings } from "./alerts/alertConfig.ts";
+import type { AlertSettings } from "./alerts/types.ts";
 
 export interface OrchestratorSettings {
   readonly amqp_url: Redacted.Redacted<string>;
@@ -28,6 +40,8 @@ export interface OrchestratorSettings {
   readonly history_retention_days: number;
   /** The dashboard's built files, served at /; unset: beside the bundle (dist/apps/dashboard). */
   readonly dashboard_dir: Option.Option<string>;
+  /** Where alerts go and when (`alerts:` in the file, plus ALERT_URLS); no channels: alerting is off. */
+  readonly alerts: AlertSettings;
 }
 
 const urlWith = (protocols: ReadonlyArray<string>) =>
@@ -61,7 +75,9 @@ export const OrchestratorFile = Schema.Struct({
   metrics_token: Schema.optionalKey(Schema.RedactedFromValue(NonEmpty, { label: "metrics_token" })),
   http_allowed_hosts: Schema.optionalKey(
     Schema.String.check(Schema.isPattern(/^\s*[A-Za-z0-9.:\-\[\]]+(\s*,\s*[A-Za-z0-9.:\-\[\]]+)*\s*$/))
-  )
+  ),
+  // Checked by alertSettings, which words its own problems (channel URLs hold secrets).
+  alerts: Schema.optionalKey(Schema.Unknown)
 });
 
 const DOC: FieldDoc = {
@@ -83,7 +99,8 @@ const DOC: FieldDoc = {
     api_token: { expected: "a non-empty token" },
     metrics_token: { expected: "a non-empty token" },
     agent_identity: { expected: "shared or broker_user" },
-    http_allowed_hosts: { expected: "host names separated by commas (e.g. fleet.lan,localhost)" }
+    http_allowed_hosts: { expected: "host names separated by commas (e.g. fleet.lan,localhost)" },
+    alerts: { expected: ALERTS_DOC.expected }
   } satisfies Record<keyof typeof OrchestratorFile.fields, FieldDoc>
 };
 
@@ -116,8 +133,9 @@ const SPEC: SettingsSpec<typeof OrchestratorFile> = {
 /**
  * Orchestrator settings (SPEC §3) through @homelab/config: env wins over the
  * YAML file named by `--config` or ORCHESTRATOR_CONFIG, which wins over the
- * defaults. Any problem is one InvalidConfig line naming the source and the
- * field (exit 78).
+ * defaults; ALERT_URLS adds alert channels to the file's `alerts.channels`.
+ * Any problem is one InvalidConfig line naming the source and the field
+ * (exit 78).
  */
 export const loadOrchestratorConfig = (input: ConfigInput): Effect.Effect<OrchestratorSettings, InvalidConfig> =>
   loadSettings(SPEC, input).pipe(
@@ -125,6 +143,16 @@ export const loadOrchestratorConfig = (input: ConfigInput): Effect.Effect<Orches
       amqpEndpoint(file, input.readFile).pipe(
         Effect.mapError((message) => new InvalidConfig({ message })),
         Effect.map((amqp) => ({ ...file, amqp }))
+      )
+    ),
+    Effect.flatMap((file) =>
+      configPathOf(input.argv, input.env, SPEC.configEnv).pipe(
+        Effect.flatMap((path) =>
+          Result.match(alertSettings(file.alerts, input.env[ALERT_URLS_ENV], path), {
+            onFailure: (problem) => Effect.fail(invalid(problem)),
+            onSuccess: (alerts) => Effect.succeed({ ...file, alerts })
+          })
+        )
       )
     ),
     Effect.map((file) => ({

@@ -6,7 +6,7 @@
  */
 export { InvalidConfig } from "./InvalidConfig.ts";
 export { configPathOf, invalid, readConfigFile } from "./configFile.ts";
-export { type FieldDoc, quoteValue, type Redaction } from "./issueText.ts";
+export { describeLeaf, type FieldDoc, firstLeaf, quoteValue, type Redaction, valueAt } from "./issueText.ts";
 export { type ConfigInput, type Derived, type EnvKind, loadSettings, type SettingsSpec } from "./load.ts";
 export { LOG_LEVELS, type LogLevelName, runApp, withLogLevel } from "./process.ts";
 export { causeText, closestKey, formatPath, redactUrl, renderValue } from "./wording.ts";

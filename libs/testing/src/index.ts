@@ -21,6 +21,18 @@ export {
 export { readReplyQueue, type ReplyQueueReader } from "./replyQueue.ts";
 export { brokerProxy, startTcpProxy, type TcpProxy } from "./tcpProxy.ts";
 export { freePort } from "./ports.ts";
+export {
+  httpReceiver,
+  parseMail,
+  scopedHttpReceiver,
+  scopedSmtpSink,
+  smtpSink,
+  type HttpReceiver,
+  type ReceivedMail,
+  type ReceivedRequest,
+  type ReceiverAnswer,
+  type SmtpSink
+} from "./alertReceivers.ts";
 export { testCertificates, type CertificateFiles, type TestCertificates } from "./certificates.ts";
 export { eventually, until } from "./eventually.ts";
 export { histogramBuckets, metricByLabel, metricSum, parseMetrics, type Scrape } from "./prometheus.ts";
