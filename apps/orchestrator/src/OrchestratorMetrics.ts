@@ -32,6 +32,8 @@ export interface OrchestratorMetricsShape {
   readonly routed: (seconds: number) => Effect.Effect<void>;
   /** `n` work items ended in `state` (a result, or lost / timed_out). */
   readonly workFinished: (state: FinalState, n?: number) => Effect.Effect<void>;
+  /** One alert message delivered to `channel` (its configured name), or one attempt that failed there. */
+  readonly alertDelivered: (channel: string, ok: boolean) => Effect.Effect<void>;
   /**
    * Every metric in the Prometheus text format. The `homelab_agents{status}` gauge is
    * counted from the registry at this moment; when the registry cannot
@@ -123,6 +125,18 @@ export const makeMetrics = <E>(snapshot: Effect.Effect<FleetSnapshot, E>): Orche
     help: "Agents marked offline (heartbeat timeout or agent_shutdown)",
     registers
   });
+  const alertsSent = new Counter({
+    name: "homelab_alerts_sent_total",
+    help: "Alert messages delivered, by channel (its configured name)",
+    labelNames: ["channel"] as const,
+    registers
+  });
+  const alertsFailed = new Counter({
+    name: "homelab_alerts_failed_total",
+    help: "Alert delivery attempts that failed, by channel (each is retried with backoff until it gives up)",
+    labelNames: ["channel"] as const,
+    registers
+  });
   const shutdownsIgnored = new Counter({
     name: "homelab_shutdowns_ignored_total",
     help: "agent_shutdown messages ignored: from another boot than the one the registry holds",
@@ -189,6 +203,7 @@ export const makeMetrics = <E>(snapshot: Effect.Effect<FleetSnapshot, E>): Orche
     workSubmitted: (outcome) => Effect.sync(() => workSubmitted.inc({ outcome })),
     routed: (seconds) => Effect.sync(() => routeSeconds.observe(seconds)),
     workFinished: (state, n = 1) => Effect.sync(() => void (n > 0 && workFinished.inc({ state }, n))),
+    alertDelivered: (channel, ok) => Effect.sync(() => (ok ? alertsSent : alertsFailed).inc({ channel })),
     render: refreshAgents.pipe(
       Effect.flatMap((fleetText) => Effect.promise(async () => `${await registry.metrics()}\n${fleetText}`)),
       Effect.withSpan("OrchestratorMetrics.render")

@@ -9,8 +9,18 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { Context, Effect, Layer, Option } from "effect";
 import { runApp, withLogLevel } from "@homelab/config";
-import { AgentRegistryLive, DatabaseStart, pgliteDatabase, postgresDatabase, startingDatabase, WorkRegistryLive } from "@homelab/registry";
+import {
+  AgentRegistryLive,
+  AlertRegistryLive,
+  DatabaseStart,
+  pgliteDatabase,
+  postgresDatabase,
+  startingDatabase,
+  WorkRegistryLive
+} from "@homelab/registry";
 import { Amqp } from "@homelab/broker";
+import { AlertChannels } from "./alerts/AlertChannels.ts";
+import { alertWorkerLayer } from "./alerts/AlertWorker.ts";
 import { announceLayer } from "./Announce.ts";
 import { databaseProbeLayer, historyRetentionLayer, offlineSweepLayer, queueUpkeepLayer, workTimeoutLayer } from "./Background.ts";
 import { HttpAccess } from "./http/auth.ts";
@@ -40,13 +50,13 @@ const program = Effect.gen(function* () {
   const dashboardDir = Option.getOrElse(settings.dashboard_dir, () => fileURLToPath(new URL("../dashboard", import.meta.url)));
   // Connected and migrated in the background: HTTP listens at once (/readyz 503 naming the database until it is there).
   const starting = startingDatabase(database);
-  const registry = Layer.mergeAll(AgentRegistryLive, WorkRegistryLive).pipe(Layer.provideMerge(starting));
+  const registry = Layer.mergeAll(AgentRegistryLive, WorkRegistryLive, AlertRegistryLive).pipe(Layer.provideMerge(starting));
   const broker = Dispatcher.layer.pipe(Layer.provideMerge(Amqp.layer(settings.amqp)));
   // Places queued work when room may have appeared (Ingest's heartbeats and results, the API, the periodic pass).
   const placement = Placer.layer.pipe(Layer.provideMerge(Layer.mergeAll(broker, OrchestratorMetrics.layer)));
   const access = { apiToken: settings.api_token, metricsToken: settings.metrics_token, allowedHosts: settings.http_allowed_hosts };
   const live = LiveEvents.layer({ heartbeatTimeoutSeconds: settings.heartbeat_timeout_seconds });
-  const services = Layer.mergeAll(placement, Readiness.layer, HttpAccess.layer(access), live).pipe(
+  const services = Layer.mergeAll(placement, Readiness.layer, HttpAccess.layer(access), live, AlertChannels.layer(settings.alerts)).pipe(
     Layer.provideMerge(registry)
   );
   const loops = Layer.mergeAll(
@@ -61,6 +71,7 @@ const program = Effect.gen(function* () {
     workTimeoutLayer({ graceSeconds: settings.work_result_grace_seconds, intervalSeconds: settings.offline_sweep_interval_seconds }),
     queueUpkeepLayer({ intervalSeconds: settings.offline_sweep_interval_seconds }),
     historyRetentionLayer(settings.history_retention_days),
+    alertWorkerLayer(settings.alerts),
     announceLayer(settings)
   );
   const app = loops.pipe(

@@ -15,6 +15,15 @@ export const NonNegativeNumber = Schema.String.check(
 export const OneOf = <const L extends ReadonlyArray<string>>(literals: L) =>
   Schema.Literals(literals).annotate({ expected: `one of ${literals.join(", ")}` });
 
+/** `limit`: a whole number from 1 to `max`. */
+export const Limit = (max: number) => {
+  const expected = `a whole number from 1 to ${max}`;
+  return Schema.String.check(Schema.isPattern(new RegExp(`^[1-9]\\d{0,${String(max).length - 1}}$`), { expected })).pipe(
+    Schema.decodeTo(Schema.FiniteFromString),
+    Schema.check(Schema.isLessThanOrEqualTo(max, { expected }))
+  );
+};
+
 /** A non-empty string such as a pool name. */
 export const NonEmpty = (what: string) => Schema.String.check(Schema.isMinLength(1, { expected: `a non-empty ${what}` }));
 

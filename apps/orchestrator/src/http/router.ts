@@ -1,6 +1,7 @@
 import { Clock, Effect, Layer, Option } from "effect";
 import { HttpRouter, HttpServerError, HttpServerRequest } from "effect/http";
 import { agentRoutes } from "./agents.ts";
+import { alertRoutes } from "./alerts.ts";
 import { HttpAccess, hostOf } from "./auth.ts";
 import { capacityRoutes } from "./capacity.ts";
 import { dashboardRoutes } from "./dashboard.ts";
@@ -98,6 +99,7 @@ export const routes = (dashboardDir?: string) =>
     capacityRoutes,
     metricsRoutes,
     workRoutes,
+    alertRoutes,
     eventsRoute,
     dashboardDir === undefined ? Layer.empty : dashboardRoutes(dashboardDir),
     notFound,

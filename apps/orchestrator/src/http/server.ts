@@ -3,7 +3,8 @@ import { Effect, Layer } from "effect";
 import { HttpRouter, HttpServer } from "effect/http";
 import type { ServeError } from "effect/http/HttpServerError";
 import { NodeHttpServer } from "@effect/platform-node";
-import type { AgentRegistry, WorkRegistry } from "@homelab/registry";
+import type { AgentRegistry, AlertRegistry, WorkRegistry } from "@homelab/registry";
+import type { AlertChannels } from "../alerts/AlertChannels.ts";
 import type { OrchestratorMetrics } from "../OrchestratorMetrics.ts";
 import { LiveEvents } from "../live/LiveEvents.ts";
 import type { Readiness } from "../Readiness.ts";
@@ -30,7 +31,7 @@ export const httpLayer = (
 ): Layer.Layer<
   HttpServer.HttpServer,
   ServeError,
-  AgentRegistry | WorkRegistry | Dispatcher | Placer | HttpAccess | OrchestratorMetrics | Readiness | LiveEvents
+  AgentRegistry | WorkRegistry | AlertRegistry | AlertChannels | Dispatcher | Placer | HttpAccess | OrchestratorMetrics | Readiness | LiveEvents
 > =>
   // find-my-way's default maxParamLength (100) would make a valid 128-character
   // agent_id "no route"; longer ids reach the handlers, whose pattern refuses them by name.

@@ -9,7 +9,7 @@ import { submitWork, WorkSubmission } from "../work/submit.ts";
 import { requireReadToken, requireToken } from "./auth.ts";
 import { decodeJsonBody } from "./body.ts";
 import { Conflict, databaseUnavailable, handle, jsonResponse, NotFound, Unavailable } from "./errors.ts";
-import { decodeQuery, NonEmpty, OneOf, pathId, WORK_ID_PATH } from "./query.ts";
+import { decodeQuery, Limit, NonEmpty, OneOf, pathId, WORK_ID_PATH } from "./query.ts";
 
 /**
  * `POST /work`: 202 with the booked work (its `work_id`, `agent_id`, GPU and
@@ -51,12 +51,7 @@ const postWork = HttpRouter.add(
 export const WorkQuery = Schema.Struct({
   status: Schema.optionalKey(OneOf(WORK_STATES)),
   agent: Schema.optionalKey(NonEmpty("agent_id")),
-  limit: Schema.optionalKey(
-    Schema.String.check(Schema.isPattern(/^[1-9]\d{0,3}$/, { expected: "a whole number from 1 to 1000" })).pipe(
-      Schema.decodeTo(Schema.FiniteFromString),
-      Schema.check(Schema.isLessThanOrEqualTo(1000, { expected: "a whole number from 1 to 1000" }))
-    )
-  )
+  limit: Schema.optionalKey(Limit(1000))
 });
 
 const listWork = HttpRouter.add(

@@ -1,6 +1,7 @@
 import { Clock, Effect, Layer, Option } from "effect";
 import {
   AgentRegistry,
+  AlertRegistry,
   RegistryError,
   WorkRegistry,
   type WorkRegistryShape,
@@ -30,6 +31,8 @@ export interface TestRegistryControl {
 
 export interface TestRegistry {
   readonly layer: Layer.Layer<AgentRegistry>;
+  /** Alerts: none recorded (GET /alerts lists nothing); the worker's side is not modelled. */
+  readonly alertLayer: Layer.Layer<AlertRegistry>;
   /** What the metrics read of the work registry: nothing booked, nothing queued (no work in these tests). */
   readonly workForMetrics: Layer.Layer<WorkRegistry>;
   readonly control: TestRegistryControl;
@@ -126,8 +129,16 @@ export const makeTestRegistry = (initial: ReadonlyArray<AgentRecord> = []): Test
     list: workNotModelled("list")
   } satisfies WorkRegistryShape);
 
+  const alertLayer = Layer.succeed(AlertRegistry, {
+    evaluate: () => notModelled("evaluate"),
+    claimDeliveries: () => notModelled("claimDeliveries"),
+    recordDelivery: () => notModelled("recordDelivery"),
+    listAlerts: () => read("listAlerts", () => [])
+  });
+
   return {
     layer,
+    alertLayer,
     workForMetrics,
     control: {
       setAgents: (next) => {

@@ -1,6 +1,8 @@
 import { Context, Effect, Layer, Option, type Scope } from "effect";
 import { type AgentRecord, RegistryError, WorkRegistry } from "@homelab/registry";
 import { HttpAccess } from "../../src/http/auth.ts";
+import { AlertChannels, NO_ALERT_CHANNELS } from "../../src/alerts/AlertChannels.ts";
+import type { AlertSettings } from "../../src/alerts/types.ts";
 import { boundPort, httpLayer } from "../../src/http/index.ts";
 import { OrchestratorMetrics, type OrchestratorMetricsShape } from "../../src/OrchestratorMetrics.ts";
 import { LiveEvents } from "../../src/live/LiveEvents.ts";
@@ -59,7 +61,10 @@ const workUnavailable: Layer.Layer<WorkRegistry | Dispatcher | Placer> = Layer.m
 );
 
 /** Serves the real HTTP API on an OS-chosen port over the test registry, for the life of the scope. */
-export const startApi = (agents: ReadonlyArray<AgentRecord> = []): Effect.Effect<RunningApi, unknown, Scope.Scope> =>
+export const startApi = (
+  agents: ReadonlyArray<AgentRecord> = [],
+  alerts: AlertSettings = NO_ALERT_CHANNELS
+): Effect.Effect<RunningApi, unknown, Scope.Scope> =>
   Effect.gen(function* () {
     const registry = makeTestRegistry(agents);
     const services = Layer.mergeAll(
@@ -67,7 +72,9 @@ export const startApi = (agents: ReadonlyArray<AgentRecord> = []): Effect.Effect
       Readiness.layer,
       OrchestratorMetrics.layer.pipe(Layer.provide(registry.workForMetrics)),
       workUnavailable,
-      HttpAccess.layer(HttpAccess.open)
+      HttpAccess.layer(HttpAccess.open),
+      registry.alertLayer,
+      AlertChannels.layer(alerts)
     ).pipe(Layer.provideMerge(registry.layer));
     const live = LiveEvents.layer({ heartbeatTimeoutSeconds: 90 }).pipe(Layer.provide(Layer.merge(registry.layer, workUnavailable)));
     const context = yield* Layer.build(httpLayer({ host: "127.0.0.1", port: 0 }).pipe(Layer.provideMerge(Layer.merge(services, live))));
@@ -80,10 +87,10 @@ export const startApi = (agents: ReadonlyArray<AgentRecord> = []): Effect.Effect
     };
   });
 
-/** A GET with Node's own fetch, so the client under test is not Effect's. */
-export const get = (api: Pick<RunningApi, "baseUrl">, path: string): Effect.Effect<Reply> =>
+/** A GET (or another method) with Node's own fetch, so the client under test is not Effect's. */
+export const get = (api: Pick<RunningApi, "baseUrl">, path: string, method = "GET"): Effect.Effect<Reply> =>
   Effect.promise(async () => {
-    const response = await fetch(`${api.baseUrl}${path}`);
+    const response = await fetch(`${api.baseUrl}${path}`, { method });
     const text = await response.text();
     let json: unknown;
     try {

@@ -1,5 +1,6 @@
 // The real HTTP API over a database of its own and the shared broker, for
 // the tests of the work endpoints and of bad input.
+import { AlertChannels, NO_ALERT_CHANNELS } from "../../src/alerts/AlertChannels.ts";
 import { Context, Effect, Layer, Option, Redacted, Schema, type Scope } from "effect";
 import { StatusUpdate, workQueueName } from "@homelab/protocol";
 import { AgentRegistry, postgresDatabase, registryLayer, WorkRegistry } from "@homelab/registry";
@@ -33,6 +34,7 @@ export const startWorkApi = (token?: string, access: Partial<HttpAccessShape> = 
     const dispatcher = Dispatcher.layer.pipe(Layer.provideMerge(Amqp.layer(endpointOf(serviceUrls().amqpUrl))));
     const services = Layer.mergeAll(
       Readiness.layer,
+      AlertChannels.layer(NO_ALERT_CHANNELS),
       Placer.layer.pipe(Layer.provideMerge(Layer.mergeAll(dispatcher, OrchestratorMetrics.layer))),
       HttpAccess.layer({
         ...HttpAccess.open,
