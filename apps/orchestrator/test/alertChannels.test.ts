@@ -113,15 +113,15 @@ describe("channel URLs", () => {
 });
 
 describe("alert text", () => {
-  it("marks an opening red, a recovery green and a test with a bell, each with a plain title", () => {
+  it("marks an opening red, a recovery green and a test with a bell, each titled with its summary line", () => {
     expect(alertText(opened)).toEqual({
-      title: "gaming-pc is unreachable",
+      title: "gaming-pc is unreachable: no heartbeat for over 90 s",
       body: "gaming-pc is unreachable: no heartbeat for over 90 s\nlast heartbeat 2026-03-01T01:58:30Z\nlast free VRAM 20.1 GiB",
       chat: "🔴 gaming-pc is unreachable: no heartbeat for over 90 s\nlast heartbeat 2026-03-01T01:58:30Z\nlast free VRAM 20.1 GiB"
     });
-    expect(alertText(resolved)).toMatchObject({ title: "gaming-pc is back", chat: "✅ gaming-pc is back after 5 min\ndown from 02:00 to 02:05" });
+    expect(alertText(resolved)).toMatchObject({ title: "gaming-pc is back after 5 min", chat: "✅ gaming-pc is back after 5 min\ndown from 02:00 to 02:05" });
     expect(alertText(test)).toEqual({ title: "Test alert", body: "Test alert from the orchestrator", chat: "🔔 Test alert from the orchestrator" });
-    expect(alertText({ ...opened, kind: "flapping" }).title).toBe("gaming-pc is flapping");
+    expect(alertText({ ...opened, kind: "work_failed" }).chat.startsWith("❌")).toBe(true);
   });
 });
 
@@ -150,13 +150,13 @@ describe("sending to each scheme", () => {
     expect(request).toMatchObject({ method: "POST", path: "/hook/in?source=fleet" });
     expect(request.headers["content-type"]).toBe("application/json");
     expect(request.headers["authorization"]).toBe(`Basic ${Buffer.from("bot:hunter22").toString("base64")}`);
-    expect(json(request.body)).toEqual({ ...opened, title: "gaming-pc is unreachable", text: alertText(opened).chat });
+    expect(json(request.body)).toEqual({ ...opened, title: opened.summary, text: alertText(opened).chat });
   });
 
   it("ntfy POSTs the text to the topic with title, tags, priority and the bearer token", async () => {
     expect((await send(channel(`ntfy://tk_hunter22@${host()}/homelab-alerts?scheme=http`), opened)).ok).toBe(true);
     expect(last()).toMatchObject({ method: "POST", path: "/homelab-alerts", body: alertText(opened).body });
-    expect(last().headers).toMatchObject({ authorization: "Bearer tk_hunter22", title: "gaming-pc is unreachable", tags: "warning", priority: "high" });
+    expect(last().headers).toMatchObject({ authorization: "Bearer tk_hunter22", title: opened.summary, tags: "warning", priority: "high" });
     await send(channel(`ntfy://alice:hunter22@${host()}/homelab-alerts?scheme=http`), resolved);
     expect(last().headers).toMatchObject({ authorization: `Basic ${Buffer.from("alice:hunter22").toString("base64")}`, tags: "white_check_mark", priority: "default" });
     await send(channel(`ntfy://${host()}/homelab-alerts?scheme=http`), { ...test, summary: "Prüfung" });
@@ -165,7 +165,7 @@ describe("sending to each scheme", () => {
   });
 
   it("ntfy sends a title that is not ASCII as an RFC 2047 word", async () => {
-    await send(channel(`ntfy://${host()}/a?scheme=http`), { ...opened, agent_id: "küche" });
+    await send(channel(`ntfy://${host()}/a?scheme=http`), { ...opened, agent_id: "küche", summary: "küche is unreachable" });
     expect(last().headers["title"]).toBe(`=?UTF-8?B?${Buffer.from("küche is unreachable").toString("base64")}?=`);
   });
 
@@ -193,7 +193,7 @@ describe("sending to each scheme", () => {
     await send(channel(`gotify://${host()}/gotify/AppToken.1?disabletls=yes`), opened);
     expect(last()).toMatchObject({ method: "POST", path: "/gotify/message" });
     expect(last().headers["x-gotify-key"]).toBe("AppToken.1");
-    expect(json(last().body)).toEqual({ title: "gaming-pc is unreachable", message: alertText(opened).body, priority: 8 });
+    expect(json(last().body)).toEqual({ title: opened.summary, message: alertText(opened).body, priority: 8 });
     await send(channel(`gotify://${host()}/gotify/AppToken.1?disabletls=yes`), resolved);
     expect(json(last().body)).toMatchObject({ priority: 4 });
   });

@@ -41,7 +41,18 @@ alerts:
 
 describe("alert settings", () => {
   it("are off by default: no channels, no rules, no quiet windows, notify_stopped false, flapping 3 in 10 minutes", async () => {
-    expect(await load(undefined)).toEqual({ channels: [], rules: [], notifyStopped: false, flapTransitions: 3, flapWindowSeconds: 600, quiet: [] });
+    expect(await load(undefined)).toEqual({
+      channels: [],
+      rules: [],
+      notifyStopped: false,
+      flapTransitions: 3,
+      flapWindowSeconds: 600,
+      quiet: [],
+      gpuErrorSeconds: 300,
+      workFailedKinds: [],
+      queueWaitSeconds: null,
+      outageSeconds: 60
+    });
     expect(await load("http_port: 1\nalerts:\n")).toMatchObject({ channels: [], flapTransitions: 3 });
   });
 
@@ -110,7 +121,7 @@ describe("alert settings", () => {
     [
       "alerts: ntfy://hunter22@ntfy.sh/x\n",
       {},
-      `${FILE}: alerts: expected a mapping of alert settings (channels, notify_stopped, flapping, quiet, rules), got text`
+      `${FILE}: alerts: expected a mapping of alert settings (channels, notify_stopped, flapping, quiet, gpu_error_minutes, work_failed, queue_wait_minutes, outage_minutes, rules), got text`
     ],
     ["alerts:\n  flaping: {}\n", {}, `${FILE}: alerts.flaping: unknown key; did you mean flapping?`],
     ["alerts:\n  flapping: { transitions: 0 }\n", {}, `${FILE}: alerts.flapping.transitions: expected a whole number from 1 to 100, got 0`],
@@ -136,11 +147,32 @@ describe("alert settings", () => {
     [
       "alerts:\n  rules:\n    - { kinds: [unreachable, bogus], channels: [x] }\n",
       {},
-      `${FILE}: alerts.rules[0].kinds: expected a non-empty list of unreachable, stopped, flapping, got ["unreachable","bogus"]`
+      `${FILE}: alerts.rules[0].kinds: expected a non-empty list of unreachable, stopped, flapping, gpu_missing, gpu_collection, work_failed, work_waiting, orchestrator_broker, orchestrator_database, got ["unreachable","bogus"]`
     ]
   ])("stop on %j %j with one line naming the source and the field", async (yaml, env, message) => {
     const text = await problem(yaml, env);
     expect(text).toBe(`invalid configuration: ${message}`);
     expect(text).not.toContain("hunter22");
+  });
+});
+
+describe("alerts config: jobs, the queue, GPUs and outages", () => {
+  it("reads work_failed, queue_wait_minutes, gpu_error_minutes and outage_minutes, with their defaults when absent", async () => {
+    const set = await load(`
+alerts:
+  work_failed: [render, train]
+  queue_wait_minutes: 30
+  gpu_error_minutes: 2
+  outage_minutes: 0.5
+`);
+    expect([set.workFailedKinds, set.queueWaitSeconds, set.gpuErrorSeconds, set.outageSeconds]).toEqual([["render", "train"], 1800, 120, 30]);
+    const all = await load("alerts:\n  work_failed: all\n");
+    expect(all.workFailedKinds).toBe("all");
+    const defaults = await load(undefined);
+    expect([defaults.workFailedKinds, defaults.queueWaitSeconds, defaults.gpuErrorSeconds, defaults.outageSeconds]).toEqual([[], null, 300, 60]);
+  });
+
+  it("refuses a queue wait that is not a number of minutes, naming the field", async () => {
+    expect(await problem("alerts:\n  queue_wait_minutes: soon\n")).toMatch(/alerts\.queue_wait_minutes: .*minutes/);
   });
 });

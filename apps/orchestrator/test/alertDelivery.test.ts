@@ -4,6 +4,7 @@ import { Duration, Effect, Layer, Redacted, Result } from "effect";
 import { TestClock } from "effect/testing";
 import { AgentRegistry, AlertRegistry, postgresDatabase, registryLayer } from "@homelab/registry";
 import { heartbeat, metricByLabel, parseMetrics, runTest, testDatabase } from "@homelab/testing";
+import { NO_ALERT_CHANNELS } from "../src/alerts/AlertChannels.ts";
 import { deliverDue, retryDelay } from "../src/alerts/AlertWorker.ts";
 import { parseChannelUrl } from "../src/alerts/channels.ts";
 import { alertPolicy } from "../src/alerts/policy.ts";
@@ -45,14 +46,7 @@ describe("alert delivery (the outbox's worker)", () => {
         const far = yield* farEnd([500, 200]);
         const channel = parseChannelUrl(`generic+http://127.0.0.1:${far.port}/hook`, "hook");
         if (Result.isFailure(channel)) throw new Error(channel.failure);
-        const settings: AlertSettings = {
-          channels: [channel.success],
-          rules: [],
-          notifyStopped: false,
-          flapTransitions: 3,
-          flapWindowSeconds: 600,
-          quiet: []
-        };
+        const settings: AlertSettings = { ...NO_ALERT_CHANNELS, channels: [channel.success] };
         const layer = OrchestratorMetrics.layer.pipe(Layer.provideMerge(Layer.orDie(registryLayer(postgresDatabase(Redacted.make(database.url))))));
         return yield* Effect.gen(function* () {
           const agents = yield* AgentRegistry;

@@ -13,6 +13,10 @@ const settings = (overrides: Partial<AlertSettings> = {}): AlertSettings => ({
   flapTransitions: 3,
   flapWindowSeconds: 600,
   quiet: [],
+  gpuErrorSeconds: 300,
+  workFailedKinds: [],
+  queueWaitSeconds: null,
+  outageSeconds: 60,
   ...overrides
 });
 
@@ -44,6 +48,7 @@ const alert = (kind: string, state: AlertRecord["state"] = "open", openedAt = 0,
   state,
   opened_at: at(openedAt),
   closed_at: null,
+  subject: "",
   summary: `${agent} is ${kind}`,
   detail: ""
 });
@@ -190,5 +195,72 @@ describe("quiet windows", () => {
 
   it("words durations for people", () => {
     expect([durationText(45_000), durationText(192_000), durationText(3_600_000), durationText(7_500_000)]).toEqual(["45 s", "3 min 12 s", "1 h", "2 h 5 min"]);
+  });
+});
+
+describe("alert policy: jobs, the queue and GPUs", () => {
+  const event = (data: Record<string, unknown>) => ({ id: 1, kind: "work_ended", agent_id: "gaming-pc", subject: "5f0c2a8e-1d3b-4c6a-9e7f-0a1b2c3d4e5f", data, at: at(0) });
+
+  it("alerts a failed, lost or timed-out job only for the kinds named (none by default), once, saying why", () => {
+    const failed = event({ kind: "render", state: "failed", exit_code: 2, error: null, reason: null });
+    expect(alertPolicy(settings()).decideEvent(failed)).toEqual([]);
+    expect(alertPolicy(settings({ workFailedKinds: ["train"] })).decideEvent(failed)).toEqual([]);
+    const ops = alertPolicy(settings({ workFailedKinds: ["render"] })).decideEvent(failed);
+    expect(ops.map((o) => o.op === "notify" && [o.kind, o.subject, o.summary, o.detail])).toEqual([
+      ["work_failed", failed.subject, "render job 5f0c2a8e failed on gaming-pc", `Job ${failed.subject} (kind render) ended failed: exit code 2.`]
+    ]);
+    const lost = alertPolicy(settings({ workFailedKinds: "all" })).decideEvent(event({ kind: "x", state: "timed_out", reason: "no result within 60 s" }));
+    expect(lost[0]?.op === "notify" && lost[0].summary).toBe("x job 5f0c2a8e timed out on gaming-pc");
+  });
+
+  it("alerts a job waiting past the threshold and says how it left the queue", () => {
+    const policy = alertPolicy(settings({ queueWaitSeconds: 600 }));
+    const opened = policy.reviewQueue([{ work_id: "abcdef12-0000-4000-8000-000000000000", kind: "train", created_at: at(0), waiting_reason: "no GPU with 48 GB free" }], [], at(700));
+    expect(opened.map((o) => o.op === "open" && [o.kind, o.subject, o.summary])).toEqual([
+      ["work_waiting", "abcdef12-0000-4000-8000-000000000000", "train job abcdef12 has waited 11 min 40 s in the queue"]
+    ]);
+    const waitingAlert = { ...alert("work_waiting", "open", 700, ""), subject: "abcdef12-0000-4000-8000-000000000000" };
+    const left = policy.reviewQueue([], [{ alert: waitingAlert, state: "running", agent_id: "gaming-pc" }], at(760));
+    expect(left.map((o) => o.op === "close" && o.message?.["summary"])).toEqual(["job abcdef12 was placed on gaming-pc (running)"]);
+  });
+
+  const gpu = (id: string) => ({ id, name: `GPU ${id}` });
+  const check = (over: Partial<import("@homelab/registry").GpuCheck>) => ({
+    agent_id: "rig",
+    boot_id: "boot-1",
+    gpus: [gpu("A"), gpu("B")],
+    gpu_error: null,
+    seen_boot_id: "boot-1",
+    seen: [gpu("A"), gpu("B")],
+    errors_since: null,
+    alerts: [],
+    ...over
+  });
+
+  it("alerts a GPU its boot reported that heartbeats no longer list, once, and recovers it when it is back, even after a reboot", () => {
+    const policy = alertPolicy(settings());
+    const gone = policy.reviewGpus([check({ gpus: [gpu("A")] })], at(0));
+    expect(brief(gone.ops)).toEqual(["open gpu_missing -> phone+team"]);
+    expect(gone.memory[0]?.seen.map((g) => g.id)).toEqual(["A", "B"]);
+    const missing = { ...alert("gpu_missing"), agent_id: "rig", subject: "B" };
+    expect(policy.reviewGpus([check({ gpus: [gpu("A")], alerts: [missing] })], at(30)).ops).toEqual([]);
+    // A new boot: what it reports is all it is held to; B back recovers the alert.
+    const rebooted = policy.reviewGpus([check({ boot_id: "boot-2", gpus: [gpu("A"), gpu("B")], alerts: [missing] })], at(60));
+    expect(brief(rebooted.ops)).toEqual(["close closed -> phone+team"]);
+    // A first boot seen: nothing is missing.
+    expect(policy.reviewGpus([check({ seen_boot_id: null, seen: [], gpus: [gpu("A")] })], at(0)).ops).toEqual([]);
+  });
+
+  it("alerts GPU collection failing longer than the threshold, and recovers when it works again", () => {
+    const policy = alertPolicy(settings({ gpuErrorSeconds: 300 }));
+    const first = policy.reviewGpus([check({ gpu_error: "nvidia-smi: exit 9" })], at(0));
+    expect(first.ops).toEqual([]);
+    expect(first.memory[0]?.errors_since).toBe(at(0));
+    expect(policy.reviewGpus([check({ gpu_error: "nvidia-smi: exit 9", errors_since: at(0) })], at(299)).ops).toEqual([]);
+    expect(brief(policy.reviewGpus([check({ gpu_error: "nvidia-smi: exit 9", errors_since: at(0) })], at(300)).ops)).toEqual(["open gpu_collection -> phone+team"]);
+    const failing = { ...alert("gpu_collection"), agent_id: "rig" };
+    const healed = policy.reviewGpus([check({ errors_since: at(0), alerts: [failing] })], at(400));
+    expect(brief(healed.ops)).toEqual(["close closed -> phone+team"]);
+    expect(healed.memory[0]?.errors_since).toBeNull();
   });
 });

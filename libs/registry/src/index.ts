@@ -48,6 +48,7 @@ export { AgentRegistryLive } from "./Layers/AgentRegistry.ts";
 export { AlertRegistryLive } from "./Layers/AlertRegistry.ts";
 export {
   type AgentFacts,
+  type AlertEvent,
   type AlertListing,
   type AlertOp,
   type AlertPolicy,
@@ -60,9 +61,13 @@ export {
   type DeliveryOutcome,
   type DeliveryRecord,
   type EvaluateResult,
+  type GpuCheck,
+  type GpuMemory,
+  type LeftQueue,
   type MessageBody,
   type ReviewItem,
-  type TransitionContext
+  type TransitionContext,
+  type WaitingWork
 } from "./Services/AlertRegistry.ts";
 export { pgliteDatabase, postgresDatabase } from "./Layers/RegistryDatabase.ts";
 export { registryLayer } from "./Layers/Registry.ts";

@@ -190,10 +190,13 @@ export const alerts = pgTable(
     openedAt: timestamptz("opened_at").notNull(),
     closedAt: timestamptz("closed_at"),
     summary: text("summary").notNull(),
-    detail: text("detail").notNull().default("")
+    detail: text("detail").notNull().default(""),
+    /** What, besides the agent, the alert is about: a job's work_id, a GPU's uuid; '' for the agent itself. */
+    subject: text("subject").notNull().default("")
   },
   (t) => [
-    uniqueIndex("alerts_one_open_idx").on(t.agentId, t.kind).where(sql`${t.state} = 'open'`),
+    uniqueIndex("alerts_one_open_subject_idx").on(t.agentId, t.kind, t.subject).where(sql`${t.state} = 'open'`),
+    index("alerts_kind_subject_idx").on(t.kind, t.subject),
     index("alerts_agent_state_idx").on(t.agentId, t.state),
     check("alerts_state_check", sql`${t.state} in ('open', 'closed', 'asleep', 'superseded')`)
   ]
@@ -238,7 +241,30 @@ export const alertCursor = pgTable(
   "alert_cursor",
   {
     id: integer("id").primaryKey(),
-    lastTransitionId: bigint("last_transition_id", { mode: "number" }).notNull()
+    lastTransitionId: bigint("last_transition_id", { mode: "number" }).notNull(),
+    lastEventId: bigint("last_event_id", { mode: "number" }).notNull().default(0)
   },
   (t) => [check("alert_cursor_one_row", sql`${t.id} = 1`)]
 );
+
+/**
+ * Events other than liveness that may alert, written by triggers in the
+ * transaction that causes them (a job ending failed, lost or timed_out),
+ * read by the alert evaluator in id order after `alert_cursor.last_event_id`.
+ */
+export const alertEvents = pgTable("alert_events", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  kind: text("kind").notNull(),
+  agentId: text("agent_id"),
+  subject: text("subject").notNull().default(""),
+  data: jsonb("data").notNull(),
+  at: timestamptz("at").notNull().defaultNow()
+});
+
+/** Per agent, the GPUs its current boot has reported, and since when its GPU collection has been failing (null: it is not). */
+export const alertGpus = pgTable("alert_gpus", {
+  agentId: text("agent_id").primaryKey(),
+  bootId: text("boot_id").notNull(),
+  uuids: jsonb("uuids").notNull(),
+  errorsSince: timestamptz("errors_since")
+});

@@ -13,5 +13,9 @@ export const NO_ALERT_CHANNELS: AlertSettings = {
   notifyStopped: false,
   flapTransitions: 3,
   flapWindowSeconds: 600,
-  quiet: []
+  quiet: [],
+  gpuErrorSeconds: 300,
+  workFailedKinds: [],
+  queueWaitSeconds: null,
+  outageSeconds: 60
 };

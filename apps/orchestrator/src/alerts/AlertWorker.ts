@@ -1,12 +1,18 @@
+import { hostname } from "node:os";
 import { Clock, Duration, Effect, Layer, Ref, Schedule } from "effect";
-import { AlertRegistry, type ClaimedDelivery, DatabaseStart, type DeliveryOutcome } from "@homelab/registry";
+import { type AlertOp, AlertRegistry, type ClaimedDelivery, DatabaseStart, type DeliveryOutcome } from "@homelab/registry";
 import { OrchestratorMetrics } from "../OrchestratorMetrics.ts";
+import { Readiness } from "../Readiness.ts";
 import { sendToChannel } from "./channels.ts";
 import { alertPolicy } from "./policy.ts";
 import type { AlertMessage, AlertSettings, ChannelSpec } from "./types.ts";
 
 /** How often the evaluator reads new transitions and the deliverer looks for due messages. */
 export const ALERT_POLL = Duration.millis(500);
+/** How often the evaluator also compares every online agent's GPUs with what its boot reported (a read of the whole fleet). */
+export const GPU_CHECK = Duration.seconds(30);
+/** How often the orchestrator's own broker and database are looked at for an outage. */
+const OUTAGE_POLL = Duration.seconds(1);
 /**
  * A claimed delivery is this orchestrator's for this long, three times a
  * send's timeout (then another may try it: a crash mid-send is retried).
@@ -97,6 +103,63 @@ export const deliverDue = (settings: AlertSettings) => {
   });
 };
 
+type Component = "broker" | "database";
+type Outage = { readonly since: number; readonly detail: string; readonly alertId: number | null };
+
+/**
+ * The orchestrator's own broker and database: away for longer than
+ * `outageSeconds` opens an alert (written when the database takes it: for a
+ * database outage that is once it is back), and its return closes it with a
+ * recovery. Each orchestrator speaks for itself (`orchestrator@<host>`).
+ */
+export const watchOutages = (settings: AlertSettings) =>
+  Effect.gen(function* () {
+    const readiness = yield* Readiness;
+    const registry = yield* AlertRegistry;
+    const policy = alertPolicy(settings);
+    const who = `orchestrator@${hostname()}`;
+    const outages = yield* Ref.make<ReadonlyMap<Component, Outage>>(new Map());
+    const set = (c: Component, o: Outage | undefined) =>
+      Ref.update(outages, (m) => {
+        const next = new Map(m);
+        if (o === undefined) next.delete(c);
+        else next.set(c, o);
+        return next;
+      });
+    return Effect.gen(function* () {
+      const report = yield* readiness.get;
+      const now = yield* Clock.currentTimeMillis;
+      for (const component of ["broker", "database"] as const) {
+        const state = report.components[component];
+        const outage = (yield* Ref.get(outages)).get(component);
+        if (!state.up) {
+          if (outage === undefined) {
+            yield* set(component, { since: now, detail: state.detail, alertId: null });
+          } else if (outage.alertId === null && now - outage.since >= settings.outageSeconds * 1000) {
+            const op = policy.outageOpened(who, component, outage.since, outage.detail, now);
+            const written = yield* registry.apply([op]).pipe(Effect.option);
+            if (written._tag === "Some") yield* set(component, { ...outage, alertId: written.value.alertIds[0] ?? -1 });
+          }
+          continue;
+        }
+        if (outage === undefined) continue;
+        if (now - outage.since < settings.outageSeconds * 1000) {
+          yield* set(component, undefined);
+          continue;
+        }
+        // Back after a real outage: open it now if it could not be written before (the database was away), then its recovery.
+        let alertId = outage.alertId;
+        if (alertId === null) {
+          const opened = yield* registry.apply([policy.outageOpened(who, component, outage.since, outage.detail, now)]).pipe(Effect.option);
+          if (opened._tag === "None") continue;
+          alertId = opened.value.alertIds[0] ?? -1;
+        }
+        const closed = alertId < 0 ? undefined : yield* registry.apply([policy.outageRecovered(who, component, alertId, outage.since, now)]).pipe(Effect.option);
+        if (closed === undefined || closed._tag === "Some") yield* set(component, undefined);
+      }
+    });
+  });
+
 /** A pass that fails is logged when it starts failing and when it recovers, not every 500 ms while the database is away. */
 const loggedOnChange = <E extends { readonly message: string }>(what: string, pass: Effect.Effect<unknown, E, AlertRegistry | OrchestratorMetrics>) =>
   Effect.gen(function* () {
@@ -127,15 +190,27 @@ export const alertWorkerLayer = (settings: AlertSettings) =>
       const registry = yield* AlertRegistry;
       const start = yield* DatabaseStart;
       const policy = alertPolicy(settings);
+      const lastGpuCheck = yield* Ref.make(Number.NEGATIVE_INFINITY);
       const evaluate = yield* loggedOnChange(
         "evaluating transitions",
-        registry.evaluate(policy).pipe(Effect.tap((r) => (r.messages > 0 ? Effect.logInfo(`alerts: ${r.messages} message(s) to send`) : Effect.void)))
+        Effect.gen(function* () {
+          const now = yield* Clock.currentTimeMillis;
+          const checkGpus = now - (yield* Ref.get(lastGpuCheck)) >= Duration.toMillis(GPU_CHECK);
+          const result = yield* registry.evaluate(policy, { checkGpus });
+          if (checkGpus && result.evaluated) yield* Ref.set(lastGpuCheck, now);
+          if (result.messages > 0) yield* Effect.logInfo(`alerts: ${result.messages} message(s) to send`);
+        })
       );
       const delivering = yield* loggedOnChange("delivering", deliverDue(settings));
-      const loops = Effect.all([Effect.repeat(evaluate, Schedule.spaced(ALERT_POLL)), Effect.repeat(delivering, Schedule.spaced(ALERT_POLL))], {
-        concurrency: 2,
-        discard: true
-      });
+      const outages = yield* watchOutages(settings);
+      const loops = Effect.all(
+        [
+          Effect.repeat(evaluate, Schedule.spaced(ALERT_POLL)),
+          Effect.repeat(delivering, Schedule.spaced(ALERT_POLL)),
+          Effect.repeat(outages, Schedule.spaced(OUTAGE_POLL))
+        ],
+        { concurrency: 3, discard: true }
+      );
       if (settings.channels.length > 0) {
         yield* Effect.logInfo(`alerts: ${settings.channels.map((c) => `${c.name} (${c.display})`).join(", ")}`);
       }

@@ -4,7 +4,17 @@ import { parseChannelUrl } from "./channelUrl.ts";
 import type { AlertKind, AlertRule, AlertSettings, ChannelSpec, QuietWindow } from "./types.ts";
 
 /** The kinds a rule may name (a test message goes wherever it is sent). */
-export const RULE_KINDS = ["unreachable", "stopped", "flapping"] as const satisfies ReadonlyArray<AlertKind>;
+export const RULE_KINDS = [
+  "unreachable",
+  "stopped",
+  "flapping",
+  "gpu_missing",
+  "gpu_collection",
+  "work_failed",
+  "work_waiting",
+  "orchestrator_broker",
+  "orchestrator_database"
+] as const satisfies ReadonlyArray<AlertKind>;
 
 export const ALERT_URLS_ENV = "ALERT_URLS";
 
@@ -14,6 +24,7 @@ const DEFAULT_FLAP_WINDOW_MINUTES = 10;
 const NonEmpty = Schema.String.check(Schema.isMinLength(1));
 const Names = Schema.Array(NonEmpty).check(Schema.isMinLength(1));
 const TimeOfDay = Schema.String.check(Schema.isPattern(/^([01]?\d|2[0-3]):[0-5]\d$/));
+const Minutes = Schema.Finite.check(Schema.isBetween({ minimum: 0.1, maximum: 10080 }));
 
 /** `alerts:` in the orchestrator's config file; channel URLs stay unknown here (parsed, with words of their own, below). */
 const AlertsFile = Schema.Struct({
@@ -28,6 +39,10 @@ const AlertsFile = Schema.Struct({
   quiet: Schema.optionalKey(
     Schema.NullOr(Schema.Array(Schema.Struct({ agents: Names, from: TimeOfDay, to: TimeOfDay, timezone: Schema.optionalKey(NonEmpty) })))
   ),
+  gpu_error_minutes: Schema.optionalKey(Minutes),
+  work_failed: Schema.optionalKey(Schema.Union([Schema.Literal("all"), Names])),
+  queue_wait_minutes: Schema.optionalKey(Minutes),
+  outage_minutes: Schema.optionalKey(Minutes),
   rules: Schema.optionalKey(
     Schema.NullOr(
       Schema.Array(
@@ -46,7 +61,7 @@ const AGENTS: FieldDoc = { expected: "a non-empty list of agent ids" };
 
 /** What each field of `alerts:` takes, in words. */
 export const ALERTS_DOC: FieldDoc = {
-  expected: "a mapping of alert settings (channels, notify_stopped, flapping, quiet, rules)",
+  expected: "a mapping of alert settings (channels, notify_stopped, flapping, quiet, gpu_error_minutes, work_failed, queue_wait_minutes, outage_minutes, rules)",
   fields: {
     channels: { expected: "a mapping of channel names to channel URLs" },
     notify_stopped: { expected: "true or false" },
@@ -67,6 +82,10 @@ export const ALERTS_DOC: FieldDoc = {
         }
       }
     },
+    gpu_error_minutes: { expected: "a number of minutes from 0.1 to 10080" },
+    work_failed: { expected: 'all, or a non-empty list of task kinds' },
+    queue_wait_minutes: { expected: "a number of minutes from 0.1 to 10080" },
+    outage_minutes: { expected: "a number of minutes from 0.1 to 10080" },
     rules: {
       expected: "a list of rules",
       entries: {
@@ -179,6 +198,10 @@ export const alertSettings = (raw: unknown, alertUrls: string | undefined, sourc
       notifyStopped: file.notify_stopped ?? false,
       flapTransitions: file.flapping?.transitions ?? DEFAULT_FLAP_TRANSITIONS,
       flapWindowSeconds: (file.flapping?.window_minutes ?? DEFAULT_FLAP_WINDOW_MINUTES) * 60,
-      quiet
+      quiet,
+      gpuErrorSeconds: (file.gpu_error_minutes ?? 5) * 60,
+      workFailedKinds: file.work_failed ?? [],
+      queueWaitSeconds: file.queue_wait_minutes === undefined ? null : file.queue_wait_minutes * 60,
+      outageSeconds: (file.outage_minutes ?? 1) * 60
     };
   });

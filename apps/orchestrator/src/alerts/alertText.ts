@@ -10,26 +10,23 @@ export interface AlertText {
   readonly chat: string;
 }
 
-const MARK: Record<AlertMessage["kind"], string> = { unreachable: "🔴", stopped: "⚪", flapping: "🟠", test: "🔔" };
-
-const titleOf = (message: AlertMessage): string => {
-  const agent = message.agent_id ?? "an agent";
-  if (message.event === "test" || message.kind === "test") return "Test alert";
-  if (message.event === "resolved") return message.kind === "flapping" ? `${agent} is steady again` : `${agent} is back`;
-  switch (message.kind) {
-    case "unreachable":
-      return `${agent} is unreachable`;
-    case "stopped":
-      return `${agent} stopped`;
-    case "flapping":
-      return `${agent} is flapping`;
-  }
+const MARK: Record<AlertMessage["kind"], string> = {
+  unreachable: "🔴",
+  stopped: "⚪",
+  flapping: "🟠",
+  gpu_missing: "🔴",
+  gpu_collection: "🟠",
+  work_failed: "❌",
+  work_waiting: "⏳",
+  orchestrator_broker: "🔴",
+  orchestrator_database: "🔴",
+  test: "🔔"
 };
 
-/** The one formatter behind every channel's text, so all channels say the same thing. */
+/** The one formatter behind every channel's text, so all channels say the same thing; the title is the policy's summary line. */
 export const alertText = (message: AlertMessage): AlertText => {
   const detail = message.detail.trim();
   const body = detail === "" ? message.summary : `${message.summary}\n${detail}`;
   const mark = message.event === "resolved" ? "✅" : MARK[message.kind];
-  return { title: titleOf(message), body, chat: `${mark} ${body}` };
+  return { title: message.event === "test" ? "Test alert" : message.summary, body, chat: `${mark} ${body}` };
 };

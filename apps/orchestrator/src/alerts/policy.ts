@@ -1,4 +1,16 @@
-import { type AlertOp, type AlertPolicy, type AlertRecord, type ReviewItem, SHUTDOWN_REASON, type TransitionContext } from "@homelab/registry";
+import {
+  type AlertEvent,
+  type AlertOp,
+  type AlertPolicy,
+  type AlertRecord,
+  type GpuCheck,
+  type GpuMemory,
+  type LeftQueue,
+  type ReviewItem,
+  SHUTDOWN_REASON,
+  type TransitionContext,
+  type WaitingWork
+} from "@homelab/registry";
 import type { AlertKind, AlertMessage, AlertSettings } from "./types.ts";
 import { quietAt } from "./quiet.ts";
 
@@ -17,7 +29,7 @@ import { quietAt } from "./quiet.ts";
  *   transition for a whole window, then "stable again" (and, if it is away
  *   then, its unreachable alert).
  */
-export const alertPolicy = (settings: AlertSettings): AlertPolicy => {
+export const alertPolicy = (settings: AlertSettings) => {
   const channelsFor = (kind: AlertKind, agentId: string): ReadonlyArray<string> => {
     const all = settings.channels.map((c) => c.name);
     if (settings.rules.length === 0) return all;
@@ -50,10 +62,11 @@ export const alertPolicy = (settings: AlertSettings): AlertPolicy => {
     duration_seconds: since === null ? null : Math.max(0, Math.round((Date.parse(at) - Date.parse(since)) / 1000))
   });
 
-  const open = (kind: AlertKind, agentId: string, summary: string, detail: string, at: string, asleep = false): AlertOp => ({
+  const open = (kind: AlertKind, agentId: string, summary: string, detail: string, at: string, asleep = false, subject = ""): AlertOp => ({
     op: "open",
     agent_id: agentId,
     kind,
+    subject,
     state: asleep ? "asleep" : "open",
     summary,
     detail,
@@ -166,7 +179,153 @@ export const alertPolicy = (settings: AlertSettings): AlertPolicy => {
       return [stable, open("unreachable", alert.agent_id, `${alert.agent_id} is unreachable`, detail, now, quiet)];
     });
 
-  return { flapWindowSeconds: settings.flapWindowSeconds, decide, review };
+  /** A job that ended failed, lost or timed_out: a one-off alert for the kinds named (none by default). */
+  const decideEvent = (event: AlertEvent): ReadonlyArray<AlertOp> => {
+    if (event.kind !== "work_ended") return [];
+    const taskKind = String(event.data["kind"] ?? "");
+    const named = settings.workFailedKinds === "all" || settings.workFailedKinds.includes(taskKind);
+    if (!named) return [];
+    const agentId = event.agent_id ?? "";
+    const state = String(event.data["state"] ?? "failed");
+    const exit = event.data["exit_code"];
+    const why = [
+      typeof exit === "number" ? `exit code ${exit}` : "",
+      typeof event.data["error"] === "string" ? String(event.data["error"]) : "",
+      typeof event.data["reason"] === "string" ? String(event.data["reason"]) : ""
+    ]
+      .filter((part) => part !== "")
+      .join("; ");
+    const summary = `${taskKind} job ${event.subject.slice(0, 8)} ${state === "timed_out" ? "timed out" : state}${agentId === "" ? "" : ` on ${agentId}`}`;
+    const detail = `Job ${event.subject} (kind ${taskKind}) ended ${state}${why === "" ? "" : `: ${why}`}.`;
+    return [
+      {
+        op: "notify",
+        agent_id: agentId,
+        kind: "work_failed",
+        subject: event.subject,
+        summary,
+        detail,
+        at: event.at,
+        message: message("work_failed", "opened", agentId, summary, detail, event.at, null),
+        channels: channelsFor("work_failed", agentId)
+      }
+    ];
+  };
+
+  /** Jobs queued past the threshold: one alert each; when it leaves the queue, a recovery saying how it left. */
+  const reviewQueue = (waiting: ReadonlyArray<WaitingWork>, left: ReadonlyArray<LeftQueue>, now: string): ReadonlyArray<AlertOp> => [
+    ...waiting.map((w): AlertOp => {
+      const summary = `${w.kind} job ${w.work_id.slice(0, 8)} has waited ${durationText(Date.parse(now) - Date.parse(w.created_at))} in the queue`;
+      const detail = `Job ${w.work_id} (kind ${w.kind}) queued since ${clock(w.created_at)}${w.waiting_reason === null ? "" : `: ${w.waiting_reason}`}.`;
+      return open("work_waiting", "", summary, detail, now, false, w.work_id);
+    }),
+    ...left.map((l): AlertOp => {
+      const how = l.state === "queued" ? "is still queued" : l.agent_id === null ? `left the queue: ${l.state}` : `was placed on ${l.agent_id} (${l.state})`;
+      const summary = `job ${l.alert.subject.slice(0, 8)} ${how}`;
+      const detail = `It waited ${durationText(Date.parse(now) - Date.parse(l.alert.opened_at))} after the alert.`;
+      return {
+        op: "close",
+        alert_id: l.alert.alert_id,
+        state: "closed",
+        at: now,
+        message: message("work_waiting", "resolved", "", summary, detail, now, l.alert.opened_at),
+        channels: channelsFor("work_waiting", "")
+      };
+    })
+  ];
+
+  /**
+   * GPUs, per boot: one the boot reported and its heartbeats no longer list
+   * is missing (back: recovered); GPU collection failing for longer than
+   * `gpuErrorSeconds` alerts, and recovers when it works again. A new boot
+   * starts afresh (a GPU back after a reboot recovers its alert).
+   */
+  const reviewGpus = (checks: ReadonlyArray<GpuCheck>, now: string) => {
+    const ops: Array<AlertOp> = [];
+    const memory: Array<GpuMemory> = [];
+    for (const c of checks) {
+      const sameBoot = c.seen_boot_id === c.boot_id;
+      const present = new Set(c.gpus.map((g) => g.id));
+      const seen = sameBoot ? [...c.seen, ...c.gpus.filter((g) => !c.seen.some((s) => s.id === g.id))] : [...c.gpus];
+      for (const alert of c.alerts.filter((a) => a.kind === "gpu_missing" && present.has(a.subject))) {
+        ops.push(recoverGpu(alert, now, `${alert.agent_id}'s GPU ${alert.subject} is back`));
+      }
+      if (sameBoot) {
+        for (const gone of c.seen.filter((g) => !present.has(g.id) && !c.alerts.some((a) => a.kind === "gpu_missing" && a.subject === g.id))) {
+          const summary = `${c.agent_id} lost a GPU: ${gone.name}`;
+          const detail = `Its heartbeats no longer list GPU ${gone.id} (${gone.name}), which this boot reported before; ${c.gpus.length} GPU(s) reported now.`;
+          ops.push(open("gpu_missing", c.agent_id, summary, detail, now, false, gone.id));
+        }
+      }
+      const errorsSince = c.gpu_error === null ? null : sameBoot && c.errors_since !== null ? c.errors_since : now;
+      const collectionAlert = c.alerts.find((a) => a.kind === "gpu_collection");
+      if (c.gpu_error !== null && errorsSince !== null && collectionAlert === undefined) {
+        const failingFor = Date.parse(now) - Date.parse(errorsSince);
+        if (failingFor >= settings.gpuErrorSeconds * 1000) {
+          const summary = `${c.agent_id} cannot read its GPUs`;
+          const detail = `GPU collection has failed for ${durationText(failingFor)}: ${c.gpu_error}`;
+          ops.push(open("gpu_collection", c.agent_id, summary, detail, now));
+        }
+      }
+      if (c.gpu_error === null && collectionAlert !== undefined) {
+        ops.push(recoverGpu(collectionAlert, now, `${c.agent_id} reads its GPUs again`));
+      }
+      memory.push({ agent_id: c.agent_id, boot_id: c.boot_id, seen, errors_since: errorsSince });
+    }
+    return { ops, memory };
+  };
+
+  const recoverGpu = (alert: AlertRecord, now: string, summary: string): AlertOp => ({
+    op: "close",
+    alert_id: alert.alert_id,
+    state: "closed",
+    at: now,
+    message: message(
+      alert.kind as AlertKind,
+      "resolved",
+      alert.agent_id,
+      summary,
+      `After ${durationText(Date.parse(now) - Date.parse(alert.opened_at))} (since ${clock(alert.opened_at)}).`,
+      now,
+      alert.opened_at
+    ),
+    channels: channelsFor(alert.kind as AlertKind, alert.agent_id)
+  });
+
+  const outageKind = (component: "broker" | "database"): AlertKind => (component === "broker" ? "orchestrator_broker" : "orchestrator_database");
+
+  /** The orchestrator's own broker or database away past the threshold (`who`: `orchestrator@<host>`). */
+  const outageOpened = (who: string, component: "broker" | "database", sinceMs: number, detail: string, nowMs: number): AlertOp => {
+    const since = new Date(sinceMs).toISOString();
+    const summary = `${who} lost its ${component}`;
+    const text = `Away since ${clock(since)} (${durationText(nowMs - sinceMs)} so far): ${detail}. ${component === "database" ? "Heartbeats wait in the broker; nothing is marked offline meanwhile." : "Heartbeats cannot be heard; nothing is marked offline meanwhile."}`;
+    return open(outageKind(component), who, summary, text, since);
+  };
+
+  const outageRecovered = (who: string, component: "broker" | "database", alertId: number, sinceMs: number, nowMs: number): AlertOp => {
+    const since = new Date(sinceMs).toISOString();
+    const at = new Date(nowMs).toISOString();
+    return {
+      op: "close",
+      alert_id: alertId,
+      state: "closed",
+      at,
+      message: message(outageKind(component), "resolved", who, `${who} has its ${component} back`, `It was away for ${durationText(nowMs - sinceMs)} (since ${clock(since)}).`, at, since),
+      channels: channelsFor(outageKind(component), who)
+    };
+  };
+
+  return {
+    outageOpened,
+    outageRecovered,
+    flapWindowSeconds: settings.flapWindowSeconds,
+    decide,
+    review,
+    decideEvent,
+    queueWaitSeconds: settings.queueWaitSeconds,
+    reviewQueue,
+    reviewGpus
+  };
 };
 
 const lastSeen = (context: TransitionContext): string => {

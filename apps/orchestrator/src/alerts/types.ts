@@ -7,7 +7,18 @@ import type { Redacted } from "effect";
  * the flap window: one alert instead of a pair per flap). `test`: a message
  * from POST /alerts/test.
  */
-export const ALERT_KINDS = ["unreachable", "stopped", "flapping", "test"] as const;
+export const ALERT_KINDS = [
+  "unreachable",
+  "stopped",
+  "flapping",
+  "gpu_missing",
+  "gpu_collection",
+  "work_failed",
+  "work_waiting",
+  "orchestrator_broker",
+  "orchestrator_database",
+  "test"
+] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 /** A message as channels send it: an alert opening, its recovery, or a test. */
@@ -79,4 +90,12 @@ export interface AlertSettings {
   readonly flapTransitions: number;
   readonly flapWindowSeconds: number;
   readonly quiet: ReadonlyArray<QuietWindow>;
+  /** GPU collection failing this long alerts (default 300 s). */
+  readonly gpuErrorSeconds: number;
+  /** The task kinds whose failed, lost or timed_out jobs alert; "all", or none by default. */
+  readonly workFailedKinds: ReadonlyArray<string> | "all";
+  /** A job queued longer than this alerts; null (the default): never. */
+  readonly queueWaitSeconds: number | null;
+  /** The orchestrator's broker or database away longer than this alerts (default 60 s). */
+  readonly outageSeconds: number;
 }

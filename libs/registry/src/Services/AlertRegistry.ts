@@ -9,6 +9,8 @@ export interface AlertRecord {
   readonly alert_id: number;
   readonly agent_id: string;
   readonly kind: string;
+  /** What besides the agent it is about (a work_id, a GPU); '' for the agent itself. */
+  readonly subject: string;
   readonly state: AlertState;
   readonly opened_at: string;
   readonly closed_at: string | null;
@@ -58,12 +60,62 @@ export interface ReviewItem {
 /** A message body (the channels' AlertMessage without its alert_id, which the registry fills in). */
 export type MessageBody = Readonly<Record<string, unknown>>;
 
+/** An event a trigger wrote (alert_events): a job that ended failed, lost or timed_out (`work_ended`). */
+export interface AlertEvent {
+  readonly id: number;
+  readonly kind: string;
+  readonly agent_id: string | null;
+  readonly subject: string;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly at: string;
+}
+
+/** A queued job past the wait threshold with no alert yet. */
+export interface WaitingWork {
+  readonly work_id: string;
+  readonly kind: string;
+  readonly created_at: string;
+  readonly waiting_reason: string | null;
+}
+
+/** An open work_waiting alert whose job is no longer queued. */
+export interface LeftQueue {
+  readonly alert: AlertRecord;
+  readonly state: string;
+  readonly agent_id: string | null;
+}
+
+/** An online agent's GPUs now, and what the alerts remember of its boot. */
+export interface GpuCheck {
+  readonly agent_id: string;
+  readonly boot_id: string;
+  /** Its last heartbeat's GPUs, each by uuid (or vendor name and index when it has none). */
+  readonly gpus: ReadonlyArray<{ readonly id: string; readonly name: string }>;
+  /** The first GPU collection error its last heartbeat carried; null when none. */
+  readonly gpu_error: string | null;
+  readonly seen_boot_id: string | null;
+  readonly seen: ReadonlyArray<{ readonly id: string; readonly name: string }>;
+  readonly errors_since: string | null;
+  /** Its open gpu_missing and gpu_collection alerts. */
+  readonly alerts: ReadonlyArray<AlertRecord>;
+}
+
+/** What the alerts remember of an agent's GPUs after a check. */
+export interface GpuMemory {
+  readonly agent_id: string;
+  readonly boot_id: string;
+  readonly seen: ReadonlyArray<{ readonly id: string; readonly name: string }>;
+  readonly errors_since: string | null;
+}
+
 /** What to write. Each op with a message puts one outbox row and one delivery per named channel in the same transaction. */
 export type AlertOp =
   | {
       readonly op: "open";
       readonly agent_id: string;
       readonly kind: string;
+      /** What besides the agent it is about (a work_id, a GPU); '' or absent: the agent. */
+      readonly subject?: string;
       readonly state: "open" | "asleep";
       readonly summary: string;
       readonly detail: string;
@@ -80,6 +132,18 @@ export type AlertOp =
       readonly channels: ReadonlyArray<string>;
     }
   | {
+      /** A one-off: an alert recorded closed at once, with its message (a job that failed). */
+      readonly op: "notify";
+      readonly agent_id: string;
+      readonly kind: string;
+      readonly subject: string;
+      readonly summary: string;
+      readonly detail: string;
+      readonly at: string;
+      readonly message: MessageBody;
+      readonly channels: ReadonlyArray<string>;
+    }
+  | {
       /** An asleep alert whose quiet window ended with the agent still away: it opens now, with its message. */
       readonly op: "wake";
       readonly alert_id: number;
@@ -93,6 +157,13 @@ export interface AlertPolicy {
   readonly decide: (context: TransitionContext) => ReadonlyArray<AlertOp>;
   /** Open flapping and asleep alerts at `now` (ISO, the database clock). */
   readonly review: (items: ReadonlyArray<ReviewItem>, now: string) => ReadonlyArray<AlertOp>;
+  /** An event a trigger wrote. */
+  readonly decideEvent: (event: AlertEvent) => ReadonlyArray<AlertOp>;
+  /** Queued jobs waiting longer than this raise `work_waiting`; null: off. */
+  readonly queueWaitSeconds: number | null;
+  readonly reviewQueue: (waiting: ReadonlyArray<WaitingWork>, left: ReadonlyArray<LeftQueue>, now: string) => ReadonlyArray<AlertOp>;
+  /** Online agents' GPUs, when the caller asks for a GPU check: what to alert, and what to remember. */
+  readonly reviewGpus: (checks: ReadonlyArray<GpuCheck>, now: string) => { readonly ops: ReadonlyArray<AlertOp>; readonly memory: ReadonlyArray<GpuMemory> };
 }
 
 export interface EvaluateResult {
@@ -140,7 +211,15 @@ export interface AlertRegistryShape {
    * cursor row, so one orchestrator evaluates at a time and each
    * transition is decided once.
    */
-  readonly evaluate: (policy: AlertPolicy, limit?: number) => Effect.Effect<EvaluateResult, RegistryError>;
+  readonly evaluate: (policy: AlertPolicy, options?: { readonly limit?: number; readonly checkGpus?: boolean }) => Effect.Effect<EvaluateResult, RegistryError>;
+  /**
+   * Writes ops decided outside the evaluator (the orchestrator's own
+   * outages), in one transaction: how many messages, and per op the alert it
+   * opened or changed (null: none, e.g. one already open).
+   */
+  readonly apply: (
+    ops: ReadonlyArray<AlertOp>
+  ) => Effect.Effect<{ readonly messages: number; readonly alertIds: ReadonlyArray<number | null> }, RegistryError>;
   /**
    * Claims up to `limit` deliveries due at `now` (ISO; the caller's clock):
    * each is leased until `leaseUntil` (another orchestrator skips it) and

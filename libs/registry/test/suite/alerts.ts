@@ -1,12 +1,35 @@
 import { Effect, Option } from "effect";
-import { type AlertOp, type AlertPolicy, AlertRegistry, AgentRegistry, SHUTDOWN_REASON, type TransitionContext } from "../../src/index.ts";
-import { BOOT_2, heartbeat } from "../fixtures.ts";
+import { sql } from "drizzle-orm";
+import {
+  type AlertOp,
+  type AlertPolicy,
+  AlertRegistry,
+  AgentRegistry,
+  type GpuCheck,
+  SHUTDOWN_REASON,
+  type TransitionContext,
+  WorkRegistry
+} from "../../src/index.ts";
+import { BOOT_1, BOOT_2, exec, heartbeat } from "../fixtures.ts";
+
+const WORK_A = "5f0c2a8e-1d3b-4c6a-9e7f-0a1b2c3d4e5f";
 import type { Run } from "./run.ts";
+
+/** A policy that decides nothing: each test overrides what it looks at. */
+const inert = {
+  flapWindowSeconds: 600,
+  decide: () => [],
+  review: () => [],
+  decideEvent: () => [],
+  queueWaitSeconds: null,
+  reviewQueue: () => [],
+  reviewGpus: () => ({ ops: [], memory: [] })
+} satisfies AlertPolicy;
 
 /** A plain policy for the store's tests: an unreachable alert per timeout, closed when the agent is back; it remembers what it was shown. */
 const simplePolicy = (seen: Array<TransitionContext>, channels: ReadonlyArray<string> = ["phone", "team"], review: AlertPolicy["review"] = () => []) =>
   ({
-    flapWindowSeconds: 600,
+    ...inert,
     decide: (context) => {
       seen.push(context);
       const t = context.transition;
@@ -83,7 +106,7 @@ export const alertTests = (run: Run): void =>
 
     it("keeps at most one open alert per agent and kind, and writes no message for the one refused", async () => {
       const twice: AlertPolicy = {
-        flapWindowSeconds: 600,
+        ...inert,
         decide: ({ transition: t }) =>
           t.to !== "offline"
             ? []
@@ -170,7 +193,7 @@ export const alertTests = (run: Run): void =>
     it("gives the review open flapping and asleep alerts with the agent's facts, and writes what it decides", async () => {
       const reviewed: Array<string> = [];
       const asleepPolicy: AlertPolicy = {
-        flapWindowSeconds: 600,
+        ...inert,
         decide: ({ transition: t }) =>
           t.to === "offline"
             ? [
@@ -207,5 +230,109 @@ export const alertTests = (run: Run): void =>
       expect(reviewed).toEqual(["asleep:offline:true:true"]);
       expect(out.result.messages).toBe(1);
       expect(out.listed.map((a) => [a.state, a.deliveries.map((d) => d.event)])).toEqual([["open", ["opened"]]]);
+    });
+
+    it("reads a job that ended failed from the event its trigger wrote in the same transaction, once, and records a one-off alert with its message", async () => {
+      const events: Array<string> = [];
+      const policy: AlertPolicy = {
+        ...inert,
+        decideEvent: (event) => {
+          events.push(`${event.kind}:${event.subject}:${String(event.data["state"])}:${String(event.data["kind"])}`);
+          return [
+            {
+              op: "notify",
+              agent_id: event.agent_id ?? "",
+              kind: "work_failed",
+              subject: event.subject,
+              summary: "failed",
+              detail: "",
+              at: event.at,
+              message: { summary: "failed" },
+              channels: ["phone"]
+            }
+          ];
+        }
+      };
+      const out = await run(
+        Effect.gen(function* () {
+          const agents = yield* AgentRegistry;
+          const work = yield* WorkRegistry;
+          const alerts = yield* AlertRegistry;
+          yield* agents.applyHeartbeats([heartbeat("al-work", { seq: 1, gpus: [20] })]);
+          const routed = yield* work.route({ work_id: WORK_A, kind: "echo", params: {}, requirements: {}, timeout_seconds: 60 });
+          yield* alerts.evaluate(inert);
+          yield* agents.markOffline(["al-work"], "no heartbeat for over 90 s");
+          const first = yield* alerts.evaluate(policy);
+          const again = yield* alerts.evaluate(policy);
+          return { routed: routed._tag, first, again, listed: yield* alerts.listAlerts(10) };
+        })
+      );
+      expect(out.routed).toBe("Booked");
+      expect(events).toEqual([`work_ended:${WORK_A}:lost:echo`]);
+      expect([out.first.messages, out.again.messages]).toEqual([1, 0]);
+      expect(out.listed.map((a) => [a.kind, a.subject, a.state])).toEqual([["work_failed", WORK_A, "closed"]]);
+    });
+
+    it("hands the queue review the jobs waiting past the threshold with no alert yet, and those that left the queue since", async () => {
+      const seen: Array<string> = [];
+      const policy: AlertPolicy = {
+        ...inert,
+        queueWaitSeconds: 0,
+        reviewQueue: (waiting, left) => {
+          seen.push(`waiting ${waiting.map((w) => w.work_id).join(",")}; left ${left.map((l) => `${l.alert.subject}:${l.state}`).join(",")}`);
+          return waiting.map((w) => ({
+            op: "open",
+            agent_id: "",
+            kind: "work_waiting",
+            subject: w.work_id,
+            state: "open",
+            summary: "waiting",
+            detail: "",
+            at: w.created_at,
+            message: null,
+            channels: []
+          }));
+        }
+      };
+      await run(
+        Effect.gen(function* () {
+          const work = yield* WorkRegistry;
+          const alerts = yield* AlertRegistry;
+          yield* work.enqueue({ work_id: WORK_A, kind: "echo", params: {}, requirements: { min_vram_gb: 999 }, timeout_seconds: 60 }, { priority: 0, maxWaitSeconds: undefined });
+          yield* exec(sql`select pg_sleep(0.01)`);
+          yield* alerts.evaluate(policy);
+          yield* alerts.evaluate(policy);
+          yield* work.cancel(WORK_A);
+          yield* alerts.evaluate(policy);
+        })
+      );
+      // Called only when there is something: the waiting job once (its alert then exists), then once it left.
+      expect(seen).toEqual([`waiting ${WORK_A}; left `, `waiting ; left ${WORK_A}:cancelled`]);
+    });
+
+    it("gives the GPU check each online agent's GPUs, GPU errors and what its boot reported before, and keeps what the policy remembers", async () => {
+      const checks: Array<GpuCheck> = [];
+      const policy: AlertPolicy = {
+        ...inert,
+        reviewGpus: (items, now) => {
+          checks.push(...items);
+          return { ops: [], memory: items.map((c) => ({ agent_id: c.agent_id, boot_id: c.boot_id, seen: c.gpus, errors_since: now })) };
+        }
+      };
+      await run(
+        Effect.gen(function* () {
+          const agents = yield* AgentRegistry;
+          const alerts = yield* AlertRegistry;
+          yield* agents.applyHeartbeats([heartbeat("al-gpu", { seq: 1, gpus: [20, 10] })]);
+          yield* alerts.evaluate(policy, { checkGpus: true });
+          yield* agents.applyHeartbeats([heartbeat("al-gpu", { seq: 2, gpus: [20] })]);
+          yield* alerts.evaluate(policy);
+          yield* alerts.evaluate(policy, { checkGpus: true });
+        })
+      );
+      expect(checks.map((c) => [c.agent_id, c.gpus.map((g) => g.id), c.seen.map((g) => g.id), c.seen_boot_id, c.errors_since === null, c.gpu_error])).toEqual([
+        ["al-gpu", ["GPU-al-gpu-0", "GPU-al-gpu-1"], [], null, true, null],
+        ["al-gpu", ["GPU-al-gpu-0"], ["GPU-al-gpu-0", "GPU-al-gpu-1"], BOOT_1, false, null]
+      ]);
     });
   });
