@@ -96,6 +96,8 @@ describe("alerts to every channel kind", () => {
             eventually("an unreachable alert on every channel", async () => received(http, smtp, crashing), (got) => Object.values(got).every((v) => v.length >= 1), 20_000, 50)
           );
           const alertedAfterMs = Date.now() - lastBeat;
+          const firstReceipts = http.requests().filter((r) => r.body.includes(crashing)).map((r) => r.at);
+          const mailedAt = smtp.mails().find((m) => m.subject.includes(crashing))?.at ?? Number.NaN;
           // Back: the same agent id, a new process.
           yield* startAgent({ agentId: crashing, replyQueue });
           const recovered = yield* Effect.promise(() =>
@@ -108,12 +110,17 @@ describe("alerts to every channel kind", () => {
           // And no second alert of either kind for the crashed one meanwhile.
           const finalCrashing = received(http, smtp, crashing);
           const listed = (yield* Effect.promise(() => orchestrator.get("/alerts"))).body as {
-            alerts: ReadonlyArray<{ agent_id: string; kind: string; state: string; deliveries: ReadonlyArray<{ state: string }> }>;
+            alerts: ReadonlyArray<{ agent_id: string; kind: string; state: string; opened_at: string; deliveries: ReadonlyArray<{ state: string }> }>;
           };
-          return { alerted, alertedAfterMs, recovered, afterStop, finalCrashing, listed, crashing, stopping };
+          const openedAt = Date.parse(listed.alerts.find((a) => a.agent_id === crashing)?.opened_at ?? "");
+          const delivery = [...firstReceipts.slice(0, 5), mailedAt].map((at) => at - openedAt);
+          return { alerted, alertedAfterMs, delivery, recovered, afterStop, finalCrashing, listed, crashing, stopping };
         })
       );
-      console.log(`alerts: unreachable alert on all six channels ${outcome.alertedAfterMs} ms after the last heartbeat (deadline ${ALERT_DEADLINE_MS} ms)`);
+      console.log(
+        `alerts: unreachable alert on all six channels ${outcome.alertedAfterMs} ms after the last heartbeat (deadline ${ALERT_DEADLINE_MS} ms); ` +
+          `from the offline transition to each channel (generic, ntfy, Discord, Slack, Gotify, SMTP): ${outcome.delivery.map((ms) => Math.round(ms)).join(" / ")} ms`
+      );
       expect(outcome.alertedAfterMs).toBeLessThanOrEqual(ALERT_DEADLINE_MS);
       expect(counts(outcome.finalCrashing)).toEqual(everyChannel(2));
       const generic = (outcome.finalCrashing["generic"] ?? []).map((b) => JSON.parse(b) as Record<string, unknown>);
