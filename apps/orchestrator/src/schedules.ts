@@ -1,7 +1,15 @@
 import { Duration, Effect, Schedule } from "effect";
 
-/** The offline sweep: every `offline_sweep_interval_seconds` (SPEC §3). */
+/** Every `offline_sweep_interval_seconds` (SPEC §3): the offline sweep's backstop, and the work timeout's and queue's pace. */
 export const sweepSchedule = (intervalSeconds: number) => Schedule.spaced(Duration.millis(intervalSeconds * 1000));
+
+/**
+ * The offline sweep wakes this long after an agent's deadline (its last
+ * heartbeat plus the timeout, by the database clock), so that by the
+ * database's clock the row is strictly older than the timeout when the sweep
+ * reads it, even with the two clocks ticking at slightly different rates.
+ */
+export const offlineDeadlineMargin = Duration.millis(100);
 
 /**
  * Retrying a database write while the database is away: 100 ms doubling to

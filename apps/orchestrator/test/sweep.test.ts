@@ -1,7 +1,7 @@
 // The offline sweep's rules with a TestClock for the orchestrator's own time
 // (start-up grace) and the real PostgreSQL for heartbeat age (the database
 // clock decides staleness, so ages are set in the database, never waited out).
-import { Effect, Layer, Option, Redacted } from "effect";
+import { Clock, Effect, Layer, Option, Redacted, type Scope } from "effect";
 import { TestClock } from "effect/testing";
 import postgres from "postgres";
 import type { StatusUpdate } from "@homelab/protocol";
@@ -21,7 +21,7 @@ const withRegistry = <A>(
   body: (tools: {
     readonly age: (agentId: string, seconds: number) => Effect.Effect<void>;
     readonly sql: postgres.Sql;
-  }) => Effect.Effect<A, unknown, AgentRegistry>
+  }) => Effect.Effect<A, unknown, AgentRegistry | Scope.Scope>
 ) =>
   runTest(
     Effect.gen(function* () {
@@ -154,5 +154,182 @@ describe("offline sweep", () => {
       }).pipe(Effect.provide(Readiness.layer))
     );
     expect(tags(outcomes)).toEqual(["Deaf", "Grace", "Deaf", "Grace", "Marked:a"]);
+  });
+});
+
+// The loop (`run`) on a TestClock: the registry's deadlines are by the real
+// database clock, so before each wake the test sets every agent's heartbeat
+// age as it is at that moment, moves the TestClock to the loop's next check,
+// and waits until the loop has stepped and armed again.
+describe("offline sweep at each agent's deadline", () => {
+  type Sweep = Effect.Success<ReturnType<typeof makeSweep>>;
+
+  /** The loop's next check once it is later than `after` (it re-arms after each step). */
+  const nextArm = (sweep: Sweep, after: number) =>
+    Effect.gen(function* () {
+      for (let i = 0; i < 2000; i++) {
+        const next = yield* sweep.nextCheck;
+        if (Option.isSome(next) && next.value > after) return next.value;
+        yield* TestClock.withLive(Effect.sleep("5 millis"));
+      }
+      return yield* Effect.die(new Error(`the sweep loop did not arm after ${after} ms`));
+    });
+
+  /** A loop on timeout 90 s, interval 30 s, started at time 0; `wake(at, ages)` runs it at `at` with those heartbeat ages (s) and answers its next check. */
+  const loop = (
+    age: (agentId: string, seconds: number) => Effect.Effect<void>,
+    extra: { readonly listeningSince?: Effect.Effect<Option.Option<number>> } = {}
+  ) =>
+    Effect.gen(function* () {
+      const marks: Array<readonly [string, number]> = [];
+      const sweep = yield* makeSweep({
+        heartbeatTimeoutSeconds: 90,
+        sweepIntervalSeconds: 30,
+        wentOffline: (ts) => Effect.map(Clock.currentTimeMillis, (now) => void marks.push(...ts.map((t) => [t.agent_id, now] as const))),
+        listeningSince: extra.listeningSince ?? listeningSince
+      });
+      yield* Effect.forkScoped(sweep.run);
+      const first = yield* nextArm(sweep, -1);
+      const wake = (at: number, ages: Readonly<Record<string, number>>) =>
+        Effect.gen(function* () {
+          for (const [id, seconds] of Object.entries(ages)) yield* age(id, seconds);
+          yield* TestClock.setTime(at);
+          return yield* nextArm(sweep, at);
+        });
+      return { sweep, marks, first, wake };
+    });
+
+  /** `actual` is `expected` less the few real milliseconds between setting ages and reading the deadline. */
+  const near = (actual: number, expected: number) => {
+    expect(actual).toBeLessThanOrEqual(expected);
+    expect(actual).toBeGreaterThan(expected - 250);
+  };
+
+  it("marks an agent offline at its deadline between two sweeps, not at the next sweep", async () => {
+    const seen = await withRegistry(({ age }) =>
+      Effect.gen(function* () {
+        const registry = yield* AgentRegistry;
+        yield* registry.applyHeartbeats(["a", "b", "c"].map(heartbeat));
+        const { marks, first, wake } = yield* loop(age);
+        // After the grace: a last heard 50 s ago, its deadline beyond the interval: the interval it is.
+        const second = yield* wake(first, { a: 50, b: 0, c: 0 });
+        // At the next sweep a is 80 s silent: the loop arms at its deadline, 10 s (and the margin) later.
+        const third = yield* wake(second, { a: 80, b: 0, c: 0 });
+        const marksBefore = [...marks];
+        const fourth = yield* wake(third, { a: 90.1, b: 0, c: 0 });
+        return { arms: [first, second, third, fourth], marksBefore, marks, a: yield* registry.getAgent("a") };
+      })
+    );
+    const [first, second, third, fourth] = seen.arms as [number, number, number, number];
+    expect([first, second]).toEqual([90_000, 120_000]);
+    near(third, 130_100);
+    expect(seen.marksBefore).toEqual([]);
+    expect(seen.marks).toEqual([["a", third]]);
+    expect(third).toBeLessThan(150_000);
+    expect(Option.map(seen.a, (a) => a.status)).toEqual(Option.some("offline"));
+    // b and c heartbeat on: the next check is the backstop, one interval on.
+    expect(fourth).toBe(third + 30_000);
+  });
+
+  it("re-arms at the new deadline when a heartbeat moves it", async () => {
+    const seen = await withRegistry(({ age }) =>
+      Effect.gen(function* () {
+        const registry = yield* AgentRegistry;
+        yield* registry.applyHeartbeats(["a", "b", "c"].map(heartbeat));
+        const { marks, first, wake } = yield* loop(age);
+        const armed = yield* wake(first, { a: 80, b: 0, c: 0 });
+        // a heartbeats 2 s before that deadline: nobody is due when the loop wakes.
+        const afterBeat = yield* wake(armed, { a: 2, b: 10.1, c: 10.1 });
+        const marksAfterBeat = [...marks];
+        const backstop = yield* wake(afterBeat, { a: 32, b: 0, c: 0 });
+        const newDeadline = yield* wake(backstop, { a: 62, b: 0, c: 0 });
+        const marksBefore = [...marks];
+        yield* wake(newDeadline, { a: 90.1, b: 0, c: 0 });
+        return { armed, afterBeat, backstop, newDeadline, marksAfterBeat, marksBefore, marks };
+      })
+    );
+    near(seen.armed, 100_100);
+    expect(seen.marksAfterBeat).toEqual([]);
+    expect(seen.afterBeat).toBe(seen.armed + 30_000);
+    expect(seen.backstop).toBe(seen.afterBeat + 30_000);
+    // The heartbeat at armed - 2 s: its deadline 90 s (and the margin) after it.
+    near(seen.newDeadline, seen.armed - 2000 + 90_000 + 100);
+    expect(seen.marksBefore).toEqual([]);
+    expect(seen.marks).toEqual([["a", seen.newDeadline]]);
+  });
+
+  it("marks nobody during the grace, nor while deaf, and takes a long-silent agent offline the moment the grace ends", async () => {
+    const seen = await withRegistry(({ age }) =>
+      Effect.gen(function* () {
+        const registry = yield* AgentRegistry;
+        const readiness = yield* Readiness;
+        yield* readiness.set("database", true);
+        yield* readiness.set("broker", true);
+        yield* registry.applyHeartbeats(["a", "b", "c"].map(heartbeat));
+        yield* age("a", 500);
+        const { marks, first, wake } = yield* loop(age, { listeningSince: readiness.readySince });
+        yield* readiness.set("broker", false, "connection lost");
+        // Deaf at the grace's end: the loop looks again one interval later.
+        const deaf = yield* wake(first, { a: 590, b: 0, c: 0 });
+        yield* TestClock.setTime(100_000);
+        yield* readiness.set("broker", true);
+        // Back at 100 s: a new grace, until 190 s.
+        const grace = yield* wake(deaf, { a: 610, b: 0, c: 0 });
+        const marksBefore = [...marks];
+        yield* wake(grace, { a: 680, b: 0, c: 0 });
+        return { arms: [first, deaf, grace], marksBefore, marks };
+      }).pipe(Effect.provide(Readiness.layer))
+    );
+    expect(seen.arms).toEqual([90_000, 120_000, 190_000]);
+    expect(seen.marksBefore).toEqual([]);
+    expect(seen.marks).toEqual([["a", 190_000]]);
+  });
+
+  it("holds a would-be mass offline found at a deadline until the check one interval later confirms it", async () => {
+    const seen = await withRegistry(({ age }) =>
+      Effect.gen(function* () {
+        const registry = yield* AgentRegistry;
+        yield* registry.applyHeartbeats(["a", "b", "c"].map(heartbeat));
+        const { marks, first, wake } = yield* loop(age);
+        const deadline = yield* wake(first, { a: 80, b: 80, c: 0 });
+        const confirm = yield* wake(deadline, { a: 90.1, b: 90.1, c: 10.1 });
+        const marksHeld = [...marks];
+        const online = yield* registry.countOnline;
+        yield* wake(confirm, { a: 120.1, b: 120.1, c: 0 });
+        return { deadline, confirm, marksHeld, online, marks };
+      })
+    );
+    near(seen.deadline, 100_100);
+    expect(seen.marksHeld).toEqual([]);
+    expect(seen.online).toBe(3);
+    expect(seen.confirm).toBe(seen.deadline + 30_000);
+    expect(seen.marks).toEqual([
+      ["a", seen.confirm],
+      ["b", seen.confirm]
+    ]);
+  });
+
+  it("does not sweep at a deadline while another orchestrator holds the sweep lock, and looks again a moment later", async () => {
+    const seen = await withRegistry(({ age, sql }) =>
+      Effect.gen(function* () {
+        const registry = yield* AgentRegistry;
+        yield* registry.applyHeartbeats(["a", "b", "c"].map(heartbeat));
+        const { marks, first, wake } = yield* loop(age);
+        const deadline = yield* wake(first, { a: 80, b: 0, c: 0 });
+        const other = yield* Effect.promise(() => sql.reserve());
+        yield* Effect.promise(() => other`select pg_advisory_lock(${SWEEP_LOCK_KEY})`);
+        const again = yield* wake(deadline, { a: 90.1, b: 0, c: 0 });
+        const marksWhileHeld = [...marks];
+        yield* Effect.promise(() => other`select pg_advisory_unlock(${SWEEP_LOCK_KEY})`);
+        other.release();
+        yield* wake(again, { a: 90.2, b: 0, c: 0 });
+        return { deadline, again, marksWhileHeld, marks };
+      })
+    );
+    near(seen.deadline, 100_100);
+    expect(seen.marksWhileHeld).toEqual([]);
+    // a is past its deadline: the margin, not the interval.
+    expect(seen.again).toBe(seen.deadline + 100);
+    expect(seen.marks).toEqual([["a", seen.again]]);
   });
 });

@@ -57,6 +57,7 @@ export const makeTestRegistry = (initial: ReadonlyArray<AgentRecord> = []): Test
   const layer = Layer.succeed(AgentRegistry, {
     applyHeartbeats: () => notModelled("applyHeartbeats"),
     findStale: () => notModelled("findStale"),
+    nextOfflineDeadline: () => notModelled("nextOfflineDeadline"),
     markOffline: () => notModelled("markOffline"),
     setDrained: () => notModelled("setDrained"),
     pruneHistory: () => notModelled("pruneHistory"),
@@ -131,6 +132,7 @@ export const makeTestRegistry = (initial: ReadonlyArray<AgentRecord> = []): Test
 
   const alertLayer = Layer.succeed(AlertRegistry, {
     evaluate: () => notModelled("evaluate"),
+    apply: () => notModelled("apply"),
     claimDeliveries: () => notModelled("claimDeliveries"),
     recordDelivery: () => notModelled("recordDelivery"),
     listAlerts: () => read("listAlerts", () => [])

@@ -17,6 +17,7 @@ const NowRow = Schema.Struct({ now: Schema.String });
 import { agentRegistry } from "../schema.ts";
 
 const AgentIdRow = Schema.Struct({ agent_id: Schema.String });
+const DeadlineRow = Schema.Struct({ seconds: Schema.NullOr(Schema.Finite) });
 
 // Two orchestrators applying overlapping batches lock rows in the same order,
 // so a deadlock (40P01) should not happen; if the server still reports one,
@@ -59,6 +60,18 @@ export const makeAgentRegistry = Effect.gen(function* () {
     );
     const decoded = yield* decodeRows("findStale", AgentIdRow)(rows);
     return decoded.map((r) => r.agent_id);
+  });
+
+  // min() over the online rows is answered from the end of the
+  // (status, last_heartbeat_at) index, the sweep's own: one row read, whatever the fleet's size.
+  const nextOfflineDeadline = Effect.fn("AgentRegistry.nextOfflineDeadline")(function* (timeoutSeconds: number) {
+    const rows = yield* use("nextOfflineDeadline", (db) =>
+      db.execute(sql`
+        select extract(epoch from (min(last_heartbeat_at) + make_interval(secs => ${timeoutSeconds}::float8) - now()))::float8 as seconds
+        from agent_registry where status = 'online'`)
+    );
+    const { seconds } = yield* decodeFirst("nextOfflineDeadline", DeadlineRow, rowsOf(rows));
+    return Option.fromNullishOr(seconds);
   });
 
   const markOffline = Effect.fn("AgentRegistry.markOffline")(function* (
@@ -160,6 +173,7 @@ export const makeAgentRegistry = Effect.gen(function* () {
   return {
     applyHeartbeats,
     findStale,
+    nextOfflineDeadline,
     markOffline,
     countOnline,
     listAgents,

@@ -179,6 +179,14 @@ export interface AgentRegistryShape {
   /** Online agents whose last heartbeat is older than `timeoutSeconds` by the database clock. */
   readonly findStale: (timeoutSeconds: number) => Effect.Effect<ReadonlyArray<string>, RegistryError>;
   /**
+   * Seconds from now until the earliest online agent's last heartbeat is
+   * `timeoutSeconds` old, by the database clock: `min(last_heartbeat_at) +
+   * timeout - now()` over online agents (zero or less: someone is already
+   * past it). None when no agent is online. One read of the
+   * (status, last_heartbeat_at) index: where the offline sweep wakes next.
+   */
+  readonly nextOfflineDeadline: (timeoutSeconds: number) => Effect.Effect<Option.Option<number>, RegistryError>;
+  /**
    * Marks these agents offline (only those still online), returning the
    * transitions; work still active on them becomes `lost` in the same statement.
    * `silentForSeconds` (the sweep): only those whose last heartbeat is still

@@ -20,6 +20,39 @@ export const livenessTests = (run: Run): void =>
       expect(stale).toEqual(["silent"]);
     });
 
+    it("answers the seconds until the earliest online agent's heartbeat is older than the timeout, by the database clock; none with nobody online", async () => {
+      const { none, due, past, afterBeat, allOffline } = await run(
+        Effect.gen(function* () {
+          const r = yield* AgentRegistry;
+          const none = yield* r.nextOfflineDeadline(60);
+          yield* r.applyHeartbeats([heartbeat("fresh", { seq: 1 }), heartbeat("quiet", { seq: 1 }), heartbeat("gone", { seq: 1 })]);
+          yield* ageHeartbeat("quiet", 45.5);
+          // Offline agents have no deadline, however old their heartbeat.
+          yield* ageHeartbeat("gone", 600);
+          yield* r.markOffline(["gone"], "agent_shutdown");
+          const due = yield* r.nextOfflineDeadline(60);
+          yield* ageHeartbeat("quiet", 75);
+          const past = yield* r.nextOfflineDeadline(60);
+          // Its heartbeat moves the deadline: the next one is fresh's.
+          yield* r.applyHeartbeats([heartbeat("quiet", { seq: 2 })]);
+          yield* ageHeartbeat("fresh", 10);
+          const afterBeat = yield* r.nextOfflineDeadline(60);
+          yield* r.markOffline(["fresh", "quiet"], "agent_shutdown");
+          const allOffline = yield* r.nextOfflineDeadline(60);
+          return { none, due, past, afterBeat, allOffline };
+        })
+      );
+      expect(none).toEqual(Option.none());
+      expect(allOffline).toEqual(Option.none());
+      // 60 - 45.5 s, less the moments between the statements.
+      expect(Option.getOrThrow(due)).toBeGreaterThan(13.5);
+      expect(Option.getOrThrow(due)).toBeLessThanOrEqual(14.5);
+      expect(Option.getOrThrow(past)).toBeGreaterThan(-16);
+      expect(Option.getOrThrow(past)).toBeLessThanOrEqual(-15);
+      expect(Option.getOrThrow(afterBeat)).toBeGreaterThan(49);
+      expect(Option.getOrThrow(afterBeat)).toBeLessThanOrEqual(50);
+    });
+
     it("marks online agents offline, records each transition, and leaves agents already offline alone", async () => {
       const { first, second, agent, online, stored } = await run(
         Effect.gen(function* () {
