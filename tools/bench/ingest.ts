@@ -7,7 +7,18 @@
  * a. broker alone: the load generator (tools/loadgen) publishes the same
  *    heartbeats, uncapped, to a scratch queue with the reply queue's topology,
  *    and a consumer process of its own (ingest-consumer.ts) acks each one, no
- *    database: messages/s end to end.
+ *    database: messages/s end to end. The generator patches a pre-encoded
+ *    heartbeat per message (tools/loadgen/wire.ts) and corks its sockets
+ *    around each burst of publishes; its own CPU per message
+ *    (process.cpuUsage from its first publish to its last confirm ÷ messages)
+ *    is reported with a. and c.
+ * a′. bare pair: the same, with a bare rabbitmq-client publisher in the
+ *    generator's place: one fixed 1,200-byte body (a heartbeat padded with
+ *    spaces), same queue type and topology, persistent, confirms, 2
+ *    connections, 1,000 in flight, same consumer program. What the broker and
+ *    the client library move when publishing costs next to nothing; a. ÷ a′
+ *    says how much of the broker's capacity the generator leaves unused (goal:
+ *    a. within 20 % of a′).
  * b. database alone: the same heartbeats applied with
  *    AgentRegistry.applyHeartbeats (layerPostgres on a fresh database) in
  *    batches of 500, one after another, as fast as it goes, no broker.
@@ -26,10 +37,13 @@
  * figures are the product), 2 when the run itself broke.
  * DATABASE_URL (an admin URL, default postgres://postgres@127.0.0.1:5432/postgres)
  * and AMQP_URL as for the apps. BENCH_BROKER_QUEUE=classic: baseline a. on a
- * classic durable queue instead (what the quorum queue costs). BENCH_CPU_PROFILE_DIR=dir: the orchestrator
+ * classic durable queue instead (what the quorum queue costs). BENCH_GENERATOR_CORK=0:
+ * the generator writes each publish to its socket as it goes, as the bare
+ * publisher does (what corking per burst saves). BENCH_CPU_PROFILE_DIR=dir: the orchestrator
  * writes a V8 CPU profile (.cpuprofile) there when it exits.
  */
 import { deadLetterQueueName } from "@homelab/protocol";
+import { heartbeatBuildMicros } from "../loadgen/agents.ts";
 import { type CpuReport, machineBusyNow, topProcesses } from "./procstat.ts";
 import { checkAbort, cleanupAll, fmt, log, passFail } from "./support.ts";
 import {
@@ -41,6 +55,7 @@ import {
   agentCount,
   baselineSeconds,
   classicBaseline,
+  generatorCork,
   mb,
   rate,
   runId,
@@ -48,7 +63,7 @@ import {
   suffix
 } from "./ingest/settings.ts";
 import { showBound } from "./ingest/histogram.ts";
-import { brokerAlone } from "./ingest/brokerAlone.ts";
+import { barePair, brokerAlone } from "./ingest/brokerAlone.ts";
 import { databaseAlone } from "./ingest/databaseAlone.ts";
 import { realRun } from "./ingest/orchestratorRun.ts";
 
@@ -77,10 +92,16 @@ const main = async (): Promise<number> => {
   // What else is running: this machine is shared, and the figures depend on it.
   const busyBefore = await machineBusyNow(3000);
   const topBefore = await topProcesses(3000, 5);
-  log(`run ${runId} (${suffix}): a. broker alone, ${baselineSeconds} s uncapped`);
+  const buildMicros = heartbeatBuildMicros();
+  log(`run ${runId} (${suffix}): a. broker alone, ${baselineSeconds} s uncapped (building a heartbeat alone: ${fmt(buildMicros, 2)} µs CPU)`);
   const a = await brokerAlone();
   checkAbort();
-  log(`a: ${fmt(a.endToEndRate)} msg/s end to end (publisher ${fmt(a.load.achievedRate)}/s); b. database alone, ${baselineSeconds} s`);
+  log(`a: ${fmt(a.endToEndRate)} msg/s end to end (publisher ${fmt(a.load.achievedRate)}/s, ${fmt(a.load.cpuMicrosPerMessage, 1)} µs CPU/msg); ` +
+    `a′. bare publisher/consumer pair, ${baselineSeconds} s`);
+  const bare = await barePair();
+  checkAbort();
+  log(`a′: ${fmt(bare.endToEndRate)} msg/s end to end (publisher ${fmt(bare.load.achievedRate)}/s, ${fmt(bare.load.cpuMicrosPerMessage, 1)} µs CPU/msg); ` +
+    `b. database alone, ${baselineSeconds} s`);
   const b = await databaseAlone();
   checkAbort();
   log(`b: ${fmt(b.applyRate)} heartbeats/s; c. orchestrator`);
@@ -92,18 +113,35 @@ const main = async (): Promise<number> => {
   out();
   out(`node ${process.version}, ${c.cpu.cores} cores, ${startedAt}; run ${runId}; baselines ${baselineSeconds} s each; ` +
     `generator: ${2} connections (noDelay), window 1000 unconfirmed, publisher confirms, persistent, application/json, ` +
-    `${fmt(agentCount)} agents round-robin.`);
+    `${fmt(agentCount)} agents round-robin, each heartbeat a copy of its agent's pre-encoded template with seq, message_id, sent_at and ` +
+    `figures patched in (mean body ${fmt(a.load.bytesSent / a.load.sent)} bytes), ` +
+    `${generatorCork ? "sockets corked per burst of publishes" : "sockets NOT corked (BENCH_GENERATOR_CORK=0): one write per publish"}.`);
   out(`Before the run the machine was ${fmt(busyBefore * 100)} % busy (all cores, 3 s); busiest processes then: ` +
     (topBefore.length === 0 ? "none" : topBefore.map((t) => `${t.command.split(" ").slice(0, 4).join(" ")} (pid ${t.pid}) ${fmt(t.share * 100)} %`).join("; ")));
   out();
   out("| measurement | what ran | rate | real ingest ÷ this |");
   out("|---|---|---|---|");
   out(`| a. broker alone | generator uncapped → scratch ${classicBaseline ? "CLASSIC durable queue (BENCH_BROKER_QUEUE=classic)" : "quorum queue (reply-queue topology)"} → consumer process, ack each, no DB | ` +
-    `${fmt(a.endToEndRate)} msg/s end to end (${fmt(a.consumed)} msgs; publisher ${fmt(a.load.achievedRate)} confirmed/s) | ${(c.sustainedRate / a.endToEndRate).toFixed(2)} |`);
+    `${fmt(a.endToEndRate)} msg/s end to end (${fmt(a.consumed)} msgs; publisher ${fmt(a.load.achievedRate)} confirmed/s; ` +
+    `generator CPU ${fmt(a.load.cpuMicrosPerMessage, 1)} µs/msg) | ${(c.sustainedRate / a.endToEndRate).toFixed(2)} |`);
+  out(`| a′. bare publisher/consumer pair | rabbitmq-client publisher, one fixed ${fmt(bare.bodyBytes)}-byte body, uncapped → scratch ` +
+    `${classicBaseline ? "CLASSIC durable queue" : "quorum queue (reply-queue topology)"} → the same consumer program | ` +
+    `${fmt(bare.endToEndRate)} msg/s end to end (${fmt(bare.consumed)} msgs; publisher ${fmt(bare.load.achievedRate)} confirmed/s; ` +
+    `its CPU ${fmt(bare.load.cpuMicrosPerMessage, 1)} µs/msg) | ${(c.sustainedRate / bare.endToEndRate).toFixed(2)} |`);
   out(`| b. database alone | AgentRegistry.applyHeartbeats, batches of ${DB_BATCH}, back to back, no broker | ` +
     `${fmt(b.applyRate)} heartbeats/s (${fmt(b.heartbeats)} in ${fmt(b.batches)} batches; batch p50 ${fmt(b.batchP50Ms, 1)} ms, p99 ${fmt(b.batchP99Ms, 1)} ms) | ${(c.sustainedRate / b.applyRate).toFixed(2)} |`);
   out(`| c. orchestrator (real) | generator at ${fmt(rate)}/s for ${seconds} s → reply queue → orchestrator → PostgreSQL | ` +
     `${fmt(c.sustainedRate)} heartbeats/s sustained over the load window (applied + ignored, from /metrics) | 1.00 |`);
+  out();
+  const pairRatio = a.endToEndRate / bare.endToEndRate;
+  out(`- broker alone ÷ bare pair (a. ÷ a′, end to end): ${pairRatio.toFixed(2)} (${fmt(a.endToEndRate)} ÷ ${fmt(bare.endToEndRate)} msg/s; ` +
+    `goal ≥ 0.80: ${passFail(pairRatio >= 0.8)})`);
+  out(`- generator CPU per message (process.cpuUsage, first publish to last confirm, ÷ messages sent): ` +
+    `${fmt(a.load.cpuMicrosPerMessage, 1)} µs in a. (uncapped), ${fmt(c.load.cpuMicrosPerMessage, 1)} µs in c. (at ${fmt(rate)}/s; ` +
+    `this process also samples /proc and scrapes /metrics then). Building a heartbeat alone (template copy + patch, tight loop before the run): ` +
+    `${fmt(buildMicros, 2)} µs; the rest is rabbitmq-client's framing, the socket writes (corked per burst), the confirms and the kernel's ` +
+    `loopback TCP work done in this process's system calls. The bare publisher: ${fmt(bare.load.cpuMicrosPerMessage, 1)} µs ` +
+    `(goal for the generator ≤ 10 µs: ${passFail(a.load.cpuMicrosPerMessage <= 10)})`);
   out();
   out("### c. in detail");
   out();
@@ -116,7 +154,8 @@ const main = async (): Promise<number> => {
     `= ${fmt(c.load.achievedRate)} confirmed/s of ${fmt(rate)}/s asked (${genOk ? "on target" : "BELOW target"}); ` +
     `max ${c.load.maxInFlight} in flight, the window of 1000 full ${fmt(windowFullShare * 100)} % of the time` +
     (windowFullShare > 0.5 ? ` (waiting for broker confirms: ≈ ${fmt(confirmMs)} ms each)` : "") +
-    `; its CPU ${c.load.cpuSeconds.toFixed(1)} s (${fmt((c.load.cpuSeconds / c.load.elapsedSeconds) * 100)} % of one core)`);
+    `; its CPU ${c.load.cpuSeconds.toFixed(1)} s (${fmt((c.load.cpuSeconds / c.load.elapsedSeconds) * 100)} % of one core, ` +
+    `${fmt(c.load.cpuMicrosPerMessage, 1)} µs per message)`);
   if (!genOk && keptUp) {
     out(`- **the generator could not publish at the target rate** (${fmt(c.load.achievedRate)} of ${fmt(rate)}/s) and the orchestrator ` +
       `kept up with what it did publish: the ingest figure is bounded by the generator (or by the broker's confirms under this load), not by the orchestrator.`);
@@ -151,6 +190,7 @@ const main = async (): Promise<number> => {
     c.top.map((t) => `${fmt(t.share * 100)} % pid ${t.pid} ${t.command.split(" ").slice(0, 4).join(" ")}`).join("; "));
   out();
   lines.push(...cpuTable("CPU during a. (broker alone)", a.cpu));
+  lines.push(...cpuTable("CPU during a′. (bare publisher/consumer pair)", bare.cpu));
   lines.push(...cpuTable("CPU during b. (database alone)", b.cpu));
   if (c.stderr.trim() !== "") {
     out("orchestrator stderr (LOG_LEVEL=warn), last 16 KiB:");
@@ -176,7 +216,15 @@ const main = async (): Promise<number> => {
       `${passFail(c.drained && c.lost.differ === 0 && c.lost.missing === 0 && c.lost.match === c.lost.expected && c.lost.expected > 0)} ` +
         `(${fmt(c.lost.match)} match, ${fmt(c.lost.differ)} differ, ${fmt(c.lost.missing)} missing${c.drained ? "" : "; the queue did not drain"})`
     ],
-    [`orchestrator RSS < ${TARGET_RSS_MB} MB throughout`, `${passFail(c.rssMaxKb / 1024 < TARGET_RSS_MB)} (max ${mb(c.rssMaxKb)} MB)`]
+    [`orchestrator RSS < ${TARGET_RSS_MB} MB throughout`, `${passFail(c.rssMaxKb / 1024 < TARGET_RSS_MB)} (max ${mb(c.rssMaxKb)} MB)`],
+    [
+      "broker alone within 20 % of the bare publisher/consumer pair",
+      `${passFail(pairRatio >= 0.8)} (${fmt(a.endToEndRate)} vs ${fmt(bare.endToEndRate)} msg/s = ${pairRatio.toFixed(2)})`
+    ],
+    [
+      "generator CPU ≤ 10 µs per message",
+      `${passFail(a.load.cpuMicrosPerMessage <= 10)} (${fmt(a.load.cpuMicrosPerMessage, 1)} µs uncapped in a., ${fmt(c.load.cpuMicrosPerMessage, 1)} µs in c.)`
+    ]
   ];
   for (const [name, verdict] of targets) out(`target "${name}": ${verdict}`);
   console.log(lines.join("\n"));

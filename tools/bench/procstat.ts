@@ -26,6 +26,18 @@ export const rssKb = async (pid: number): Promise<number | undefined> => {
   }
 };
 
+/** VmRSS (resident now) and VmHWM (the most it was ever resident) of a process in kB; undefined once it is gone. */
+export const memoryKb = async (pid: number): Promise<{ readonly rss: number; readonly hwm: number } | undefined> => {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+    const hwm = /^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1];
+    return rss === undefined || hwm === undefined ? undefined : { rss: Number(rss), hwm: Number(hwm) };
+  } catch {
+    return undefined;
+  }
+};
+
 interface PidStat {
   /** utime + stime, clock ticks. */
   readonly ticks: number;

@@ -103,7 +103,8 @@ const main = async (): Promise<number> => {
     `loadgen: sent ${result.sent}, confirmed ${result.confirmed}, failed ${result.failed} in ${result.elapsedSeconds.toFixed(2)} s ` +
       `= ${result.achievedRate.toFixed(0)} confirmed/s${target}; max in flight ${result.maxInFlight} ` +
       `(window full ${((result.windowFullSeconds / result.publishSeconds) * 100).toFixed(0)} % of the time); ` +
-      `CPU ${result.cpuSeconds.toFixed(2)} s (${((result.cpuSeconds / result.elapsedSeconds) * 100).toFixed(0)} % of one core)`
+      `CPU ${result.cpuSeconds.toFixed(2)} s (${((result.cpuSeconds / result.elapsedSeconds) * 100).toFixed(0)} % of one core, ` +
+      `${result.cpuMicrosPerMessage.toFixed(1)} µs per message)`
   );
   console.log(`loadgen: ${result.confirmedLastSeqByAgent.size} of ${agents} agents have a confirmed heartbeat`);
   if (result.firstError !== undefined) console.log(`loadgen: first error: ${result.firstError}`);

@@ -1,4 +1,5 @@
-// a. The broker alone: the generator to a scratch queue and a consumer process that only acks.
+// a. The broker alone: the generator to a scratch queue and a consumer process that only acks;
+// a′. the same with a bare publisher (one fixed body, nothing else) in the generator's place.
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -6,7 +7,7 @@ import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Connection } from "rabbitmq-client";
 import { deadLetterQueueName } from "@homelab/protocol";
-import { declareReplyQueue, type LoadResult, runLoad } from "../../loadgen/agents.ts";
+import { declareReplyQueue, heartbeatTemplate, type LoadResult, makeFleet, runLoad } from "../../loadgen/agents.ts";
 import { cpuWindow, type CpuReport } from "../procstat.ts";
 import { abort, checkAbort, children, log, onCleanup, tail } from "../support.ts";
 import {
@@ -15,28 +16,45 @@ import {
   amqpUrl,
   baselineSeconds,
   classicBaseline,
+  generatorCork,
   repoRoot,
   runId,
   stopChild,
   suffix
 } from "./settings.ts";
+import { type PublishSummary, runBarePublisher } from "./barePublisher.ts";
 
 // ---------------------------------------------------------------------------
 // a. broker alone
 
-export interface BrokerBaseline {
-  readonly load: LoadResult;
+export interface BrokerBaseline<L extends PublishSummary = LoadResult> {
+  readonly load: L;
   readonly consumed: number;
   /** consumed / (last consume − first publish). */
   readonly endToEndRate: number;
   readonly cpu: CpuReport;
 }
 
-export const brokerAlone = async (): Promise<BrokerBaseline> => {
-  const queue = `bench.scratch.${suffix}`;
+/** As the generator: 2 connections, 1000 unconfirmed publishes in flight. */
+const CONNECTIONS = 2;
+const WINDOW = 1000;
+/** The bare publisher's body: a real heartbeat (so the consumer's JSON parse does the same work), padded with trailing spaces to this size. */
+export const BARE_BODY_BYTES = 1200;
+
+/**
+ * A publisher (this process) → a scratch queue with the reply queue's
+ * topology → the consumer process (ingest-consumer.ts), which acks each
+ * message: messages/s end to end, and the CPU of each process.
+ */
+const brokerPair = async <L extends PublishSummary>(
+  label: string,
+  queue: string,
+  publisherLabel: string,
+  publish: () => Promise<L>
+): Promise<BrokerBaseline<L>> => {
   const admin = new Connection({ url: amqpUrl, noDelay: true, retryLow: 200, retryHigh: 1000 });
   admin.on("error", (e) => log(`broker connection: ${e.message}`));
-  const closeAdmin = onCleanup("close admin connection (a)", () => admin.close());
+  const closeAdmin = onCleanup(`close admin connection (${label})`, () => admin.close());
   const deleteQueues = onCleanup(`delete queues ${queue}, ${deadLetterQueueName(queue)}`, async () => {
     await admin.queueDelete({ queue });
     await admin.queueDelete({ queue: deadLetterQueueName(queue) });
@@ -54,7 +72,7 @@ export const brokerAlone = async (): Promise<BrokerBaseline> => {
       stdio: ["pipe", "pipe", "pipe"]
     });
     children.add(child);
-    const stopConsumer = onCleanup("stop broker-baseline consumer", async () => {
+    const stopConsumer = onCleanup(`stop broker-baseline consumer (${label})`, async () => {
       await stopChild(child, 5000);
     });
     const stderr = tail();
@@ -82,23 +100,14 @@ export const brokerAlone = async (): Promise<BrokerBaseline> => {
     const cpu = cpuWindow([
       { label: "rabbitmq (beam.smp)", comm: "beam.smp" },
       ...(child.pid === undefined ? [] : [{ label: "consumer (node, separate process)", pids: [child.pid] }]),
-      { label: "generator (this node process)", pids: [process.pid] }
+      { label: publisherLabel, pids: [process.pid] }
     ]);
     await cpu.start();
     const sampler = setInterval(() => void cpu.sample(), 1000);
-    let load: LoadResult;
+    let load: L;
     try {
-      load = await runLoad({
-        amqpUrl,
-        queue,
-        agents: agentCount,
-        rate: Number.POSITIVE_INFINITY,
-        seconds: baselineSeconds,
-        runId: `${runId}a`,
-        declare: false,
-        signal: abort.signal
-      });
-      if (load.failed > 0) throw new Error(`broker baseline: ${load.failed} publishes failed (${load.firstError ?? "?"})`);
+      load = await publish();
+      if (load.failed > 0) throw new Error(`broker baseline ${label}: ${load.failed} publishes failed (${load.firstError ?? "?"})`);
       // Wait for the consumer to take everything that was confirmed.
       let seen = consumed;
       let idleSince = performance.now();
@@ -115,10 +124,53 @@ export const brokerAlone = async (): Promise<BrokerBaseline> => {
     }
     const cpuReport = await cpu.stop();
     await stopConsumer();
+    // Let the quorum queue's log settle before it is deleted: on RabbitMQ 3.10.8, deleting one
+    // right after a run like this once crashed Ra's segment writer (enoent in truncate_segments),
+    // which took the WAL, and every quorum queue on the broker, down with it for a moment.
+    await sleep(3000);
     const endToEnd = consumed / Math.max(0.001, (lastAtMs - load.startedAtMs) / 1000);
     return { load, consumed, endToEndRate: endToEnd, cpu: cpuReport };
   } finally {
     await deleteQueues();
     await closeAdmin();
   }
+};
+
+/** a. The load generator, uncapped (its heartbeat templates are made before its clock starts). */
+export const brokerAlone = (): Promise<BrokerBaseline> =>
+  brokerPair("a", `bench.scratch.${suffix}`, "generator (this node process)", () =>
+    runLoad({
+      amqpUrl,
+      queue: `bench.scratch.${suffix}`,
+      agents: agentCount,
+      rate: Number.POSITIVE_INFINITY,
+      seconds: baselineSeconds,
+      runId: `${runId}a`,
+      connections: CONNECTIONS,
+      window: WINDOW,
+      coalesceWrites: generatorCork,
+      declare: false,
+      signal: abort.signal
+    })
+  );
+
+/** The bare publisher's body: the heartbeat of a simulated agent with two GPUs, padded with spaces to BARE_BODY_BYTES. */
+export const bareBody = (): Buffer => {
+  const agent = makeFleet(`${runId}x`, 4)[3]!; // n % 4 === 3: two GPUs, the largest heartbeat
+  const bytes = heartbeatTemplate(agent).bytes;
+  return bytes.length >= BARE_BODY_BYTES ? Buffer.from(bytes) : Buffer.concat([bytes, Buffer.alloc(BARE_BODY_BYTES - bytes.length, " ")]);
+};
+
+export interface BareBaseline extends BrokerBaseline<PublishSummary> {
+  readonly bodyBytes: number;
+}
+
+/** a′. The bare publisher: one fixed body, same queue type, persistence, confirms, connections and window. */
+export const barePair = async (): Promise<BareBaseline> => {
+  const body = bareBody();
+  const queue = `bench.scratch.${suffix}.bare`;
+  const result = await brokerPair("a′", queue, "bare publisher (this node process)", () =>
+    runBarePublisher({ url: amqpUrl, queue, body, seconds: baselineSeconds, window: WINDOW, connections: CONNECTIONS, signal: abort.signal })
+  );
+  return { ...result, bodyBytes: body.length };
 };

@@ -19,6 +19,7 @@ import {
   amqpUrl,
   createDatabase,
   drainCapMs,
+  generatorCork,
   postgresGroups,
   queueDepth,
   rate,
@@ -192,6 +193,7 @@ export const realRun = async (): Promise<RealRun> => {
           rate,
           seconds,
           runId,
+          coalesceWrites: generatorCork,
           signal: abort.signal,
           onProgress: (p) => {
             if (Math.round(p.elapsedSeconds) % 10 === 0) {

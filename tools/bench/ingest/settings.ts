@@ -49,6 +49,8 @@ export const TARGET_RSS_MB = 300;
 
 export const suffix = randomBytes(4).toString("hex");
 export const classicBaseline = process.env["BENCH_BROKER_QUEUE"] === "classic";
+/** BENCH_GENERATOR_CORK=0: the generator writes each publish to its socket as it is sent (no corking per burst), in a. and c. */
+export const generatorCork = process.env["BENCH_GENERATOR_CORK"] !== "0";
 export const runId = newRunId();
 
 // ---------------------------------------------------------------------------
