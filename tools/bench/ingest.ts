@@ -29,7 +29,23 @@
  *    (/metrics at its start and end), receive→commit quantiles from the
  *    homelab_ingest_commit_seconds histogram, lost heartbeats (agent_registry.last_seq
  *    against the last seq the broker confirmed to the generator, per agent),
- *    and the orchestrator's VmRSS sampled every second.
+ *    the orchestrator's VmRSS sampled every second, and CPU per heartbeat of
+ *    the orchestrator and of PostgreSQL (the backends of c.'s database): CPU
+ *    seconds from /proc over the load window ÷ heartbeats processed in it.
+ * d. (opt-in, BENCH_STEP=1) the highest sustained rate: after c., a fresh
+ *    database, reply queue and orchestrator, warmed up for 5 s at half `rate`
+ *    (not rated); the generator's rate steps up from
+ *    `rate` by ×1.2 per step of BENCH_STEP_SECONDS (default 15) until a step
+ *    fails, then once halfway back (down by ×1.2 if the first step fails).
+ *    Sustained: processed ≥ 97 % of rate × seconds in the window, at most one
+ *    second's worth of the rate left in the queue at the end of the load, p99
+ *    receive→commit ≤ 250 ms, nothing lost. Reported against a. in the same run.
+ *    BENCH_SCALE=1 (implies BENCH_STEP=1): the same again with two orchestrator
+ *    processes on one reply queue and one database, starting from one
+ *    orchestrator's highest rate; the ratio two ÷ one and CPU by process (what
+ *    then limits). Adds about 2–5 minutes per series.
+ *
+ *   BENCH_STEP=1 BENCH_SCALE=1 npx tsx tools/bench/ingest.ts 60 5000 1000
  *
  * Everything stays on 127.0.0.1; every database (bench_<random>_…) and queue
  * this run creates is removed at its end, and its child processes are killed.
@@ -44,7 +60,7 @@
  */
 import { deadLetterQueueName } from "@homelab/protocol";
 import { heartbeatBuildMicros } from "../loadgen/agents.ts";
-import { type CpuReport, machineBusyNow, topProcesses } from "./procstat.ts";
+import { machineBusyNow, topProcesses } from "./procstat.ts";
 import { checkAbort, cleanupAll, fmt, log, passFail } from "./support.ts";
 import {
   DB_BATCH,
@@ -59,33 +75,18 @@ import {
   mb,
   rate,
   runId,
+  scaleOut,
   seconds,
+  stepSeconds,
+  stepping,
   suffix
 } from "./ingest/settings.ts";
 import { showBound } from "./ingest/histogram.ts";
 import { barePair, brokerAlone } from "./ingest/brokerAlone.ts";
 import { databaseAlone } from "./ingest/databaseAlone.ts";
 import { realRun } from "./ingest/orchestratorRun.ts";
-
-// ---------------------------------------------------------------------------
-// Report
-
-const cpuTable = (title: string, report: CpuReport): Array<string> => [
-  `${title} (${report.seconds.toFixed(1)} s; machine: ${report.cores} cores, ${fmt(report.machineBusy * 100)} % busy overall = ` +
-    `${(report.machineBusy * report.cores).toFixed(2)} cores; machine CPU s: user ${report.machineSplit.user.toFixed(1)}, ` +
-    `system ${report.machineSplit.system.toFixed(1)}, irq+softirq ${report.machineSplit.irq.toFixed(1)}, steal ${report.machineSplit.steal.toFixed(1)}):`,
-  "",
-  "| process | CPU s | % of one core |",
-  "|---|---|---|",
-  ...report.groups.map(
-    (g) => `| ${g.label}${g.processes > 1 ? ` (${g.processes} processes)` : ""} | ${g.cpuSeconds.toFixed(1)} | ${fmt((g.cpuSeconds / report.seconds) * 100)} |`
-  ),
-  (() => {
-    const rest = report.machineCpuSeconds - report.groups.reduce((sum, g) => sum + g.cpuSeconds, 0);
-    return `| everything else (kernel, other processes on the machine) | ${rest.toFixed(1)} | ${fmt((rest / report.seconds) * 100)} |`;
-  })(),
-  ""
-];
+import { cpuPerHeartbeat, cpuTable, steppingReport } from "./ingest/report.ts";
+import { findSustained, type StepSeries } from "./ingest/stepping.ts";
 
 const main = async (): Promise<number> => {
   const startedAt = new Date().toISOString();
@@ -106,6 +107,19 @@ const main = async (): Promise<number> => {
   checkAbort();
   log(`b: ${fmt(b.applyRate)} heartbeats/s; c. orchestrator`);
   const c = await realRun();
+  const series: Array<StepSeries> = [];
+  if (stepping) {
+    checkAbort();
+    log(`c: ${fmt(c.sustainedRate)} heartbeats/s; d. rate steps of ${stepSeconds} s from ${fmt(rate)}/s, one orchestrator`);
+    const one = await findSustained(1, rate, stepSeconds);
+    series.push(one);
+    if (scaleOut) {
+      checkAbort();
+      const from = one.highest?.rate ?? rate;
+      log(`d. rate steps of ${stepSeconds} s from ${fmt(from)}/s, two orchestrators on one reply queue and one database`);
+      series.push(await findSustained(2, from, stepSeconds));
+    }
+  }
 
   const lines: Array<string> = [];
   const out = (line = "") => lines.push(line);
@@ -180,6 +194,8 @@ const main = async (): Promise<number> => {
   out(`- lost: of ${fmt(c.lost.expected)} agents with a confirmed heartbeat, agent_registry.last_seq (same boot_id) equals the last confirmed seq for ` +
     `${fmt(c.lost.match)}, differs for ${fmt(c.lost.differ)}, missing for ${fmt(c.lost.missing)}` +
     (c.lost.examples.length > 0 ? ` (e.g. ${c.lost.examples.join("; ")})` : ""));
+  const perHeartbeat = cpuPerHeartbeat(c);
+  lines.push(...perHeartbeat.lines);
   out(`- dead-lettered: ${fmt(c.rejected)} by /metrics homelab_messages_rejected_total, ${fmt(c.deadLettered ?? Number.NaN)} in ${deadLetterQueueName(`bench.replies.${suffix}`)}`);
   out(`- orchestrator resident memory (VmRSS of the node process, ${c.rssSamples} samples, one a second, from spawn to stop): ` +
     `${mb(c.rssReadyKb)} MB when ready, max during the load ${mb(c.rssMaxLoadKb)} MB, max overall ${mb(c.rssMaxKb)} MB (MB = 1024² bytes)`);
@@ -189,6 +205,8 @@ const main = async (): Promise<number> => {
   out(`busiest processes over ${c.topSeconds.toFixed(1)} s in the middle of c.'s load (% of one core): ` +
     c.top.map((t) => `${fmt(t.share * 100)} % pid ${t.pid} ${t.command.split(" ").slice(0, 4).join(" ")}`).join("; "));
   out();
+  const steps = stepping ? steppingReport(a.endToEndRate, series) : undefined;
+  if (steps !== undefined) lines.push(...steps.lines);
   lines.push(...cpuTable("CPU during a. (broker alone)", a.cpu));
   lines.push(...cpuTable("CPU during a′. (bare publisher/consumer pair)", bare.cpu));
   lines.push(...cpuTable("CPU during b. (database alone)", b.cpu));
@@ -226,6 +244,7 @@ const main = async (): Promise<number> => {
       `${passFail(a.load.cpuMicrosPerMessage <= 10)} (${fmt(a.load.cpuMicrosPerMessage, 1)} µs uncapped in a., ${fmt(c.load.cpuMicrosPerMessage, 1)} µs in c.)`
     ]
   ];
+  targets.push(...perHeartbeat.targets, ...(steps?.targets ?? []));
   for (const [name, verdict] of targets) out(`target "${name}": ${verdict}`);
   console.log(lines.join("\n"));
   return 0;

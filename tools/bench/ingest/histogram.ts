@@ -14,6 +14,20 @@ export const bucketDelta = (end: Scrape, start: Scrape, name: string): Array<[nu
   return bucketsOf(end, name).map(([le, n]) => [le, n - (before.get(le) ?? 0)]);
 };
 
+/** A counter summed over several processes' scrapes. */
+export const sumOver = (scrapes: ReadonlyArray<Scrape>, name: string): number => scrapes.reduce((total, s) => total + sumOf(s, name), 0);
+
+/** bucketDelta per process (ends[i] − starts[i]), added up bucket by bucket (every process has the same bounds). */
+export const bucketDeltaOver = (ends: ReadonlyArray<Scrape>, starts: ReadonlyArray<Scrape>, name: string): Array<[number, number]> => {
+  const total = new Map<number, number>();
+  ends.forEach((end, i) => {
+    const start = starts[i];
+    if (start === undefined) return;
+    for (const [le, n] of bucketDelta(end, start, name)) total.set(le, (total.get(le) ?? 0) + n);
+  });
+  return [...total].sort(([a], [b]) => a - b);
+};
+
 /** The upper bound of the bucket holding quantile q (the true value is at most this). */
 export const bucketQuantile = (buckets: ReadonlyArray<[number, number]>, q: number): number => {
   const total = buckets[buckets.length - 1]?.[1] ?? 0;

@@ -52,6 +52,20 @@ export const classicBaseline = process.env["BENCH_BROKER_QUEUE"] === "classic";
 /** BENCH_GENERATOR_CORK=0: the generator writes each publish to its socket as it is sent (no corking per burst), in a. and c. */
 export const generatorCork = process.env["BENCH_GENERATOR_CORK"] !== "0";
 export const runId = newRunId();
+/** BENCH_STEP=1: find the highest sustained rate with one orchestrator (rate steps after c.). */
+export const stepping = process.env["BENCH_STEP"] === "1" || process.env["BENCH_SCALE"] === "1";
+/** BENCH_SCALE=1: the same with two orchestrators on one reply queue and one database (implies BENCH_STEP=1). */
+export const scaleOut = process.env["BENCH_SCALE"] === "1";
+/** BENCH_STEP_SECONDS: the load window of each rate step (default 15). */
+export const stepSeconds = (() => {
+  const raw = process.env["BENCH_STEP_SECONDS"];
+  const n = raw === undefined ? 15 : Number(raw);
+  if (!Number.isFinite(n) || n < 5 || n > 120) {
+    console.error(`BENCH_STEP_SECONDS must be a number from 5 to 120; got "${raw}"`);
+    process.exit(2);
+  }
+  return n;
+})();
 
 // ---------------------------------------------------------------------------
 // Small helpers
