@@ -110,7 +110,7 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000;
  * index and shows the sums: a heartbeat that contradicts itself is refused,
  * not half believed.
  */
-const gpuListIssues = (metrics: {
+export const gpuListIssues = (metrics: {
   readonly gpu_count: number;
   readonly gpu_vram_total_gb: number;
   readonly gpu_vram_available_gb: number;

@@ -2,7 +2,8 @@ import { Effect, Formatter, Predicate, Result, Schema } from "effect";
 import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from "./constants.ts";
 import { DecodeError, type DecodeReason } from "./DecodeError.ts";
 import { type Message, MESSAGE_TYPES, type MessageType, messageSchemas } from "./Envelope.ts";
-import { AgentId } from "./fields.ts";
+import { decodeHeartbeatFast } from "./fastHeartbeat.ts";
+import { AGENT_ID_PATTERN, AgentId } from "./fields.ts";
 import { problemsOf, sentence, summarize } from "./problems.ts";
 import { findUnstorableText } from "./text.ts";
 
@@ -74,6 +75,8 @@ const parseOptions = { errors: "first", reportInput: true, onExcessProperty: "ig
 // The agent ids are checked before the rest so that a bad one is counted as
 // such even when other fields are wrong too.
 const agentIdError = (value: unknown, path: ReadonlyArray<string>): DecodeError | undefined => {
+  // AgentId is the pattern (and a brand): a valid one needs no Schema run.
+  if (typeof value === "string" && AGENT_ID_PATTERN.test(value)) return undefined;
   const checked = Schema.decodeUnknownResult(AgentId)(value, parseOptions);
   if (Result.isSuccess(checked)) return undefined;
   return new DecodeError({ reason: "invalid_agent_id", ...summarize(problemsOf(checked.failure.issue, path)) });
@@ -105,6 +108,14 @@ const validate = (value: unknown): Result.Result<Message, DecodeError> => {
     const payloadError = agentIdError(payload["agent_id"], ["payload", "agent_id"]);
     if (payloadError !== undefined) return Result.fail(payloadError);
   }
+  // The hot type first, without the Schema; what it does not accept, the Schema decides.
+  const fast = type === "work_status" ? decodeHeartbeatFast(value) : undefined;
+  if (fast !== undefined) return senderMismatch(fast) ?? Result.succeed(fast);
+  return validateWithSchema(type, value);
+};
+
+/** The Schema's decision on a message of a known type (what {@link validate} falls back to). */
+export const validateWithSchema = (type: MessageType, value: unknown): Result.Result<Message, DecodeError> => {
   const decoded = Schema.decodeUnknownResult(messageSchemas[type])(value, parseOptions);
   if (Result.isSuccess(decoded)) {
     // Every string that is kept (unknown fields are dropped by the schema).

@@ -10,7 +10,8 @@ import {
   MESSAGE_TYPES
 } from "../src/index.ts";
 import { validWireMessages } from "./fixtures.ts";
-import { applyEdit, decodeOk, type JsonEdit, type JsonPath, nodeAt, pathsOf } from "./helpers.ts";
+import { basePathOf, edit, garbage, parsed } from "./arbitraries.ts";
+import { applyEdit, decodeOk, type JsonPath, nodeAt, pathsOf } from "./helpers.ts";
 import * as samples from "./samples.ts";
 
 // Decoding is the orchestrator's first line: whatever arrives, it must answer
@@ -53,27 +54,7 @@ const mayBeDropped = (path: JsonPath): boolean => {
 const dotted = (path: JsonPath): string =>
   path.reduce<string>((out, key) => (typeof key === "number" ? `${out}[${key}]` : out === "" ? key : `${out}.${key}`), "");
 
-const garbage: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom<unknown>(null, -1, -0.0001, 0, 1.5, 101, 1e21, 1e308, -1e308, true, false, [], {}),
-  fc.constantFrom<unknown>("", "NaN", "Infinity", "-1", "null", "\u0000", "x".repeat(300), "2025-13-01T00:00:00Z", "../../etc"),
-  fc.string(),
-  fc.jsonValue({ maxDepth: 2 })
-);
-
-const edit: fc.Arbitrary<JsonEdit> = fc.oneof(fc.constant<JsonEdit>("delete"), garbage.map((value): JsonEdit => ({ set: value })));
-
-/**
- * One valid base message (as wire JSON) with a path chosen in it. Properties
- * parse their own copy to edit, so generated values stay untouched and
- * fast-check can replay and shrink them.
- */
-const basePath = fc.record({ base: fc.nat(bases.length - 1), pick: fc.nat() }).map(({ base, pick }) => {
-  const wire = bases[base] ?? "";
-  const paths = pathsOf(JSON.parse(wire));
-  return { wire, path: paths[pick % paths.length] ?? [] };
-});
-
-const parsed = (wire: string): unknown => JSON.parse(wire);
+const basePath = basePathOf(bases);
 
 const codeUnitString = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit)) });
 
