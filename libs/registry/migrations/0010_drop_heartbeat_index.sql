@@ -1,0 +1,1 @@
+DROP INDEX "agent_registry_status_last_heartbeat_idx";
