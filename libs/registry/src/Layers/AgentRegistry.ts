@@ -62,9 +62,8 @@ export const makeAgentRegistry = Effect.gen(function* () {
     return decoded.map((r) => r.agent_id);
   });
 
-  // min() over the online rows: a scan of agent_registry (~8 ms with 10,000
-  // agents), read about once a deadline. An index on last_heartbeat_at would
-  // answer it from one row, but costs every heartbeat a write (schema.ts).
+  // min() over the online rows is answered from the end of the
+  // (status, last_heartbeat_at) index, the sweep's own: one row read, whatever the fleet's size.
   const nextOfflineDeadline = Effect.fn("AgentRegistry.nextOfflineDeadline")(function* (timeoutSeconds: number) {
     const rows = yield* use("nextOfflineDeadline", (db) =>
       db.execute(sql`

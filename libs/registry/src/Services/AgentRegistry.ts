@@ -182,8 +182,8 @@ export interface AgentRegistryShape {
    * Seconds from now until the earliest online agent's last heartbeat is
    * `timeoutSeconds` old, by the database clock: `min(last_heartbeat_at) +
    * timeout - now()` over online agents (zero or less: someone is already
-   * past it). None when no agent is online. One scan of the online agents:
-   * where the offline sweep wakes next.
+   * past it). None when no agent is online. One read of the
+   * (status, last_heartbeat_at) index: where the offline sweep wakes next.
    */
   readonly nextOfflineDeadline: (timeoutSeconds: number) => Effect.Effect<Option.Option<number>, RegistryError>;
   /**

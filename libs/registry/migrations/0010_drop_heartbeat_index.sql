@@ -1,1 +1,0 @@
-DROP INDEX "agent_registry_status_last_heartbeat_idx";
