@@ -6,7 +6,10 @@
  *
  *   npx nx run desktop-agent:build && npx tsx tools/bench/agent-footprint.ts [seconds=300]
  *
- * The agent runs as deployed: the bundle `nx run desktop-agent:build` writes.
+ * The agent runs as deployed: the bundle `nx run desktop-agent:build` writes,
+ * with the node flags of the systemd unit and the Docker image
+ * (`--enable-source-maps`: a no-op while the bundle links no source map, and
+ * 40-80 MB resident if one is linked again).
  *
  * Exit code: 0 measured and every target met; 1 measured, a target missed;
  * 2 no measurement (the agent exited early or never sent a heartbeat).
@@ -36,8 +39,15 @@ const agentId = `bench-${suffix}`;
 const replyQueue = `bench.replies.${suffix}`;
 const topology = replyQueueTopology(replyQueue);
 const DEFAULT_INTERVAL_S = 30;
-const TARGET_RSS_MB = 90;
-const TARGET_CPU_PCT = 0.1;
+/**
+ * As docker/desktop-agent.service and docker/desktop-agent.Dockerfile start
+ * it, plus AGENT_NODE_FLAGS (space-separated) to measure a lever, e.g.
+ * AGENT_NODE_FLAGS="--jitless".
+ */
+const DEPLOYED_NODE_FLAGS = ["--enable-source-maps", ...(process.env["AGENT_NODE_FLAGS"] ?? "").split(" ").filter((f) => f !== "")];
+const TARGET_RSS_MB = 60;
+/** The agent's own cost: its CPU above the bare node's, extrapolated to the 30 s default (issue #18). */
+const TARGET_CPU_ABOVE_BASELINE_PCT = 0.05;
 const STOP_TIMEOUT_MS = 15_000; // as the systemd unit's TimeoutStopSec
 
 const clockTicks = (() => {
@@ -153,9 +163,10 @@ const main = async (): Promise<number> => {
       GPU_BACKEND: "none",
       LOG_LEVEL: "warn"
     };
+    delete env["AGENT_NODE_FLAGS"];
     delete env["AGENT_CONFIG"]; // env and defaults only: a config file on this machine must not change the run
     const started = performance.now();
-    const agent = spawn(process.execPath, [AGENT_BUNDLE], {
+    const agent = spawn(process.execPath, [...DEPLOYED_NODE_FLAGS, AGENT_BUNDLE], {
       cwd: repoRoot,
       env,
       stdio: ["ignore", "pipe", "pipe"]
@@ -218,7 +229,8 @@ const main = async (): Promise<number> => {
     const agentCpuS = cpuS(end.agent.cpuTicks - start.agent.cpuTicks);
     const baseCpuS = cpuS(end.baseline.cpuTicks - start.baseline.cpuTicks);
     const msPerBeat = beats === 0 ? Number.NaN : ((agentCpuS - baseCpuS) * 1000) / beats;
-    const pctAt30 = (baseCpuS / windowS) * 100 + (msPerBeat / (DEFAULT_INTERVAL_S * 1000)) * 100;
+    const aboveAt30 = (msPerBeat / (DEFAULT_INTERVAL_S * 1000)) * 100;
+    const pctAt30 = (baseCpuS / windowS) * 100 + aboveAt30;
     const rss = (pick: (s: Sample) => ProcSample) => ({
       median: median(window.map((s) => pick(s).rssKb)),
       max: Math.max(...samples.map((s) => pick(s).rssKb))
@@ -230,14 +242,15 @@ const main = async (): Promise<number> => {
     console.log(`desktop-agent footprint, ${seconds} s, heartbeat every 1 s, GPU_BACKEND=none ` +
       `(node ${process.version}, CLK_TCK ${clockTicks}, ${new Date().toISOString()})`);
     console.log("");
-    console.log("| process | RSS median MB | RSS max MB | CPU s total | CPU % of one core | heartbeats received | CPU ms per heartbeat | CPU % at 30 s (extrapolated) |");
-    console.log("|---|---|---|---|---|---|---|---|");
-    console.log(`| baseline: node -e setInterval | ${mb(baseRss.median)} | ${mb(baseRss.max)} | ${cpuS(lastSample.baseline.cpuTicks).toFixed(2)} | ${((baseCpuS / windowS) * 100).toFixed(3)} | — | — | — |`);
-    console.log(`| desktop-agent | ${mb(agentRss.median)} | ${mb(agentRss.max)} | ${cpuS(lastSample.agent.cpuTicks).toFixed(2)} | ${((agentCpuS / windowS) * 100).toFixed(3)} | ${heartbeats.length} | ${msPerBeat.toFixed(2)} | ${pctAt30.toFixed(4)} |`);
+    console.log("| process | RSS median MB | RSS max MB | CPU s total | CPU % of one core | heartbeats received | CPU ms per heartbeat | CPU % at 30 s (extrapolated) | CPU % above baseline at 30 s |");
+    console.log("|---|---|---|---|---|---|---|---|---|");
+    console.log(`| baseline: node -e setInterval | ${mb(baseRss.median)} | ${mb(baseRss.max)} | ${cpuS(lastSample.baseline.cpuTicks).toFixed(2)} | ${((baseCpuS / windowS) * 100).toFixed(3)} | — | — | — | — |`);
+    console.log(`| desktop-agent | ${mb(agentRss.median)} | ${mb(agentRss.max)} | ${cpuS(lastSample.agent.cpuTicks).toFixed(2)} | ${((agentCpuS / windowS) * 100).toFixed(3)} | ${heartbeats.length} | ${msPerBeat.toFixed(2)} | ${pctAt30.toFixed(4)} | ${aboveAt30.toFixed(4)} |`);
     console.log("");
     console.log(`MB = 1024² bytes (VmRSS). CPU s total: the whole run, start-up included. RSS median, CPU %, CPU ms per ` +
       `heartbeat: the steady state (${windowS.toFixed(0)} s from the first heartbeat, ${beats} heartbeats); the ` +
-      `extrapolation charges all of the agent's CPU above the baseline to its heartbeats.`);
+      `extrapolation charges all of the agent's CPU above the baseline to its heartbeats; "at 30 s" adds the baseline's ` +
+      `own CPU %, "above baseline" does not. Agent started as deployed: node ${DEPLOYED_NODE_FLAGS.join(" ")} main.mjs.`);
     console.log(`CPU resolution: 1 tick = ${(1000 / clockTicks).toFixed(0)} ms = ${((1 / clockTicks / windowS) * 100).toFixed(3)} % of one core ` +
       `over this window; run ${DEFAULT_INTERVAL_S * 10} s or more before judging the CPU target.`);
     const startCpu = samples.find((s) => s.at >= first) ?? start;
@@ -253,12 +266,16 @@ const main = async (): Promise<number> => {
     if (stderr.text().trim() !== "") console.log(`--- agent stderr (LOG_LEVEL=warn) ---\n${stderr.text().trimEnd()}`);
 
     const targets = [
-      { name: `RSS under ${TARGET_RSS_MB} MB (max)`, ok: agentRss.max / 1024 < TARGET_RSS_MB },
-      { name: `under ${TARGET_CPU_PCT} % of one core at the ${DEFAULT_INTERVAL_S} s default`, ok: pctAt30 < TARGET_CPU_PCT },
-      { name: "exit code 0 after SIGTERM", ok: stop?.code === 0 }
+      { name: `RSS at most ${TARGET_RSS_MB} MB (max)`, ok: agentRss.max / 1024 <= TARGET_RSS_MB, figure: `${mb(agentRss.max)} MB` },
+      {
+        name: `CPU above the bare node under ${TARGET_CPU_ABOVE_BASELINE_PCT} % of one core at the ${DEFAULT_INTERVAL_S} s default`,
+        ok: aboveAt30 < TARGET_CPU_ABOVE_BASELINE_PCT,
+        figure: `${aboveAt30.toFixed(4)} %`
+      },
+      { name: "exit code 0 after SIGTERM", ok: stop?.code === 0, figure: exitText }
     ];
     console.log("");
-    for (const t of targets) console.log(`target "${t.name}": ${passFail(t.ok)}`);
+    for (const t of targets) console.log(`target "${t.name}": ${passFail(t.ok)} (${t.figure})`);
     return targets.every((t) => t.ok) ? 0 : 1;
   } finally {
     process.off("SIGINT", onSigint);

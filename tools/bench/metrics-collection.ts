@@ -8,6 +8,7 @@
  *   npx tsx tools/bench/metrics-collection.ts [runs=200]
  */
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { ManagedRuntime } from "effect";
 import { MetricsCollector, metricsLayer, type MetricsSettings } from "@homelab/metrics";
@@ -22,7 +23,21 @@ interface Sample {
   readonly p99: number;
   readonly stallP99Ms: number;
   readonly maxStallMs: number;
+  /** Time the main thread ran JavaScript or native callbacks during one collection (event-loop utilisation). */
+  readonly busyMedianMs: number;
+  readonly busyP99Ms: number;
+  /** CPU of this process (main thread, command worker, V8's helpers) per collection, mean. */
+  readonly cpuMeanMs: number;
+  /** CPU of the processes it ran (the tools, reaped: cutime + cstime), per collection, mean; 10 ms ticks. */
+  readonly childCpuMeanMs: number;
 }
+
+/** cutime + cstime of this process, in ms (CLK_TCK 100 on Linux). */
+const childCpuMs = (): number => {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[13]) + Number(fields[14])) * 10;
+};
 
 const quantile = (sorted: ReadonlyArray<number>, q: number): number =>
   sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
@@ -31,17 +46,25 @@ const measure = async (name: string, once: () => Promise<unknown>): Promise<Samp
   for (let i = 0; i < 10; i++) await once(); // warm-up
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   const times: Array<number> = [];
+  const busy: Array<number> = [];
+  const cpu0 = process.cpuUsage();
+  const child0 = childCpuMs();
   histogram.enable();
   for (let i = 0; i < runs; i++) {
     const start = performance.now();
+    const elu = performance.eventLoopUtilization();
     await once();
     times.push(performance.now() - start);
+    busy.push(performance.eventLoopUtilization(elu).active);
     // Collections are spaced out as heartbeats are (a loop otherwise idle),
     // so each one's stall is seen on its own rather than back to back.
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   histogram.disable();
+  const cpu = process.cpuUsage(cpu0);
+  const childMs = childCpuMs() - child0;
   times.sort((a, b) => a - b);
+  busy.sort((a, b) => a - b);
   // The histogram records how late a 1 ms timer fired; lateness beyond the
   // resolution is time the loop was blocked.
   const stall = (ns: number) => Math.max(0, ns / 1e6 - 1);
@@ -50,7 +73,12 @@ const measure = async (name: string, once: () => Promise<unknown>): Promise<Samp
     median: quantile(times, 0.5),
     p99: quantile(times, 0.99),
     stallP99Ms: stall(histogram.percentile(99)),
-    maxStallMs: stall(histogram.max)
+    maxStallMs: stall(histogram.max),
+    busyMedianMs: quantile(busy, 0.5),
+    busyP99Ms: quantile(busy, 0.99),
+    // Includes the 20 ms idle gaps, whose CPU is the idle loop's (the noise floor row shows it).
+    cpuMeanMs: (cpu.user + cpu.system) / 1000 / runs,
+    childCpuMeanMs: childMs / runs
   };
 };
 
@@ -87,13 +115,21 @@ const main = async () => {
     await none.close();
     await nvidia.close();
     console.log(`metrics collection, ${runs} runs each (node ${process.version}, ${new Date().toISOString()})`);
-    console.log("| case | median ms | p99 ms | median / execFile(true) | loop stall p99 ms | loop stall max ms |");
-    console.log("|---|---|---|---|---|---|");
+    console.log(
+      "| case | median ms | p99 ms | median / execFile(true) | loop stall p99 ms | loop stall max ms | " +
+        "main thread busy ms median | main thread busy ms p99 | process CPU ms (mean) | tool processes CPU ms (mean) |"
+    );
+    console.log("|---|---|---|---|---|---|---|---|---|---|");
     for (const s of samples) {
       console.log(
-        `| ${s.name} | ${s.median.toFixed(2)} | ${s.p99.toFixed(2)} | ${(s.median / baseline.median).toFixed(2)} | ${s.stallP99Ms.toFixed(2)} | ${s.maxStallMs.toFixed(2)} |`
+        `| ${s.name} | ${s.median.toFixed(2)} | ${s.p99.toFixed(2)} | ${(s.median / baseline.median).toFixed(2)} | ${s.stallP99Ms.toFixed(2)} | ${s.maxStallMs.toFixed(2)} | ` +
+          `${s.busyMedianMs.toFixed(2)} | ${s.busyP99Ms.toFixed(2)} | ${s.cpuMeanMs.toFixed(2)} | ${s.childCpuMeanMs.toFixed(1)} |`
       );
     }
+    console.log(
+      "main thread busy: event-loop utilisation during one collection (all its callbacks together, not one stall); " +
+        "process CPU: all threads, 20 ms idle gap included; tool processes: reaped children (cutime + cstime, 10 ms ticks)."
+    );
     const collections = samples.slice(3);
     const worstP99 = Math.max(...collections.map((s) => s.stallP99Ms));
     const worstMax = Math.max(...collections.map((s) => s.maxStallMs));

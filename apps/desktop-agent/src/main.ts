@@ -4,6 +4,8 @@
  * Exit codes: 0 after a signal, 78 invalid configuration, 69 broker
  * unreachable after every reconnect attempt.
  */
+// First: its V8 flags must be set before the rest of the bundle compiles.
+import "./v8Flags.ts";
 import { Effect, Layer } from "effect";
 import { runApp, withLogLevel } from "@homelab/config";
 import { metricsLayer } from "@homelab/metrics";
