@@ -5,7 +5,7 @@
  *
  *   npx nx run orchestrator:build && npx tsx tools/bench/footprint.ts [agents=25] [seconds=60]
  *
- * The orchestrator runs as deployed (`node dist/apps/orchestrator/main.mjs`),
+ * The orchestrator runs as deployed (`node --enable-source-maps dist/apps/orchestrator/main.mjs`),
  * three times in turn, each with a reply queue and HTTP port of its own:
  *   1. PGlite in a fresh, empty DATA_DIR (no DATABASE_URL): a newcomer's first start;
  *   2. PGlite again on that DATA_DIR: every later start;
@@ -70,6 +70,8 @@ assertLocalUrl(amqpUrl);
 assertLocalUrl(adminUrl);
 const only = process.env["BENCH_ONLY"];
 const nodeFlags = (process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter(Boolean);
+/** As the systemd unit, the Docker image and `nx run orchestrator:serve` start it. */
+const DEPLOYED_FLAGS = ["--enable-source-maps"];
 
 const mb = (kb: number): string => (Number.isFinite(kb) ? (kb / 1024).toFixed(1) : "—");
 
@@ -139,7 +141,7 @@ const measure = async (label: string, driverEnv: NodeJS.ProcessEnv): Promise<Run
   for (const key of ["ORCHESTRATOR_CONFIG", "DATABASE_URL", "DATA_DIR", "API_TOKEN", "METRICS_TOKEN", "ALERT_URLS"]) delete env[key];
   Object.assign(env, driverEnv);
   const spawnedAt = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, BUNDLE], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = spawn(process.execPath, [...DEPLOYED_FLAGS, ...nodeFlags, BUNDLE], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
   const pid = child.pid;
   if (pid === undefined) throw new Error("could not start the orchestrator");
