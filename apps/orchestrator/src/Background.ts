@@ -10,6 +10,15 @@ import { Placer } from "./work/Placer.ts";
 
 // The orchestrator's loops, each a layer that runs for the life of its scope.
 
+/**
+ * Runs `loop` once the database has started (connected and migrated); not
+ * at all when its start-up gave up (the process is stopping then). Before
+ * that every registry call fails at once, which a loop would log as its own
+ * failure at each start of the orchestrator.
+ */
+const onceDatabaseStarted = <E, R>(loop: Effect.Effect<unknown, E, R>) =>
+  DatabaseStart.use((start) => start.started).pipe(Effect.andThen(loop), Effect.ignore);
+
 /** The offline sweep (SPEC §5), with the grace Readiness gives after an outage. */
 export const offlineSweepLayer = (options: { readonly heartbeatTimeoutSeconds: number; readonly sweepIntervalSeconds: number }) =>
   Layer.effectDiscard(
@@ -22,7 +31,7 @@ export const offlineSweepLayer = (options: { readonly heartbeatTimeoutSeconds: n
         wentOffline: (transitions) => reportOffline(transitions, dispatcher).pipe(Effect.provideService(OrchestratorMetrics, metrics)),
         listeningSince: readiness.readySince
       });
-      yield* Effect.forkScoped(sweep.run);
+      yield* Effect.forkScoped(onceDatabaseStarted(sweep.run));
     })
   );
 
@@ -33,7 +42,7 @@ export const workTimeoutLayer = (options: { readonly graceSeconds: number; reado
       const work = yield* WorkRegistry;
       const metrics = yield* OrchestratorMetrics;
       yield* Effect.forkScoped(
-        work.timeOut(options.graceSeconds).pipe(
+        onceDatabaseStarted(work.timeOut(options.graceSeconds).pipe(
           Effect.tap((ids) =>
             ids.length === 0
               ? Effect.void
@@ -43,7 +52,7 @@ export const workTimeoutLayer = (options: { readonly graceSeconds: number; reado
           ),
           Effect.catch((e) => Effect.logWarning(`work timeout sweep failed: ${e.message}`)),
           Effect.repeat(workTimeoutSchedule(options.intervalSeconds))
-        )
+        ))
       );
     })
   );
@@ -61,7 +70,7 @@ export const queueUpkeepLayer = (options: { readonly intervalSeconds: number }) 
       const metrics = yield* OrchestratorMetrics;
       const placer = yield* Placer;
       yield* Effect.forkScoped(
-        work.expire.pipe(
+        onceDatabaseStarted(work.expire.pipe(
           Effect.tap((ids) =>
             ids.length === 0
               ? Effect.void
@@ -72,7 +81,7 @@ export const queueUpkeepLayer = (options: { readonly intervalSeconds: number }) 
           Effect.andThen(placer.kick("anywhere")),
           Effect.catch((e) => Effect.logWarning(`queue upkeep failed: ${e.message}`)),
           Effect.repeat(workTimeoutSchedule(options.intervalSeconds))
-        )
+        ))
       );
     })
   );
