@@ -50,6 +50,7 @@ import {
   runBench,
   stopChild,
   tail,
+  untilReady,
   wholeArg
 } from "./support.ts";
 
@@ -169,15 +170,14 @@ const measure = async (label: string, driverEnv: NodeJS.ProcessEnv): Promise<Run
     });
   }, 1000);
   try {
-    for (;;) {
-      checkAbort();
-      if (earlyExit !== undefined) throw new Error(`the orchestrator (${label}) ${earlyExit} before it was ready:\n${output.text()}`);
-      if (performance.now() - spawnedAt > READY_TIMEOUT_MS) throw new Error(`the orchestrator (${label}) was not ready after ${READY_TIMEOUT_MS / 1000} s:\n${output.text()}`);
-      const status = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0);
-      if (status === 200) break;
-      await sleep(100);
-    }
-    const readySeconds = (performance.now() - spawnedAt) / 1000;
+    const readySeconds = await untilReady({
+      base,
+      who: `the orchestrator (${label})`,
+      spawnedAt,
+      timeoutMs: READY_TIMEOUT_MS,
+      exitedHow: () => earlyExit,
+      output: output.text
+    });
     const readyKb = (await memoryKb(pid))?.rss ?? Number.NaN;
     log(`${label}: ready in ${readySeconds.toFixed(1)} s at ${mb(readyKb)} MB; ${agents} agents, one heartbeat each every ${HEARTBEAT_S} s, for ${seconds} s`);
 

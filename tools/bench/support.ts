@@ -80,6 +80,34 @@ export const checkAbort = () => {
   if (abort.signal.aborted) throw new Error("interrupted (SIGINT)");
 };
 
+/**
+ * Polls `${base}/readyz` until it answers 200 and returns the seconds since
+ * `spawnedAt` (performance.now()). Throws, with the process's output, when
+ * `exitedHow()` says the process is gone or after `timeoutMs`.
+ */
+export const untilReady = async (options: {
+  readonly base: string;
+  /** Names the process in errors, e.g. "the orchestrator (PGlite)". */
+  readonly who: string;
+  readonly spawnedAt: number;
+  readonly timeoutMs: number;
+  readonly exitedHow: () => string | undefined;
+  readonly output: () => string;
+  readonly pollMs?: number;
+}): Promise<number> => {
+  for (;;) {
+    checkAbort();
+    const exit = options.exitedHow();
+    if (exit !== undefined) throw new Error(`${options.who} ${exit} before it was ready:\n${options.output()}`);
+    if (performance.now() - options.spawnedAt > options.timeoutMs) {
+      throw new Error(`${options.who} was not ready after ${options.timeoutMs / 1000} s:\n${options.output()}`);
+    }
+    const status = await fetch(`${options.base}/readyz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0);
+    if (status === 200) return (performance.now() - options.spawnedAt) / 1000;
+    await sleep(options.pollMs ?? 100);
+  }
+};
+
 export const exited = (child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> =>
   child.exitCode !== null || child.signalCode !== null
     ? Promise.resolve({ code: child.exitCode, signal: child.signalCode })

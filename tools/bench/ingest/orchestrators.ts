@@ -4,12 +4,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Connection } from "rabbitmq-client";
 import { deadLetterQueueName } from "@homelab/protocol";
 import { type Scrape, parseMetrics } from "@homelab/testing";
 import { rssKb } from "../procstat.ts";
-import { checkAbort, children, exited, freePort, log, onCleanup, tail } from "../support.ts";
+import { children, exited, freePort, log, onCleanup, tail, untilReady } from "../support.ts";
 import { READY_TIMEOUT_MS, amqpUrl, createDatabase, repoRoot, stopChild } from "./settings.ts";
 import { sumOver } from "./histogram.ts";
 
@@ -105,18 +104,15 @@ const startOrchestrator = async (index: number, env: NodeJS.ProcessEnv, isLoadAc
     return stopResult ?? { code: null, signal: null, killed: false };
   };
   // Ready: broker and database up (migrations applied).
-  for (;;) {
-    checkAbort();
-    if (earlyExit !== undefined) throw new Error(`orchestrator ${index + 1} ${earlyExit} before it was ready:\n${output.text()}`);
-    if (performance.now() - spawnedAt > READY_TIMEOUT_MS) throw new Error(`orchestrator ${index + 1} was not ready after ${READY_TIMEOUT_MS / 1000} s:\n${output.text()}`);
-    const status = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
-      (r) => r.status,
-      () => 0
-    );
-    if (status === 200) break;
-    await sleep(250);
-  }
-  const readySeconds = (performance.now() - spawnedAt) / 1000;
+  const readySeconds = await untilReady({
+    base,
+    who: `orchestrator ${index + 1}`,
+    spawnedAt,
+    timeoutMs: READY_TIMEOUT_MS,
+    exitedHow: () => earlyExit,
+    output: output.text,
+    pollMs: 250
+  });
   const rssReadyKb = (await rssKb(pid)) ?? Number.NaN;
   log(`orchestrator ${index + 1} ready in ${readySeconds.toFixed(1)} s (pid ${pid}, port ${port})`);
   return {
