@@ -1,8 +1,10 @@
 import { Context, Effect, Fiber, Layer, Option, Redacted } from "effect";
 import { TestClock } from "effect/testing";
+import { PgDialect } from "drizzle-orm/pg-core";
 import postgres from "postgres";
 import { runLive, runTest, startTcpProxy, testDatabase } from "@homelab/testing";
 import { AgentRegistry, AgentRegistryLive, postgresDatabase, registryLayer, SWEEP_LOCK_KEY, WorkRegistry } from "../src/index.ts";
+import { applyStatement } from "../src/repository/heartbeats.ts";
 import { heartbeat, storedTransitions } from "./fixtures.ts";
 import { describeRepository } from "./repositorySuite.ts";
 
@@ -143,6 +145,39 @@ describeRepository(
         expect(new Set(outcome.seqs)).toEqual(new Set([2 * rounds + 2]));
       });
     });
+
+    describe("the heartbeat write as a prepared statement", () => {
+      // A SQL literal of one bound parameter, for EXPLAIN EXECUTE (which takes no parameters of its own).
+      const literal = (value: unknown): string => {
+        if (typeof value === "number") return String(value);
+        if (typeof value === "string") return `'${value.replaceAll("'", "''")}'`;
+        throw new Error(`unexpected parameter ${JSON.stringify(value)}`);
+      };
+
+      it("has a cached generic plan that probes indexes per agent: no scan of the whole registry, no read of a whole minute of history", async () => {
+        const url = Redacted.value(suite.extra().url);
+        const plan = await suite.run(
+          Effect.gen(function* () {
+            const registry = yield* AgentRegistry;
+            // A fleet with this minute's samples written, as after a minute of heartbeats; no ANALYZE, as without autovacuum.
+            const fleet = Array.from({ length: 1000 }, (_, i) => heartbeat(`plan-${String(i).padStart(4, "0")}`));
+            yield* registry.applyHeartbeats(fleet.slice(0, 500));
+            yield* registry.applyHeartbeats(fleet.slice(500));
+            const query = new PgDialect().sqlToQuery(applyStatement(fleet.slice(0, 3), 90, true));
+            return yield* withConnection(url, async (sql) => {
+              // What PostgreSQL caches for a prepared statement after its first executions.
+              await sql.unsafe("set plan_cache_mode = force_generic_plan");
+              await sql.unsafe(`prepare heartbeat_write as ${query.sql}`);
+              const rows = await sql.unsafe(`explain execute heartbeat_write(${query.params.map(literal).join(", ")})`);
+              return rows.map((row) => String(row["QUERY PLAN"])).join("\n");
+            });
+          })
+        );
+        expect(plan).not.toMatch(/Seq Scan on agent_registry/);
+        expect(plan).not.toMatch(/agent_history_minute_idx|Seq Scan on agent_history/);
+        expect(plan).toMatch(/agent_registry_pkey/);
+        expect(plan).toMatch(/agent_history_agent_id_minute_pk/);
+      });
+    });
   }
 );
-

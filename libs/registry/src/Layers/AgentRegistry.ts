@@ -40,8 +40,8 @@ export const makeAgentRegistry = Effect.gen(function* () {
     if (batch.length === 0) return { applied: 0, ignored: 0, transitions: [] };
     const heartbeats = latestPerAgent(batch);
     const silent = options?.silentBootSeconds ?? DEFAULT_SILENT_BOOT_SECONDS;
-    const result = yield* retryDeadlock(use("applyHeartbeats", (db) => db.execute(applyStatement(heartbeats, silent, options?.history ?? true))));
-    const { result: applied } = yield* decodeFirst("applyHeartbeats", ApplyRow, rowsOf(result));
+    const rows = yield* retryDeadlock(database.executePrepared("applyHeartbeats", applyStatement(heartbeats, silent, options?.history ?? true)));
+    const { result: applied } = yield* decodeFirst("applyHeartbeats", ApplyRow, rows);
     return { applied: applied.applied, ignored: batch.length - applied.applied, transitions: applied.transitions };
   });
 

@@ -48,6 +48,7 @@ export const startingDatabase = (
           return Option.getOrThrowWith(Ref.getUnsafe(current), () => new Error("the database has not started yet")).db;
         },
         use: (operation, query) => Effect.flatMap(started(operation), (d) => d.use(operation, query)),
+        executePrepared: (operation, statement) => Effect.flatMap(started(operation), (d) => d.executePrepared(operation, statement)),
         migrate: Effect.flatMap(started("migrate"), (d) => d.migrate),
         withTryAdvisoryLock: (key, effect) => Effect.flatMap(started("advisoryLock"), (d) => d.withTryAdvisoryLock(key, effect))
       };

@@ -1,3 +1,4 @@
+import type { SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { Context, type Effect, type Option } from "effect";
 import type { RegistryError } from "../errors.ts";
@@ -24,6 +25,16 @@ export interface RegistryDatabaseShape {
   readonly db: Db;
   /** Runs one Drizzle call; a rejection becomes a RegistryError naming `operation`. */
   readonly use: <A>(operation: string, query: (db: Db) => PromiseLike<A>) => Effect.Effect<A, RegistryError>;
+  /**
+   * Runs one statement whose text never changes (the ingest's writes, run
+   * for every batch) as a named prepared statement of its connection:
+   * parsed and described once per connection, then one round trip per call
+   * with the plan cached by PostgreSQL. `use` with `db.execute` sends an
+   * unnamed statement each time: parsed, described (a round trip of its
+   * own) and planned again. The rows as `db.execute` answers them (PGlite,
+   * in process, runs it like `use`).
+   */
+  readonly executePrepared: (operation: string, statement: SQL) => Effect.Effect<ReadonlyArray<unknown>, RegistryError>;
   /** Applies the migrations not applied yet (none: nothing happens). Already done when the layer is built. */
   readonly migrate: Effect.Effect<void, RegistryError>;
   /**

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { PGlite } from "@electric-sql/pglite";
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
 import { Effect, Option, Schema, Semaphore, type Scope } from "effect";
@@ -107,6 +107,8 @@ export const makePglite = (
     );
     const db = drizzle({ client });
     const use = makeUse(db);
+    // In process: nothing to save by naming a statement.
+    const executePrepared = (operation: string, statement: SQL) => use(operation, (d) => d.execute(statement)).pipe(Effect.map(rowsOf));
     // Advisory locks are re-entrant within a session and PGlite has only
     // one: fibers of this process are kept apart by the semaphore, the
     // database lock is still taken so the SQL is the same as on PostgreSQL.
@@ -133,5 +135,5 @@ export const makePglite = (
     const migrateAll = use("migrate", () => migrate(db, { migrationsFolder }));
 
     yield* migrateAll;
-    return { driver: "pglite", db, use, migrate: migrateAll, withTryAdvisoryLock } satisfies RegistryDatabaseShape;
+    return { driver: "pglite", db, use, executePrepared, migrate: migrateAll, withTryAdvisoryLock } satisfies RegistryDatabaseShape;
   });

@@ -1,3 +1,5 @@
+import type { SQL } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import { Effect, Option, Redacted, Schedule, Schema, type Scope } from "effect";
@@ -35,6 +37,17 @@ export const makePostgres = (
     );
     const db = drizzle({ client });
     const use = makeUse(db);
+    const dialect = new PgDialect();
+    const executePrepared = (operation: string, statement: SQL) =>
+      Effect.tryPromise({
+        try: async (): Promise<ReadonlyArray<unknown>> => {
+          const query = dialect.sqlToQuery(statement);
+          // postgres.js names it by its text per connection, and prepares it
+          // again by itself when a migration invalidated the cached plan.
+          return await client.unsafe(query.sql, query.params as Array<postgres.ParameterOrJSON<never>>, { prepare: true });
+        },
+        catch: toRegistryError(operation)
+      });
 
     /** Runs `f` on one connection of the pool, given back afterwards. */
     const reserved = <A, E, R>(operation: string, f: (conn: postgres.ReservedSql) => Effect.Effect<A, E, R>) =>
@@ -89,5 +102,5 @@ export const makePostgres = (
       ),
       Effect.retry({ while: isUnreachable, schedule: Schedule.spaced("2 seconds") })
     );
-    return { driver: "postgres", db, use, migrate: migrateAll, withTryAdvisoryLock } satisfies RegistryDatabaseShape;
+    return { driver: "postgres", db, use, executePrepared, migrate: migrateAll, withTryAdvisoryLock } satisfies RegistryDatabaseShape;
   });

@@ -40,8 +40,13 @@ export const BACK_ONLINE = "heartbeat";
 export const SHUTDOWN_REASON = "agent_shutdown";
 
 /**
- * One statement for the whole batch, sent as a single JSON parameter (the
- * statement text never changes, so it is prepared once per connection):
+ * One statement for the whole batch, sent as a single JSON parameter. Its
+ * text never changes, so it runs as a named prepared statement
+ * (RegistryDatabase.executePrepared): parsed once per connection, planned
+ * once, then one round trip per batch. A cached plan is chosen without the
+ * batch in view (and, where autovacuum does not keep statistics, against the
+ * table as it was), so every part is written to probe indexes per agent in
+ * any plan, never to read the whole registry or a whole minute of history:
  *
  * 1. `previous` locks the rows of the agents already known, in agent_id
  *    order (two orchestrators locking overlapping batches cannot deadlock),
@@ -58,7 +63,8 @@ export const SHUTDOWN_REASON = "agent_shutdown";
  *    heartbeat of a minute is kept, later ones cost one index probe (taken
  *    before the figures are read out of the JSON: that work, done for every
  *    row and then thrown away by the conflict, was a fifth of PostgreSQL's
- *    CPU per heartbeat).
+ *    CPU per heartbeat). The figures come back from `upserted`, not from a
+ *    second join with the input.
  * 4. `transitions` records null -> online for inserted agents and
  *    offline -> online for those that were offline. An agent another
  *    orchestrator inserted concurrently is neither: it conflicted here, so
@@ -99,7 +105,9 @@ with input as (
 previous as (
   select r.agent_id, r.status
   from agent_registry r
-  where r.agent_id in (select agent_id from input)
+  -- = any(array): an index probe per agent in any plan. "in (select …)"
+  -- let the cached generic plan (prepared statement) scan the whole table.
+  where r.agent_id = any(array(select agent_id from input))
   order by r.agent_id
   for update
 ),
@@ -151,7 +159,7 @@ upserted as (
       excluded.boot_started_at is null or r.boot_started_at is null
       or excluded.boot_started_at > r.boot_started_at
       or r.last_heartbeat_at < now() - make_interval(secs => ${silentBootSeconds}::float8)))
-  returning r.agent_id, (r.xmax = 0) as inserted
+  returning r.agent_id, (r.xmax = 0) as inserted${history ? sql`, r.resource_metrics, r.memory_available_gb` : sql``}
 ),${history ? historyInsert : sql``}
 transitions as (
   insert into agent_status_transitions (agent_id, from_status, to_status, reason)
@@ -171,14 +179,17 @@ select json_build_object(
 const historyInsert = sql`
 history as (
   insert into agent_history as h (agent_id, minute, cpu_load_1min, cpu_cores_total, memory_total_gb, memory_available_gb, gpus)
-  select u.agent_id, date_trunc('minute', now()), (i.resource_metrics ->> 'cpu_load_1min')::float8,
-    (i.resource_metrics ->> 'cpu_cores_total')::float8, (i.resource_metrics ->> 'memory_total_gb')::float8,
-    i.memory_available_gb, i.resource_metrics -> 'gpus'
-  from upserted u join input i on i.agent_id = u.agent_id
+  select u.agent_id, date_trunc('minute', now()), (u.resource_metrics ->> 'cpu_load_1min')::float8,
+    (u.resource_metrics ->> 'cpu_cores_total')::float8, (u.resource_metrics ->> 'memory_total_gb')::float8,
+    u.memory_available_gb, u.resource_metrics -> 'gpus'
+  from upserted u
   -- Most heartbeats find their minute's sample already there: one probe of
-  -- the primary key, before any figure is read out of the JSON. The
-  -- conflict clause still settles a race with another orchestrator.
-  where not exists (select 1 from agent_history x where x.agent_id = u.agent_id and x.minute = date_trunc('minute', now()))
+  -- the primary key per heartbeat, before any figure is read out of the
+  -- JSON. Written as a scalar subquery, not "not exists": the planner made
+  -- that an anti join reading every sample of the minute (the whole fleet)
+  -- for each batch. The conflict clause still settles a race with another
+  -- orchestrator.
+  where (select true from agent_history x where x.agent_id = u.agent_id and x.minute = date_trunc('minute', now())) is null
   order by u.agent_id
   on conflict (agent_id, minute) do nothing
 ),`;
