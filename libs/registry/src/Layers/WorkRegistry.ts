@@ -14,6 +14,7 @@ import {
   impossibleReason,
   nextOfShapeStatement,
   placeStatement,
+  anyQueuedStatement,
   queueStatement,
   nextPlaceableStatement,
   WaitingRow,
@@ -50,7 +51,8 @@ import {
 const IdRow = Schema.Struct({ work_id: Schema.String });
 
 export const makeWorkRegistry = Effect.gen(function* () {
-  const { use } = yield* RegistryDatabase;
+  const database = yield* RegistryDatabase;
+  const { use } = database;
   const ids = (operation: string) => (result: unknown) =>
     decodeRows(operation, IdRow)(rowsOf(result)).pipe(Effect.map((rows) => rows.map((r) => r.work_id)));
 
@@ -105,6 +107,12 @@ export const makeWorkRegistry = Effect.gen(function* () {
 
   const place = Effect.fn("WorkRegistry.place")(function* (among: Among, limit = 100) {
     if (among !== undefined && among.length === 0) return [];
+    // Every heartbeat batch kicks a pass, and nearly every pass finds the
+    // queue empty: one probe of the queue's partial index then, without the
+    // transaction, the routing lock and the placement query. Work queued
+    // after the probe kicks a pass of its own.
+    const anyQueued = yield* database.executePrepared("placeQueued", anyQueuedStatement);
+    if (anyQueued.length === 0) return [];
     return yield* use("placeQueued", (db) =>
       db.transaction(async (tx) => {
         await tx.execute(sql`select pg_advisory_xact_lock(${ROUTE_LOCK_KEY})`);
