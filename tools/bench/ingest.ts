@@ -56,7 +56,9 @@
  * classic durable queue instead (what the quorum queue costs). BENCH_GENERATOR_CORK=0:
  * the generator writes each publish to its socket as it goes, as the bare
  * publisher does (what corking per burst saves). BENCH_CPU_PROFILE_DIR=dir: the orchestrator
- * writes a V8 CPU profile (.cpuprofile) there when it exits.
+ * writes a V8 CPU profile (.cpuprofile) there when it exits. BENCH_ORCHESTRATOR_BUNDLE=path: run that
+ * bundle instead of dist/apps/orchestrator/main.mjs (a copy of an earlier build with its migrations
+ * folder beside it: a lever and its baseline measured back to back).
  */
 import { deadLetterQueueName } from "@homelab/protocol";
 import { heartbeatBuildMicros } from "../loadgen/agents.ts";

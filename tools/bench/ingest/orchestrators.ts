@@ -67,9 +67,10 @@ const startOrchestrator = async (index: number, env: NodeJS.ProcessEnv, isLoadAc
   const spawnedAt = performance.now();
   // node itself running the bundle: the child's pid is the orchestrator's.
   // BENCH_CPU_PROFILE_DIR=dir: the orchestrator writes a V8 CPU profile there when it exits.
+  // BENCH_ORCHESTRATOR_BUNDLE=path: another build of the bundle (a copy of dist/apps/orchestrator kept to compare a lever against).
   const profile = process.env["BENCH_CPU_PROFILE_DIR"];
   const nodeArgs = [...(process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter(Boolean), ...(profile === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", profile])];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "dist/apps/orchestrator/main.mjs"], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, process.env["BENCH_ORCHESTRATOR_BUNDLE"] ?? "dist/apps/orchestrator/main.mjs"], {
     cwd: repoRoot,
     env: { ...env, DATA_DIR: dataDir, HTTP_PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"]
