@@ -15,6 +15,18 @@
  * BENCH_HISTORY=0 writes no per-minute history samples; BENCH_DROP_INDEXES
  * (comma-separated index names of agent_registry, e.g.
  * agent_registry_status_last_heartbeat_idx) drops them after the migrations.
+ *
+ * A change to the database measured against its baseline in the same run:
+ * BENCH_VARIANT_SQL="…" opens two databases alike, runs that SQL on the
+ * second after the migrations (e.g. "drop index agent_registry_route_vram_idx"),
+ * and alternates windows of `seconds` between them, BENCH_ROUNDS rounds
+ * (default 8, the order swapped every round), per batch size. It prints each
+ * round's variant ÷ baseline and their median: on this shared machine the
+ * CPU per heartbeat drifts by up to 30 % within an hour, and only windows
+ * side by side compare. BENCH_VARIANT_SQL="select 1" compares two identical
+ * databases: the spread of that ratio is what the run can resolve.
+ *
+ *   BENCH_VARIANT_SQL="drop index agent_registry_route_vram_idx" npx tsx tools/bench/apply-cost.ts 1000 3 137
  */
 import { Layer, ManagedRuntime, Redacted } from "effect";
 import postgres from "postgres";
@@ -33,24 +45,34 @@ if (sizes.some((s) => !Number.isInteger(s) || s < 1 || s > 5000)) {
   process.exit(2);
 }
 const adminUrl = process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const history = process.env["BENCH_HISTORY"] !== "0";
+const dropped = (process.env["BENCH_DROP_INDEXES"] ?? "").split(",").filter(Boolean);
+const variantSql = process.env["BENCH_VARIANT_SQL"];
+const rounds = Number(process.env["BENCH_ROUNDS"] ?? 8);
+if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) {
+  console.error("BENCH_ROUNDS: a whole number of rounds from 1 to 100");
+  process.exit(2);
+}
 
-runBench(async () => {
-  const name = `bench_${newRunId()}_apply`;
+/** A fresh database with the registry migrated, every agent registered, and `setup` run on it. */
+const openBed = async (label: string, setup: ReadonlyArray<string>) => {
+  const name = `bench_${newRunId()}_${label}`;
   const db = await createDatabase(adminUrl, name);
   const runtime = ManagedRuntime.make(AgentRegistryLive.pipe(Layer.provide(postgresDatabase(Redacted.make(db.url)))));
+  const close = async () => {
+    await runtime.dispose();
+    await db.drop();
+  };
   try {
     const registry = await runtime.runPromise(AgentRegistry.useSync((r) => r));
-    const dropped = (process.env["BENCH_DROP_INDEXES"] ?? "").split(",").filter(Boolean);
-    if (dropped.length > 0) {
+    if (setup.length > 0) {
       const admin = postgres(db.url, { max: 1, onnotice: () => undefined });
       try {
-        for (const index of dropped) await admin.unsafe(`drop index ${JSON.stringify(index)}`);
+        for (const statement of setup) await admin.unsafe(statement);
       } finally {
         await admin.end();
       }
-      log(`dropped ${dropped.join(", ")}`);
     }
-    const history = process.env["BENCH_HISTORY"] !== "0";
     const apply = (batch: ReadonlyArray<StatusUpdate>) => runtime.runPromise(registry.applyHeartbeats(batch, { history }));
     const fleet = makeFleet(newRunId(), agents);
     let next = 0;
@@ -60,8 +82,8 @@ runBench(async () => {
     };
     // Every agent registered first, so each size measures updates.
     for (let i = 0; i < agents; i += 500) await apply(batchOf(Math.min(500, agents - i)));
-    const rows: Array<{ size: number; heartbeats: number; statements: number; pgMicros: number }> = [];
-    for (const size of sizes) {
+    /** Batches of `size` back to back for `seconds`: the backends' CPU ÷ heartbeats. */
+    const measure = async (size: number) => {
       const cpu = cpuWindow(postgresGroups(name).slice(0, 1));
       await cpu.start();
       let heartbeats = 0;
@@ -74,8 +96,31 @@ runBench(async () => {
       }
       const report = await cpu.stop();
       const pg = report.groups[0]?.cpuSeconds ?? Number.NaN;
-      rows.push({ size, heartbeats, statements, pgMicros: (pg / heartbeats) * 1e6 });
-      log(`batches of ${size}: ${heartbeats} heartbeats in ${statements} statements, PostgreSQL ${pg.toFixed(2)} CPU s`);
+      return { heartbeats, statements, pgSeconds: pg, pgMicros: (pg / heartbeats) * 1e6 };
+    };
+    return { measure, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+};
+
+const median = (values: ReadonlyArray<number>): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** Each size measured once on one database; the fit splits statement and row. */
+const sequential = async (): Promise<number> => {
+  const bed = await openBed("apply", dropped.map((index) => `drop index ${JSON.stringify(index)}`));
+  try {
+    if (dropped.length > 0) log(`dropped ${dropped.join(", ")}`);
+    const rows: Array<{ size: number; heartbeats: number; statements: number; pgMicros: number }> = [];
+    for (const size of sizes) {
+      const m = await bed.measure(size);
+      rows.push({ size, ...m });
+      log(`batches of ${size}: ${m.heartbeats} heartbeats in ${m.statements} statements, PostgreSQL ${m.pgSeconds.toFixed(2)} CPU s`);
     }
     // Least squares: µs per heartbeat × size = statement + size × row.
     const xs = rows.map((r) => r.size);
@@ -92,7 +137,45 @@ runBench(async () => {
     if (rows.length > 1) console.log(`\nfit: ${statement.toFixed(0)} µs per statement + ${row.toFixed(1)} µs per row`);
     return 0;
   } finally {
-    await runtime.dispose();
-    await db.drop();
+    await bed.close();
   }
-});
+};
+
+/** Baseline and variant side by side, window after window. */
+const compared = async (variant: string): Promise<number> => {
+  const baseline = await openBed("base", dropped.map((index) => `drop index ${JSON.stringify(index)}`));
+  try {
+    const other = await openBed("variant", [...dropped.map((index) => `drop index ${JSON.stringify(index)}`), variant]);
+    try {
+      console.log(`\nPostgreSQL CPU per heartbeat, baseline and variant alternating (${rounds} rounds of ${seconds} s each), ${agents} registered agents, ` +
+        `history ${history ? "on" : "off"}; variant: \`${variant}\` (${new Date().toISOString()}):\n`);
+      console.log("| batch size | baseline µs per round | variant µs per round | variant ÷ baseline per round | median ratio |");
+      console.log("|---|---|---|---|---|");
+      for (const size of sizes) {
+        const base: Array<number> = [];
+        const vary: Array<number> = [];
+        for (let round = 0; round < rounds; round++) {
+          // Swapped every round: neither always runs first.
+          if (round % 2 === 0) {
+            base.push((await baseline.measure(size)).pgMicros);
+            vary.push((await other.measure(size)).pgMicros);
+          } else {
+            vary.push((await other.measure(size)).pgMicros);
+            base.push((await baseline.measure(size)).pgMicros);
+          }
+          log(`batches of ${size}, round ${round + 1}: baseline ${base[round]!.toFixed(1)} µs, variant ${vary[round]!.toFixed(1)} µs`);
+        }
+        const ratios = vary.map((v, i) => v / base[i]!);
+        const list = (v: ReadonlyArray<number>, digits: number) => v.map((x) => x.toFixed(digits)).join(", ");
+        console.log(`| ${size} | ${list(base, 1)} | ${list(vary, 1)} | ${list(ratios, 2)} | **${median(ratios).toFixed(3)}** |`);
+      }
+      return 0;
+    } finally {
+      await other.close();
+    }
+  } finally {
+    await baseline.close();
+  }
+};
+
+runBench(() => (variantSql === undefined ? sequential() : compared(variantSql)));
