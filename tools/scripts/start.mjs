@@ -13,6 +13,16 @@ const built = spawnSync("npx", ["nx", "run-many", "-t", "build", "-p", "orchestr
 if (built.status !== 0) process.exit(built.status ?? 1);
 
 const children = [];
+// Each child is asked to stop once. Ctrl-C reaches them from the terminal as
+// well, and npm passes the launcher's signal on again: a second signal that
+// lands after a child's shutdown has finished, but before it has exited,
+// kills it with the signal instead of letting it exit 0.
+let stopping = false;
+const stopAll = (except) => {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) if (child !== except && child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+};
 const run = (name, args) => {
   const child = spawn(process.execPath, ["--enable-source-maps", ...args], { stdio: ["ignore", "pipe", "pipe"], env: process.env });
   for (const stream of [child.stdout, child.stderr]) {
@@ -21,7 +31,7 @@ const run = (name, args) => {
   child.on("exit", (code, signal) => {
     process.stdout.write(`[${name}] exited (${signal ?? code})\n`);
     // One gone: stop the other too.
-    for (const other of children) if (other !== child && other.exitCode === null) other.kill("SIGTERM");
+    stopAll(child);
   });
   children.push(child);
 };
@@ -32,8 +42,4 @@ process.stdout.write(
   "[start] orchestrator on http://localhost:8080 (the dashboard: open it in a browser) and one agent with kind echo; try:\n" +
     "[start]   curl -X POST localhost:8080/work -H 'content-type: application/json' -d '{\"kind\": \"echo\", \"params\": {\"message\": \"hi\"}}'\n"
 );
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => {
-    for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
-  });
-}
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => stopAll(undefined));
