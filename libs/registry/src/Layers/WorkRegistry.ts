@@ -5,6 +5,7 @@ import { decodeFirst, decodeRows, rowsOf } from "../drivers/shared.ts";
 import { ROUTE_LOCK_KEY } from "../migrations.ts";
 import {
   type Among,
+  anyQueuedStatement,
   CancelRow,
   cancelStatement,
   enqueueStatement,
@@ -14,7 +15,6 @@ import {
   impossibleReason,
   nextOfShapeStatement,
   placeStatement,
-  anyQueuedStatement,
   queueStatement,
   nextPlaceableStatement,
   WaitingRow,

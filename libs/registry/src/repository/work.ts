@@ -454,6 +454,9 @@ where state = 'queued' and kind = ${kind} and requirements = ${JSON.stringify(re
 order by priority desc, submit_order
 limit 1`;
 
+/** A row when any job is queued (the queue's partial index; nothing read when it is empty). */
+export const anyQueuedStatement: SQL = sql`select 1 as queued from work where state = 'queued' limit 1`;
+
 /**
  * The first queued job, in queue order, that some agent could take now by
  * its exact free figures (reported minus what active work books, VRAM per
@@ -463,9 +466,6 @@ limit 1`;
  * Reads the queue in its index order and stops at the first job that fits,
  * so a pass over a long queue costs one index scan per placement.
  */
-/** A row when any job is queued (the queue's partial index; nothing read when it is empty). */
-export const anyQueuedStatement: SQL = sql`select 1 as queued from work where state = 'queued' limit 1`;
-
 export const nextPlaceableStatement = (among: Among, skip: ReadonlyArray<{ readonly kind: string; readonly requirements: unknown }>): SQL => sql`
 with ${activeWork},
 -- Materialized: computed once, not once per queued row the scan below reads.
